@@ -1,0 +1,211 @@
+"""The ``ldn-evidence`` command: thin click commands over the Python API, no statistics here.
+
+Imports of numpy, pandas, scipy and matplotlib happen inside the commands that need them, so
+``ldn-evidence --help`` starts fast. Errors a user can fix (a broken studies file, a bad option)
+print one clear message to stderr and exit with status 2; other failures exit with 1. No
+traceback reaches the user unless ``--debug`` is given.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from . import __version__
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+class _Group(click.Group):
+    """Turns expected errors into a message and an exit status instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        from .records import StudiesFileError
+
+        debug = bool(ctx.params.get("debug"))
+        try:
+            return super().invoke(ctx)
+        except StudiesFileError as exc:
+            if debug:
+                raise
+            n = len(exc.problems)
+            for problem in exc.problems:
+                click.echo(f"error: {problem}", err=True)
+            if n > 1:
+                click.echo(f"{n} problems found.", err=True)
+            ctx.exit(EXIT_USAGE)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except UserError as exc:
+            if debug:
+                raise
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence for users
+            if debug:
+                raise
+            click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+            click.echo("(run with --debug for the full traceback)", err=True)
+            ctx.exit(EXIT_FAILURE)
+
+
+class UserError(Exception):
+    """A problem with what the user asked for (exit status 2)."""
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--studies", "studies_path", type=click.Path(dir_okay=False), default=None,
+              metavar="PATH", help="Studies file to use (default: the bundled data/studies.yaml).")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.version_option(__version__, prog_name="ldn-evidence")
+@click.pass_context
+def main(ctx: click.Context, studies_path: str | None, debug: bool) -> None:
+    """Living systematic review of low-dose naltrexone (LDN) for fibromyalgia.
+
+    \b
+    Examples:
+      ldn-evidence studies                      # the encoded studies, one line each
+      ldn-evidence studies --format json        # the same as JSON, for scripts
+      ldn-evidence validate my-studies.yaml     # check a studies file (exit 2 if broken)
+      ldn-evidence schema > study.schema.json   # JSON Schema of a study record, for editors
+      ldn-evidence --studies my.yaml studies    # use another studies file
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["studies_path"] = studies_path
+    ctx.obj["debug"] = debug
+
+
+def _load(ctx: click.Context):
+    from .review import load_studies
+
+    return load_studies(ctx.obj.get("studies_path"))
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+@click.pass_context
+def validate(ctx: click.Context, path: str | None) -> None:
+    """Check a studies file and list every problem (file:line: study: field: message).
+
+    PATH may be a whole studies file or a file holding one study record or a list of them (what
+    `ldn-evidence add` takes). Without PATH, checks --studies or the bundled file.
+
+    \b
+    Examples:
+      ldn-evidence validate
+      ldn-evidence validate new-trial.yaml
+    """
+    from .records import StudiesFileError, default_studies_path, validate_studies
+
+    target = path or ctx.obj.get("studies_path") or str(default_studies_path())
+    problems = validate_studies(target)
+    if problems:
+        raise StudiesFileError(problems)
+    click.echo(f"{target}: ok")
+
+
+def _study_summary(study) -> dict:
+    c = study.citation
+    authors = ", ".join(c.authors) if c.authors else c.short_label
+    parts = [f"{authors}.", f"{c.title}."]
+    if c.journal:
+        tail = c.journal + f" {c.year}"
+        if c.volume:
+            tail += f";{c.volume}" + (f"({c.issue})" if c.issue else "")
+        if c.pages:
+            tail += f":{c.pages}"
+        parts.append(tail + ".")
+    n = study.population.n_randomized
+    if n is None:
+        n = study.population.n_enrolled if study.population.n_enrolled is not None else study.population.n_analysed
+    return {
+        "id": study.id,
+        "label": study.label,
+        "year": c.year,
+        "design": study.design,
+        "randomized": study.randomized,
+        "citation": " ".join(parts),
+        "doi": study.doi,
+        "pmid": study.pmid,
+        "no_identifier_reason": study.no_identifier_reason,
+        "registration": study.registration.model_dump(exclude_none=True, exclude_defaults=True)
+        if study.registration else None,
+        "n": n,
+        "n_analysed": study.population.n_analysed,
+        "dose_mg_per_day": study.intervention.dose_mg_per_day,
+        "comparator": study.comparator,
+        "line_of_therapy": study.line_of_therapy,
+        "tags": list(study.tags),
+        "outcomes": [
+            {"outcome": o.outcome, "name": o.name, "timepoint": o.timepoint, "contrast": o.contrast,
+             "primary": o.primary, "forms": [b.form for b in o.data],
+             "source": "; ".join(dict.fromkeys(b.source for b in o.data))}
+            for o in study.outcomes
+        ],
+        "missing": list(study.missing),
+    }
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True, help="Output format.")
+@click.pass_context
+def studies(ctx: click.Context, fmt: str) -> None:
+    """List the encoded studies.
+
+    \b
+    Examples:
+      ldn-evidence studies
+      ldn-evidence studies --format json | jq '.[] | {id, n, design}'
+      ldn-evidence studies --format csv > studies.csv
+    """
+    review = _load(ctx)
+    rows = [_study_summary(s) for s in review.studies]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if fmt == "csv":
+        import csv
+        import io
+
+        buf = io.StringIO()
+        cols = ["id", "label", "year", "design", "randomized", "n", "dose_mg_per_day", "comparator",
+                "line_of_therapy", "doi", "pmid", "outcomes"]
+        w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({**r, "outcomes": ";".join(sorted({o["outcome"] for o in r["outcomes"]}))})
+        click.echo(buf.getvalue(), nl=False)
+        return
+    header = ("study", "year", "design", "n", "dose", "line", "outcomes")
+    table = [header]
+    for r in rows:
+        dose = "" if r["dose_mg_per_day"] is None else f"{r['dose_mg_per_day']:g} mg"
+        table.append((r["label"], str(r["year"]), r["design"], "" if r["n"] is None else str(r["n"]),
+                      dose, r["line_of_therapy"], ", ".join(sorted({o["outcome"] for o in r["outcomes"]}))))
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for j, row in enumerate(table):
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        if j == 0:
+            click.echo("  ".join("-" * w for w in widths))
+    click.echo(f"\n{len(rows)} studies; review version {review.info.version}, last search "
+               f"{review.info.last_search or 'not recorded'}")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of a study record (for editor validation while typing).
+
+    \b
+    Example:
+      ldn-evidence schema > study.schema.json
+    """
+    from .records import study_json_schema
+
+    click.echo(json.dumps(study_json_schema(), indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
