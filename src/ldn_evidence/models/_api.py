@@ -1,0 +1,724 @@
+"""Friendly wrappers over the batch core: validation, result objects, text/HTML/frames."""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._batch import BatchFit, normalize_method, normalize_test, rma_batch
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative tau^2 estimator did not converge (or was reset)."""
+
+
+class ConvergenceError(RuntimeError):
+    """Raised where metafor stops with an error (e.g. Fisher scoring did not converge)."""
+
+
+_METHOD_NAMES = {
+    "EE": "equal-effects (EE)",
+    "DL": "DerSimonian-Laird (DL)",
+    "HE": "Hedges (HE)",
+    "HS": "Hunter-Schmidt (HS)",
+    "SJ": "Sidik-Jonkman (SJ)",
+    "ML": "maximum likelihood (ML)",
+    "REML": "restricted maximum likelihood (REML)",
+    "EB": "empirical Bayes (EB)",
+    "PM": "Paule-Mandel (PM)",
+}
+_TEST_NAMES = {"z": "z (normal) test", "knha": "Hartung-Knapp-Sidik-Jonkman (knha), t test"}
+
+
+# ---------------------------------------------------------------------------------------------
+# validation
+# ---------------------------------------------------------------------------------------------
+
+
+def _as_1d(x, name):
+    values = getattr(x, "to_numpy", None)
+    arr = np.asarray(values() if callable(values) else x, dtype=float)
+    if arr.ndim == 0:
+        arr = arr[None]
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    return arr
+
+
+def _labels_for(labels, yi_obj, k):
+    if labels is None:
+        index = getattr(yi_obj, "index", None)
+        if index is not None and not isinstance(index, range) and getattr(index, "dtype", None) == object:
+            return [str(i) for i in index]
+        return [str(i + 1) for i in range(k)]
+    labs = [str(x) for x in (labels.tolist() if hasattr(labels, "tolist") else labels)]
+    if len(labs) != k:
+        raise ValueError(f"labels has {len(labs)} entries but there are {k} studies")
+    return labs
+
+
+def _validate(yi, vi, labels):
+    y = _as_1d(yi, "yi")
+    v = _as_1d(vi, "vi")
+    if y.shape != v.shape:
+        raise ValueError(f"yi and vi differ in length ({y.size} vs {v.size})")
+    if y.size == 0:
+        raise ValueError("no studies: yi and vi are empty")
+    labs = _labels_for(labels, yi, y.size)
+    for i in range(y.size):
+        if not math.isfinite(y[i]):
+            raise ValueError(f"study {labs[i]!r} (index {i}): yi is {y[i]!r}; effect sizes must be finite")
+        if not math.isfinite(v[i]):
+            raise ValueError(f"study {labs[i]!r} (index {i}): vi is {v[i]!r}; sampling variances must be finite")
+        if v[i] <= 0:
+            raise ValueError(f"study {labs[i]!r} (index {i}): vi = {v[i]!r}; sampling variances must be > 0")
+    return y, v, labs
+
+
+def _f(x):
+    """Plain float (or None for NaN) for to_dict()."""
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def _fmt(x, digits=4):
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "NA"
+    return f"{x:.{digits}f}"
+
+
+def _fmt_p(p):
+    if p is None or math.isnan(p):
+        return "NA"
+    return "< .0001" if p < 1e-4 else f"{p:.4f}"
+
+
+def _emit(batch: BatchFit, method, stacklevel=3):
+    for msg in batch.messages:
+        if "did not converge" in msg or "tau2_max too low" in msg or msg.startswith("k = 1"):
+            continue
+        warnings.warn(msg, ConvergenceWarning if "local maximum" in msg else UserWarning, stacklevel=stacklevel)
+
+
+def _raise_if_failed(batch: BatchFit, what="model"):
+    if not batch.converged.all():
+        msg = next((m for m in batch.messages if "did not converge" in m or "tau2_max" in m),
+                   f"{batch.method} estimator failed")
+        warnings.warn(msg, ConvergenceWarning, stacklevel=3)
+        raise ConvergenceError(
+            f"{msg}. Try another method (e.g. method='DL' or 'PM') or control={{'maxiter': ..., 'stepadj': 0.5}}."
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# MetaResult
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MetaResult:
+    """Result of a random-effects (or equal-effects) meta-analysis, as metafor's ``rma.uni``.
+
+    All statistics are floats; ``weights`` are percent (metafor's ``weights()``). ``zval`` is
+    the test statistic (a t statistic under ``test="knha"``, also available as ``tval``).
+    ``tau2_ci_*``, ``i2_ci_*``, ``h2_ci_*`` are the Q-profile interval (Viechtbauer 2007) and
+    the I^2/H^2 bounds derived from it as ``confint.rma.uni``; ``pi_*`` the prediction interval
+    as ``predict.rma`` (NaN for EE). ``notes`` holds messages about the fit (k = 1, test
+    switched, tau^2 reset, ...).
+    """
+
+    estimate: float
+    se: float
+    zval: float
+    pvalue: float
+    ci_low: float
+    ci_high: float
+    tau2: float
+    se_tau2: float
+    tau2_ci_low: float
+    tau2_ci_high: float
+    i2: float
+    h2: float
+    i2_ci_low: float
+    i2_ci_high: float
+    h2_ci_low: float
+    h2_ci_high: float
+    q: float
+    q_df: int
+    q_pvalue: float
+    pi_low: float
+    pi_high: float
+    k: int
+    method: str
+    test: str
+    level: float
+    yi: np.ndarray
+    vi: np.ndarray
+    weights: np.ndarray
+    labels: list
+    df: float = float("nan")
+    vt: float = float("nan")
+    s2w: float = 1.0
+    iterations: int = 0
+    notes: list = field(default_factory=list)
+    control: dict | None = None
+
+    # -- derived -----------------------------------------------------------------------------
+    @property
+    def tau(self) -> float:
+        return math.sqrt(self.tau2) if self.tau2 >= 0 else float("nan")
+
+    @property
+    def tval(self) -> float:
+        return self.zval
+
+    @property
+    def tau_ci_low(self) -> float:
+        return math.sqrt(self.tau2_ci_low) if self.tau2_ci_low >= 0 else float("nan")
+
+    @property
+    def tau_ci_high(self) -> float:
+        return math.sqrt(self.tau2_ci_high) if self.tau2_ci_high >= 0 else float("nan")
+
+    @classmethod
+    def _from_batch(cls, b: BatchFit, i: int, yi, vi, labels, notes=(), control=None):
+        mask_w = b.weights[i]
+        return cls(
+            estimate=float(b.beta[i, 0]), se=float(b.se[i, 0]), zval=float(b.stat[i, 0]),
+            pvalue=float(b.pval[i, 0]), ci_low=float(b.ci_low[i, 0]), ci_high=float(b.ci_high[i, 0]),
+            tau2=float(b.tau2[i]), se_tau2=float(b.se_tau2[i]), tau2_ci_low=float(b.tau2_ci_low[i]),
+            tau2_ci_high=float(b.tau2_ci_high[i]), i2=float(b.i2[i]), h2=float(b.h2[i]),
+            i2_ci_low=float(b.i2_ci_low[i]), i2_ci_high=float(b.i2_ci_high[i]), h2_ci_low=float(b.h2_ci_low[i]),
+            h2_ci_high=float(b.h2_ci_high[i]), q=float(b.q[i]), q_df=int(b.q_df[i]), q_pvalue=float(b.q_pvalue[i]),
+            pi_low=float(b.pi_low[i]), pi_high=float(b.pi_high[i]), k=int(b.k[i]), method=b.method,
+            test=("z" if b.k[i] == 1 else b.test), level=b.level, yi=np.asarray(yi), vi=np.asarray(vi),
+            weights=np.asarray(mask_w[: len(yi)] if len(mask_w) == len(yi) else mask_w), labels=list(labels),
+            df=float(b.df[i]) if b.test == "knha" and b.k[i] > 1 else float("nan"), vt=float(b.vt[i]),
+            s2w=float(b.s2w[i]), iterations=int(b.iterations[i]), notes=list(notes), control=control,
+        )
+
+    # -- output ------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """Plain-Python dictionary (floats, lists; NaN as None)."""
+        out = {
+            "method": self.method, "test": self.test, "level": self.level, "k": self.k,
+            "estimate": _f(self.estimate), "se": _f(self.se), "zval": _f(self.zval), "pvalue": _f(self.pvalue),
+            "ci_low": _f(self.ci_low), "ci_high": _f(self.ci_high), "df": _f(self.df),
+            "tau2": _f(self.tau2), "se_tau2": _f(self.se_tau2), "tau2_ci_low": _f(self.tau2_ci_low),
+            "tau2_ci_high": _f(self.tau2_ci_high), "tau": _f(self.tau), "i2": _f(self.i2),
+            "i2_ci_low": _f(self.i2_ci_low), "i2_ci_high": _f(self.i2_ci_high), "h2": _f(self.h2),
+            "h2_ci_low": _f(self.h2_ci_low), "h2_ci_high": _f(self.h2_ci_high), "q": _f(self.q),
+            "q_df": self.q_df, "q_pvalue": _f(self.q_pvalue), "pi_low": _f(self.pi_low), "pi_high": _f(self.pi_high),
+            "labels": list(self.labels), "yi": [float(x) for x in self.yi], "vi": [float(x) for x in self.vi],
+            "weights": [float(x) for x in self.weights], "notes": list(self.notes),
+        }
+        return out
+
+    def to_frame(self):
+        """One-row pandas DataFrame of the pooled result."""
+        import pandas as pd
+
+        d = self.to_dict()
+        for key in ("labels", "yi", "vi", "weights", "notes"):
+            d.pop(key)
+        return pd.DataFrame([d])
+
+    def summary(self) -> str:
+        """Readable text in the spirit of metafor's ``print.rma.uni``."""
+        lvl = f"{self.level:g}%"
+        model = "Equal-effects model" if self.method == "EE" else "Random-effects model"
+        lines = [f"{model} (k = {self.k}; tau^2 estimator: {_METHOD_NAMES[self.method]})",
+                 f"Test and CI for the mean: {_TEST_NAMES[self.test]}"
+                 + (f" with df = {self.df:g}" if self.test == "knha" else ""), ""]
+        if self.method != "EE":
+            ci = ""
+            if not math.isnan(self.tau2_ci_low):
+                ci = f"  [{lvl} CI {_fmt(self.tau2_ci_low)}, {_fmt(self.tau2_ci_high)}; Q-profile]"
+            lines.append(f"tau^2 (estimated amount of total heterogeneity): {_fmt(self.tau2)} "
+                         f"(SE = {_fmt(self.se_tau2)}){ci}")
+            lines.append(f"tau (square root of estimated tau^2 value):      {_fmt(self.tau)}")
+        i2ci = ""
+        if not math.isnan(self.i2_ci_low):
+            i2ci = f"  [{lvl} CI {_fmt(self.i2_ci_low, 2)}%, {_fmt(self.i2_ci_high, 2)}%]"
+        lines.append(f"I^2 (total heterogeneity / total variability):   {_fmt(self.i2, 2)}%{i2ci}")
+        lines.append(f"H^2 (total variability / sampling variability):  {_fmt(self.h2, 2)}")
+        lines += ["", "Test for Heterogeneity:", f"Q(df = {self.q_df}) = {_fmt(self.q)}, p-val {_p_eq(self.q_pvalue)}", ""]
+        stat = "tval" if self.test == "knha" else "zval"
+        lines.append("Model Results:")
+        lines.append("")
+        head = f"{'estimate':>10} {'se':>9} {stat:>9} " + (f"{'df':>4} " if self.test == "knha" else "") + \
+            f"{'pval':>8} {'ci.lb':>9} {'ci.ub':>9}"
+        row = f"{_fmt(self.estimate):>10} {_fmt(self.se):>9} {_fmt(self.zval):>9} " + \
+            (f"{self.df:>4g} " if self.test == "knha" else "") + \
+            f"{_fmt_p(self.pvalue):>8} {_fmt(self.ci_low):>9} {_fmt(self.ci_high):>9}"
+        lines += [head, row, ""]
+        if self.method != "EE":
+            lines.append(f"Prediction interval ({lvl}): [{_fmt(self.pi_low)}, {_fmt(self.pi_high)}]"
+                         + (f" (t, df = {self.df:g})" if self.test == "knha" else " (normal)"))
+        for note in self.notes:
+            lines.append(f"Note: {note}")
+        return "\n".join(lines).rstrip() + "\n"
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return (f"MetaResult(method={self.method!r}, test={self.test!r}, k={self.k}, estimate={self.estimate:.6g}, "
+                f"ci=({self.ci_low:.6g}, {self.ci_high:.6g}), tau2={self.tau2:.6g}, i2={self.i2:.4g})")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = [("k", self.k), ("method", self.method), ("test", self.test),
+                ("estimate", _fmt(self.estimate)), ("SE", _fmt(self.se)),
+                (f"{self.level:g}% CI", f"{_fmt(self.ci_low)} to {_fmt(self.ci_high)}"),
+                ("p-value", _fmt_p(self.pvalue)),
+                ("tau²", f"{_fmt(self.tau2)} ({_fmt(self.tau2_ci_low)} to {_fmt(self.tau2_ci_high)})"),
+                ("I²", f"{_fmt(self.i2, 1)}% ({_fmt(self.i2_ci_low, 1)} to {_fmt(self.i2_ci_high, 1)})"),
+                ("Q", f"{_fmt(self.q)} (df = {self.q_df}, p {_p_eq(self.q_pvalue)})"),
+                ("prediction interval", f"{_fmt(self.pi_low)} to {_fmt(self.pi_high)}")]
+        body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(a))}</th><td>{html.escape(str(b))}</td></tr>"
+                       for a, b in rows)
+        notes = "".join(f"<p><em>Note: {html.escape(n)}</em></p>" for n in self.notes)
+        return f"<table class='ldn-meta-result'>{body}</table>{notes}"
+
+
+def _p_eq(p):
+    s = _fmt_p(p)
+    return s if s.startswith("<") else f"= {s}"
+
+
+# ---------------------------------------------------------------------------------------------
+# meta_analysis
+# ---------------------------------------------------------------------------------------------
+
+
+def meta_analysis(yi, vi, method="REML", test="knha", level=95, labels=None, *, control=None) -> MetaResult:
+    """Random-effects meta-analysis with metafor's estimators and rules.
+
+    Parameters
+    ----------
+    yi, vi : array_like or pandas.Series
+        Effect sizes and their sampling variances (all finite, ``vi > 0``).
+    method : {"REML", "ML", "EB", "PM", "DL", "HE", "HS", "SJ", "EE"}
+        tau^2 estimator; "FE" is an alias of "EE". Definitions and iteration rules are those
+        of metafor's ``rma.uni`` (Viechtbauer 2005).
+    test : {"knha", "z"}
+        ``"knha"``: Hartung-Knapp-Sidik-Jonkman (Hartung & Knapp 2001), t with k-1 df, as
+        metafor's ``test="knha"`` (no ad hoc truncation of the scale factor). ``"z"``: normal.
+    level : float
+        Confidence level in percent, for the CI of the mean, the Q-profile CI of tau^2 and the
+        prediction interval.
+    labels : sequence of str, optional
+        Study labels (used in messages and output); defaults to the Series index or 1..k.
+    control : dict, optional
+        Overrides of the iteration settings (``threshold``, ``maxiter``, ``stepadj``,
+        ``tau2_init``, ``tol``, ``ll0check``, ``tau2_max``).
+
+    Returns
+    -------
+    MetaResult
+
+    Raises
+    ------
+    ValueError
+        Non-finite ``yi``/``vi`` or ``vi <= 0`` (the message names the study), unknown method/test.
+    ConvergenceError
+        Where metafor stops with an error: Fisher scoring (ML/REML/EB) did not converge, or the
+        PM search bound is too low. A :class:`ConvergenceWarning` naming the estimator is
+        issued first.
+
+    Notes
+    -----
+    With k = 1 the result is the study itself: tau^2 = 0, Q = 0, I^2 = 0, H^2 = 1, a z-based
+    CI (metafor switches ``test`` to "z"), and a note. The prediction interval is
+    ``estimate +- crit * sqrt(se^2 + tau^2)`` with crit from t(k-1) under knha (metafor's
+    ``predict()``; Cochrane Handbook 10.10.4.3 uses t(k-2)).
+    """
+    method = normalize_method(method)
+    test = normalize_test(test)
+    y, v, labs = _validate(yi, vi, labels)
+    notes = []
+    if y.size == 1:
+        notes.append("k = 1: the result is the single study; tau^2 = 0 and heterogeneity cannot be estimated")
+        if test == "knha":
+            warnings.warn('k = 1: setting test="z" (as metafor)', UserWarning, stacklevel=2)
+            notes.append('test set to "z" because k = 1 (as metafor)')
+    if method == "EE" and test == "knha":
+        warnings.warn("Knapp & Hartung method is not meant to be used with equal-effects (EE) models (as metafor).",
+                      UserWarning, stacklevel=2)
+    b = rma_batch(y, v, method=method, test=test, level=level, qprofile=True, control=control)
+    _raise_if_failed(b)
+    _emit(b, method)
+    if b.reset_to_zero[0]:
+        notes.append(f"{method}: Fisher scoring stopped at a local maximum; tau^2 set to 0 (as metafor)")
+    if not b.tau2_ci_converged[0] and method != "EE" and y.size > 1:
+        notes.append("Q-profile search for the tau^2 bounds did not converge")
+    if method != "EE" and y.size > 1 and b.tau2_ci_high[0] >= max(100.0, 10 * b.tau2[0]) and b.q[0] > 0:
+        notes.append("upper Q-profile bound reached the search limit (metafor's tau2.max); the true bound is larger")
+    return MetaResult._from_batch(b, 0, y, v, labs, notes=notes, control=control)
+
+
+# ---------------------------------------------------------------------------------------------
+# meta_regression
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MetaRegressionResult:
+    """Mixed-effects meta-regression (metafor ``rma(yi, vi, mods=X)``); arrays per coefficient.
+
+    ``qm`` is the omnibus test of all coefficients except the intercept (chi^2 with
+    ``qm_df`` df under z; F with (``qm_df``, k-p) df under knha). ``r2`` is metafor's
+    pseudo-R^2 in percent: ``max(0, 100 * (tau2_RE - tau2) / tau2_RE)`` with tau2_RE from the
+    intercept-only model fitted with the same method.
+    """
+
+    names: list
+    coef: np.ndarray
+    se: np.ndarray
+    zval: np.ndarray
+    pvalue: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    vcov: np.ndarray
+    tau2: float
+    se_tau2: float
+    qm: float
+    qm_df: tuple
+    qm_pvalue: float
+    qe: float
+    qe_df: int
+    qe_pvalue: float
+    r2: float
+    i2: float
+    h2: float
+    k: int
+    method: str
+    test: str
+    level: float
+    yi: np.ndarray
+    vi: np.ndarray
+    X: np.ndarray
+    labels: list
+    notes: list = field(default_factory=list)
+
+    @property
+    def tval(self):
+        return self.zval
+
+    @property
+    def tau(self):
+        return math.sqrt(self.tau2)
+
+    def to_frame(self):
+        """Coefficient table as a pandas DataFrame (index = coefficient names)."""
+        import pandas as pd
+
+        stat = "tval" if self.test == "knha" else "zval"
+        return pd.DataFrame({"estimate": self.coef, "se": self.se, stat: self.zval, "pvalue": self.pvalue,
+                             "ci_low": self.ci_low, "ci_high": self.ci_high}, index=list(self.names))
+
+    def to_dict(self) -> dict:
+        return {
+            "names": list(self.names), "coef": [float(x) for x in self.coef], "se": [float(x) for x in self.se],
+            "zval": [float(x) for x in self.zval], "pvalue": [float(x) for x in self.pvalue],
+            "ci_low": [float(x) for x in self.ci_low], "ci_high": [float(x) for x in self.ci_high],
+            "tau2": _f(self.tau2), "se_tau2": _f(self.se_tau2), "qm": _f(self.qm), "qm_df": list(self.qm_df),
+            "qm_pvalue": _f(self.qm_pvalue), "qe": _f(self.qe), "qe_df": self.qe_df, "qe_pvalue": _f(self.qe_pvalue),
+            "r2": _f(self.r2), "i2": _f(self.i2), "h2": _f(self.h2), "k": self.k, "method": self.method,
+            "test": self.test, "level": self.level, "notes": list(self.notes),
+        }
+
+    def summary(self) -> str:
+        stat = "tval" if self.test == "knha" else "zval"
+        lines = [f"Mixed-effects meta-regression (k = {self.k}; tau^2 estimator: {_METHOD_NAMES[self.method]})",
+                 f"Tests and CIs: {_TEST_NAMES[self.test]}", ""]
+        if self.method != "EE":
+            lines.append(f"tau^2 (estimated amount of residual heterogeneity): {_fmt(self.tau2)} (SE = {_fmt(self.se_tau2)})")
+            lines.append(f"I^2 (residual heterogeneity / unaccounted variability): {_fmt(self.i2, 2)}%")
+        lines.append(f"R^2 (amount of heterogeneity accounted for): {_fmt(self.r2, 2)}%")
+        lines += ["", f"Test for Residual Heterogeneity: QE(df = {self.qe_df}) = {_fmt(self.qe)}, p-val {_p_eq(self.qe_pvalue)}"]
+        if self.test == "knha":
+            lines.append(f"Test of Moderators: F(df1 = {self.qm_df[0]}, df2 = {self.qm_df[1]}) = {_fmt(self.qm)}, "
+                         f"p-val {_p_eq(self.qm_pvalue)}")
+        else:
+            lines.append(f"Test of Moderators: QM(df = {self.qm_df[0]}) = {_fmt(self.qm)}, p-val {_p_eq(self.qm_pvalue)}")
+        lines += ["", f"{'':<14}{'estimate':>10} {'se':>9} {stat:>9} {'pval':>8} {'ci.lb':>9} {'ci.ub':>9}"]
+        for i, n in enumerate(self.names):
+            lines.append(f"{str(n)[:13]:<14}{_fmt(self.coef[i]):>10} {_fmt(self.se[i]):>9} {_fmt(self.zval[i]):>9} "
+                         f"{_fmt_p(self.pvalue[i]):>8} {_fmt(self.ci_low[i]):>9} {_fmt(self.ci_high[i]):>9}")
+        for note in self.notes:
+            lines.append(f"Note: {note}")
+        return "\n".join(lines) + "\n"
+
+    __str__ = summary
+
+    def _repr_html_(self) -> str:
+        return self.to_frame().to_html() + f"<p>tau² = {_fmt(self.tau2)}; QM = {_fmt(self.qm)} " \
+            f"(p {_p_eq(self.qm_pvalue)}); R² = {_fmt(self.r2, 2)}%</p>"
+
+
+def _design(X, k):
+    names = None
+    if hasattr(X, "columns"):
+        names = [str(c) for c in X.columns]
+        arr = np.asarray(X.to_numpy(), dtype=float)
+    elif hasattr(X, "name") and hasattr(X, "to_numpy"):
+        names = [str(X.name) if X.name is not None else "x1"]
+        arr = np.asarray(X.to_numpy(), dtype=float)
+    else:
+        arr = np.asarray(X, dtype=float)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.shape[0] != k:
+        raise ValueError(f"X has {arr.shape[0]} rows but there are {k} studies")
+    if names is None:
+        names = [f"x{j + 1}" for j in range(arr.shape[1])]
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(f"X has a non-finite value at study index {bad[0]}, column {names[bad[1]]!r}")
+    return arr, names
+
+
+def meta_regression(yi, vi, X, method="REML", test="z", level=95, labels=None, *, control=None) -> MetaRegressionResult:
+    """Mixed-effects meta-regression, as metafor's ``rma(yi, vi, mods = X)``.
+
+    Parameters
+    ----------
+    yi, vi : array_like
+        Effect sizes and sampling variances.
+    X : pandas.DataFrame, Series or array_like, shape (k,) or (k, q)
+        Moderators; an intercept is added. DataFrame column names are kept.
+    method, test, level, labels, control
+        As :func:`meta_analysis` (default test here is "z", as metafor).
+
+    Returns
+    -------
+    MetaRegressionResult
+    """
+    method = normalize_method(method)
+    test = normalize_test(test)
+    y, v, labs = _validate(yi, vi, labels)
+    mods, names = _design(X, y.size)
+    Xd = np.column_stack([np.ones(y.size), mods])
+    p = Xd.shape[1]
+    k = y.size
+    if np.linalg.matrix_rank(Xd) < p:
+        raise ValueError("model matrix (intercept + X) is not of full rank; remove redundant moderators")
+    if (method == "EE" and p > k) or (method != "EE" and p + 1 > k):
+        raise ValueError(f"too many parameters ({p} coefficients{'' if method == 'EE' else ' + tau^2'}) for k = {k}")
+    if method == "EE" and test == "knha":
+        warnings.warn("Knapp & Hartung method is not meant to be used with equal-effects (EE) models (as metafor).",
+                      UserWarning, stacklevel=2)
+    b = rma_batch(y, v, X=Xd, method=method, test=test, level=level, qprofile=False, control=control)
+    _raise_if_failed(b)
+    _emit(b, method)
+    notes = []
+    # pseudo R^2 (metafor r2def = "1")
+    if method == "EE":
+        fe0 = rma_batch(y, v, method="EE", test="z", qprofile=False)
+        if np.var(y) == 0:
+            r2 = 0.0
+        else:
+            r2s = 1.0 - b.q[0] / fe0.q[0]
+            adj = 1.0 - (1.0 - r2s) * (k - 1) / (k - p)
+            r2 = max(0.0, 100.0 * adj)
+    else:
+        b0 = rma_batch(y, v, method=method, test=test, qprofile=False, control=control)
+        if not b0.converged[0]:
+            r2 = float("nan")
+            notes.append("R^2 not available: the intercept-only model did not converge")
+        else:
+            t0 = float(b0.tau2[0])
+            r2 = 0.0 if t0 == 0 else max(0.0, 100.0 * (t0 - float(b.tau2[0])) / t0)
+    qm_df = (p - 1, k - p) if test == "knha" else (p - 1,)
+    return MetaRegressionResult(
+        names=["intercept"] + names, coef=b.beta[0].copy(), se=b.se[0].copy(), zval=b.stat[0].copy(),
+        pvalue=b.pval[0].copy(), ci_low=b.ci_low[0].copy(), ci_high=b.ci_high[0].copy(), vcov=b.vb[0].copy(),
+        tau2=float(b.tau2[0]), se_tau2=float(b.se_tau2[0]), qm=float(b.qm[0]), qm_df=qm_df,
+        qm_pvalue=float(b.qm_pvalue[0]), qe=float(b.q[0]), qe_df=int(b.q_df[0]), qe_pvalue=float(b.q_pvalue[0]),
+        r2=r2, i2=float(b.i2[0]), h2=float(b.h2[0]), k=k, method=method, test=test, level=float(level), yi=y, vi=v,
+        X=Xd, labels=labs, notes=notes,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# subgroup_analysis
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class GroupEstimate:
+    """Pooled estimate of one subgroup from the common-tau^2 meta-regression."""
+
+    name: str
+    k: int
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    tau2: float
+
+
+@dataclass
+class SubgroupResult:
+    """Subgroup analysis.
+
+    ``tau2 == "separate"`` (default, Cochrane Handbook 10.11.3 / R meta): ``subgroups`` maps
+    each group to its own :class:`MetaResult` (own tau^2); ``q_between`` is Cochran's Q on the
+    subgroup estimates with inverse-variance weights from their model-based (z) standard
+    errors, chi^2 with G-1 df. ``tau2 == "common"``: one mixed-effects model with the group
+    factor (``regression``, first group as reference); ``q_between`` is its omnibus moderator
+    test (QM chi^2, or F under knha) and ``subgroups`` maps each group to a
+    :class:`GroupEstimate`. ``overall`` is the meta-analysis of all studies.
+    """
+
+    subgroups: dict
+    q_between: float
+    q_between_df: int
+    q_between_pvalue: float
+    overall: MetaResult
+    tau2_mode: str
+    method: str
+    test: str
+    level: float
+    regression: MetaRegressionResult | None = None
+
+    def to_frame(self):
+        import pandas as pd
+
+        rows = []
+        for name, r in self.subgroups.items():
+            rows.append({"group": name, "k": r.k, "estimate": r.estimate, "se": r.se, "ci_low": r.ci_low,
+                         "ci_high": r.ci_high, "tau2": r.tau2,
+                         "i2": getattr(r, "i2", float("nan"))})
+        return pd.DataFrame(rows).set_index("group")
+
+    def to_dict(self) -> dict:
+        return {
+            "tau2_mode": self.tau2_mode, "method": self.method, "test": self.test, "level": self.level,
+            "q_between": _f(self.q_between), "q_between_df": self.q_between_df,
+            "q_between_pvalue": _f(self.q_between_pvalue),
+            "subgroups": {n: (r.to_dict() if hasattr(r, "to_dict") else {k: (_f(v) if isinstance(v, float) else v)
+                          for k, v in r.__dict__.items()}) for n, r in self.subgroups.items()},
+            "overall": self.overall.to_dict(),
+        }
+
+    def summary(self) -> str:
+        lines = [f"Subgroup analysis ({'separate' if self.tau2_mode == 'separate' else 'common'} tau^2; "
+                 f"method {self.method}; test {self.test})", ""]
+        lines.append(f"{'group':<20}{'k':>4} {'estimate':>10} {'ci.lb':>9} {'ci.ub':>9} {'tau^2':>9}")
+        for name, r in self.subgroups.items():
+            lines.append(f"{str(name)[:19]:<20}{r.k:>4} {_fmt(r.estimate):>10} {_fmt(r.ci_low):>9} "
+                         f"{_fmt(r.ci_high):>9} {_fmt(r.tau2):>9}")
+        o = self.overall
+        lines.append(f"{'overall':<20}{o.k:>4} {_fmt(o.estimate):>10} {_fmt(o.ci_low):>9} {_fmt(o.ci_high):>9} "
+                     f"{_fmt(o.tau2):>9}")
+        if self.tau2_mode == "common" and self.test == "knha":
+            lines += ["", f"Test for subgroup differences: F(df1 = {self.q_between_df}, df2 = "
+                          f"{self.regression.qm_df[1]}) = {_fmt(self.q_between)}, p-val {_p_eq(self.q_between_pvalue)}"]
+        else:
+            lines += ["", f"Test for subgroup differences: Q(df = {self.q_between_df}) = {_fmt(self.q_between)}, "
+                          f"p-val {_p_eq(self.q_between_pvalue)}"]
+        return "\n".join(lines) + "\n"
+
+    __str__ = summary
+
+    def _repr_html_(self) -> str:
+        return self.to_frame().to_html() + f"<p>Q between = {_fmt(self.q_between)} (df = {self.q_between_df}, " \
+            f"p {_p_eq(self.q_between_pvalue)})</p>"
+
+
+def subgroup_analysis(yi, vi, groups, method="REML", test="knha", level=95, labels=None, *, tau2="separate",
+                      control=None) -> SubgroupResult:
+    """Subgroup analysis with a test for subgroup differences.
+
+    Parameters
+    ----------
+    yi, vi : array_like
+    groups : array_like
+        Group of each study (any hashable values; groups are sorted, as R's factor levels, or
+        kept in order of first appearance when not sortable).
+    method, test, level, labels, control
+        As :func:`meta_analysis`.
+    tau2 : {"separate", "common"}
+        "separate" (default): an independent random-effects model per subgroup and Q-between on
+        their estimates (Cochrane Handbook 10.11.3; R meta's default). "common": one
+        meta-regression on the group factor, ``rma(yi, vi, mods = ~ group)`` in metafor.
+
+    Returns
+    -------
+    SubgroupResult
+    """
+    method = normalize_method(method)
+    test = normalize_test(test)
+    y, v, labs = _validate(yi, vi, labels)
+    g = list(groups.tolist() if hasattr(groups, "tolist") else groups)
+    if len(g) != y.size:
+        raise ValueError(f"groups has {len(g)} entries but there are {y.size} studies")
+    for i, gi in enumerate(g):
+        if gi is None or (isinstance(gi, float) and math.isnan(gi)):
+            raise ValueError(f"study {labs[i]!r} (index {i}): missing group")
+    names = list(dict.fromkeys(g))
+    try:
+        names = sorted(names)  # as R's factor levels (first level = reference in the common model)
+    except TypeError:
+        pass
+    if len(names) < 2:
+        raise ValueError("subgroup analysis needs at least two groups")
+    overall = meta_analysis(y, v, method=method, test=test, level=level, labels=labs, control=control)
+    garr = np.array([names.index(x) for x in g])
+
+    if tau2 == "separate":
+        masks = garr[None, :] == np.arange(len(names))[:, None]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            b = rma_batch(np.broadcast_to(y, masks.shape), np.broadcast_to(v, masks.shape), mask=masks,
+                          method=method, test=test, level=level, qprofile=True, control=control)
+        _raise_if_failed(b)
+        subgroups = {}
+        for j, name in enumerate(names):
+            sel = masks[j]
+            notes = []
+            if sel.sum() == 1:
+                notes.append("k = 1: the result is the single study; tau^2 = 0")
+            r = MetaResult._from_batch(b, j, y[sel], v[sel], [labs[i] for i in np.flatnonzero(sel)], notes=notes,
+                                       control=control)
+            r.weights = b.weights[j][sel]
+            subgroups[str(name)] = r
+        est = b.beta[:, 0]
+        sez = b.se_model[:, 0]
+        w = 1.0 / sez**2
+        pooled = np.sum(w * est) / np.sum(w)
+        qb = float(np.sum(w * (est - pooled) ** 2))
+        dfb = len(names) - 1
+        import scipy.special as sp
+
+        return SubgroupResult(subgroups=subgroups, q_between=qb, q_between_df=dfb,
+                              q_between_pvalue=float(sp.chdtrc(dfb, qb)), overall=overall, tau2_mode="separate",
+                              method=method, test=test, level=float(level))
+    if tau2 != "common":
+        raise ValueError("tau2 must be 'separate' or 'common'")
+    dummies = (garr[:, None] == np.arange(1, len(names))[None, :]).astype(float)
+    import_names = [f"group[{n}]" for n in names[1:]]
+    reg = meta_regression(y, v, dummies, method=method, test=test, level=level, labels=labs, control=control)
+    reg.names = ["intercept"] + import_names
+    import scipy.special as sp
+
+    L = np.column_stack([np.ones(len(names)), np.vstack([np.zeros(len(names) - 1), np.eye(len(names) - 1)])])
+    est = L @ reg.coef
+    se = np.sqrt(np.einsum("gp,pq,gq->g", L, reg.vcov, L))
+    if test == "knha":
+        crit = float(sp.stdtrit(reg.qe_df, 1 - (1 - level / 100) / 2))
+    else:
+        crit = float(sp.ndtri(1 - (1 - level / 100) / 2))
+    subgroups = {str(n): GroupEstimate(name=str(n), k=int((garr == j).sum()), estimate=float(est[j]), se=float(se[j]),
+                                       ci_low=float(est[j] - crit * se[j]), ci_high=float(est[j] + crit * se[j]),
+                                       tau2=reg.tau2)
+                 for j, n in enumerate(names)}
+    return SubgroupResult(subgroups=subgroups, q_between=reg.qm, q_between_df=len(names) - 1,
+                          q_between_pvalue=reg.qm_pvalue, overall=overall, tau2_mode="common", method=method,
+                          test=test, level=float(level), regression=reg)
