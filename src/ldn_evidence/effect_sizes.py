@@ -152,10 +152,6 @@ def _vtype_vector(measure: str, vtype: Any, k: int) -> np.ndarray:
     return v
 
 
-def _any(mask: np.ndarray) -> bool:
-    return bool(np.any(mask[~np.isnan(mask)] if mask.dtype.kind == "f" else mask))
-
-
 def _neg(x: np.ndarray | None) -> bool:
     return x is not None and bool(np.any(x[~np.isnan(x)] < 0))
 
@@ -250,7 +246,7 @@ def _change(measure: str, a: dict, vt: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return yi, vi
 
 
-def _add_cells(cells: list[np.ndarray], n_first: int, add: float, to: str) -> list[np.ndarray]:
+def _add_cells(cells: list[np.ndarray], add: float, to: str) -> list[np.ndarray]:
     """metafor's continuity correction: ``cells`` are all cells of the tables."""
     if to == "all":
         return [c + add for c in cells]
@@ -268,9 +264,9 @@ def _add_cells(cells: list[np.ndarray], n_first: int, add: float, to: str) -> li
 def _binary(measure: str, a: dict, vt: np.ndarray, add: float, to: str,
             drop00: bool) -> tuple[np.ndarray, np.ndarray]:
     ai, bi, ci, di, n1, n2 = (a[x] for x in ("ai", "bi", "ci", "di", "n1i", "n2i"))
-    if bi is not None and n1 is not None and _any((n1 != ai + bi) & ~np.isnan(n1 + ai + bi)):
+    if bi is not None and n1 is not None and np.any((n1 != ai + bi) & ~np.isnan(n1 + ai + bi)):
         raise ValueError("one or more 'n1i' values are not equal to 'ai + bi'")
-    if di is not None and n2 is not None and _any((n2 != ci + di) & ~np.isnan(n2 + ci + di)):
+    if di is not None and n2 is not None and np.any((n2 != ci + di) & ~np.isnan(n2 + ci + di)):
         raise ValueError("one or more 'n2i' values are not equal to 'ci + di'")
     if bi is None:
         bi = n1 - ai
@@ -285,7 +281,7 @@ def _binary(measure: str, a: dict, vt: np.ndarray, add: float, to: str,
     if drop00:
         id00 = ((ai == 0) & (ci == 0)) | ((bi == 0) & (di == 0))
         ai, bi, ci, di = (np.where(id00, np.nan, x) for x in (ai, bi, ci, di))
-    ai, bi, ci, di = _add_cells([ai, bi, ci, di], 2, add, to)
+    ai, bi, ci, di = _add_cells([ai, bi, ci, di], add, to)
     n1, n2 = ai + bi, ci + di
     with np.errstate(invalid="ignore", divide="ignore"):
         p1, p2 = ai / n1, ci / n2
@@ -307,7 +303,7 @@ def _binary(measure: str, a: dict, vt: np.ndarray, add: float, to: str,
 def _proportion(measure: str, a: dict, vt: np.ndarray, add: float,
                 to: str) -> tuple[np.ndarray, np.ndarray]:
     xi, mi, ni = a["xi"], a["mi"], a["ni"]
-    if mi is not None and ni is not None and _any((ni != xi + mi) & ~np.isnan(ni + xi + mi)):
+    if mi is not None and ni is not None and np.any((ni != xi + mi) & ~np.isnan(ni + xi + mi)):
         raise ValueError("one or more 'ni' values are not equal to 'xi + mi'")
     if mi is None:
         mi = ni - xi
@@ -317,7 +313,7 @@ def _proportion(measure: str, a: dict, vt: np.ndarray, add: float,
         raise ValueError("one or more counts are negative (or xi larger than ni)")
     if _nonpos(xi + mi):
         raise ValueError("one or more sample sizes (ni) are <= 0")
-    xi, mi = _add_cells([xi, mi], 1, add, to)
+    xi, mi = _add_cells([xi, mi], add, to)
     ni = xi + mi
     pr = xi / ni
     with np.errstate(invalid="ignore", divide="ignore"):
