@@ -49,8 +49,8 @@ def _as_1d(x, name):
 
 def _labels_for(labels, yi_obj, k):
     if labels is None:
-        index = getattr(yi_obj, "index", None)
-        if index is not None and not isinstance(index, range) and getattr(index, "dtype", None) == object:
+        index = getattr(yi_obj, "index", None) if hasattr(yi_obj, "to_numpy") else None
+        if index is not None and type(index).__name__ not in ("RangeIndex", "range"):
             return [str(i) for i in index]
         return [str(i + 1) for i in range(k)]
     labs = [str(x) for x in (labels.tolist() if hasattr(labels, "tolist") else labels)]
@@ -69,11 +69,11 @@ def _validate(yi, vi, labels):
     labs = _labels_for(labels, yi, y.size)
     for i in range(y.size):
         if not math.isfinite(y[i]):
-            raise ValueError(f"study {labs[i]!r} (index {i}): yi is {y[i]!r}; effect sizes must be finite")
+            raise ValueError(f"study {labs[i]!r} (index {i}): yi is {float(y[i])}; effect sizes must be finite")
         if not math.isfinite(v[i]):
-            raise ValueError(f"study {labs[i]!r} (index {i}): vi is {v[i]!r}; sampling variances must be finite")
+            raise ValueError(f"study {labs[i]!r} (index {i}): vi is {float(v[i])}; sampling variances must be finite")
         if v[i] <= 0:
-            raise ValueError(f"study {labs[i]!r} (index {i}): vi = {v[i]!r}; sampling variances must be > 0")
+            raise ValueError(f"study {labs[i]!r} (index {i}): vi = {float(v[i])}; sampling variances must be > 0")
     return y, v, labs
 
 
