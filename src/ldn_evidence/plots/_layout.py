@@ -1,0 +1,110 @@
+"""Text measurement and collision checks shared by the plotting functions.
+
+Nothing here imports matplotlib at module load: the callers pass in the figure (and so the
+renderer) they are building. Sizes are in inches unless a name says otherwise.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+
+class TextMeasurer:
+    """Measure rendered text with the renderer of a figure's Agg canvas.
+
+    The widths are those that ``Text.get_window_extent`` reports for the same string and font
+    once drawn (both come from ``renderer.get_text_width_height_descent``), so a layout built
+    from them is the layout that gets drawn. Measurements are cached per (text, font).
+    """
+
+    def __init__(self, fig):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        self.renderer = canvas.get_renderer()
+        self.dpi = fig.dpi
+        self._cache: dict = {}
+
+    def size(self, text: str, prop) -> tuple[float, float, float]:
+        """(width, height, descent) of one line of ``text`` in inches."""
+        if not text:
+            return 0.0, 0.0, 0.0
+        key = (text, hash(prop))
+        hit = self._cache.get(key)
+        if hit is None:
+            w, h, d = self.renderer.get_text_width_height_descent(text, prop, ismath=False)
+            hit = (w / self.dpi, h / self.dpi, d / self.dpi)
+            self._cache[key] = hit
+        return hit
+
+    def width(self, text: str, prop) -> float:
+        return self.size(text, prop)[0]
+
+
+def wrap_to_width(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
+    """Greedy word wrap of ``text`` so that each line measures at most ``width``.
+
+    A single word wider than ``width`` is kept whole on its own line (the caller widens the
+    figure for it). Explicit newlines are kept as line breaks.
+    """
+    lines: list[str] = []
+    for paragraph in str(text).split("\n"):
+        words = paragraph.split()
+        if not words:
+            lines.append("")
+            continue
+        line = words[0]
+        for word in words[1:]:
+            candidate = f"{line} {word}"
+            if measure(candidate) <= width:
+                line = candidate
+            else:
+                lines.append(line)
+                line = word
+        lines.append(line)
+    return lines
+
+
+def text_extents(fig, renderer=None):
+    """Draw ``fig`` and return [(Text, Bbox)] for every visible, non-empty text artist.
+
+    Includes texts of axes (tick labels, titles) as well as figure-level texts.
+    """
+    from matplotlib.text import Text
+
+    if renderer is None:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+    out = []
+    for t in fig.findobj(Text):
+        if not t.get_visible() or not t.get_text().strip():
+            continue
+        out.append((t, t.get_window_extent(renderer)))
+    return out
+
+
+def overlapping_texts(fig, tol: float = 0.5) -> list[tuple]:
+    """Pairs of text artists of ``fig`` whose drawn extents overlap by more than ``tol`` pixels
+    in both directions. An empty list means no text collides with another."""
+    import numpy as np
+
+    items = text_extents(fig)
+    if len(items) < 2:
+        return []
+    b = np.array([[e.x0, e.y0, e.x1, e.y1] for _, e in items])
+    ox = np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0])
+    oy = np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1])
+    hit = (ox > tol) & (oy > tol)
+    i, j = np.nonzero(np.triu(hit, 1))
+    return [(items[a][0], items[c][0]) for a, c in zip(i, j)]
+
+
+def texts_outside(fig, tol: float = 0.5) -> list:
+    """Text artists of ``fig`` that are drawn (partly) outside the figure canvas."""
+    w, h = fig.canvas.get_width_height()
+    return [t for t, e in text_extents(fig)
+            if e.x0 < -tol or e.y0 < -tol or e.x1 > w + tol or e.y1 > h + tol]
+
+
+def describe(texts: Iterable) -> str:
+    """A short human description of text artists, for assertion messages."""
+    return "; ".join(repr(t.get_text()) for t in texts)
