@@ -158,7 +158,8 @@ def test_row_squares_and_lines_match_the_table():
     ax = panel(fig)
     labels = texts(fig, "label")
     assert len(labels) == len(t) == 13
-    squares = [c for c in ax.collections if isinstance(c, PathCollection) and c.get_gid() == "square"]
+    squares = [c for c in ax.collections
+               if isinstance(c, PathCollection) and c.get_gid() == "square"]
     assert len(squares) == 1
     xy = squares[0].get_offsets()
     inside = (t["yi"] >= ax.get_xlim()[0]) & (t["yi"] <= ax.get_xlim()[1])
@@ -243,15 +244,35 @@ def test_subgroup_with_one_study_has_no_diamond():
     assert not overlapping_texts(fig)
 
 
+def test_numeric_and_missing_groups():
+    """Group values that are numbers (a dose), a study without a group, a subgroups dict keyed
+    by the text of the group: all drawn, in table order, without overlap."""
+    t = studies(7)
+    t["group"] = [4.5, 4.5, 3.0, 3.0, 3.0, np.nan, 4.5]
+    t, res = pooled(t)
+    subs = {"4.5": pooled(t[t["group"] == 4.5])[1], "3": pooled(t[t["group"] == 3.0])[1]}
+    fig = forest_plot(t, res, subs, columns={"design": "Design"})
+    assert [a.get_text() for a in texts(fig, "group")] == ["4.5", "3", "Not grouped"]
+    assert [a.get_text() for a in texts(fig, "label")] == list(t["label"][[0, 1, 6, 2, 3, 4, 5]])
+    assert len([p for p in panel(fig).patches if isinstance(p, Polygon)]) == 3
+    assert not overlapping_texts(fig)
+
+
+def test_single_study_overall_has_no_prediction_interval():
+    fig, t, res, _ = make(1)
+    assert not texts(fig, "pi-label")
+    assert "not applicable" in texts(fig, "summary")[0].get_text()
+
+
 def test_log_scale_axis_and_numbers():
     rr = np.array([0.5, 0.8, 1.25, 0.6])
     t = pd.DataFrame({"label": list("ABCD"), "yi": np.log(rr), "ci_low": np.log(rr) - 0.4,
                       "ci_high": np.log(rr) + 0.4, "vi": (0.4 / 1.96) ** 2})
-    t, res = pooled(t)
-    fig = forest_plot(t, res, xlabel="Risk ratio", log_scale=True)
+    t, _ = pooled(t)
+    fig = forest_plot(t, None, xlabel="Risk ratio", log_scale=True)
     assert [a.get_text() for a in texts(fig, "tick-label")] == ["0.25", "0.5", "1", "2", "4"]
-    ticks = sorted({round(x, 12) for seg in panel(fig).collections
-                    if seg.get_gid() == "x-ticks" for x in np.concatenate(seg.get_segments())[:, 0]})
+    (tick_lines,) = [c for c in panel(fig).collections if c.get_gid() == "x-ticks"]
+    ticks = sorted({round(x, 12) for x in np.concatenate(tick_lines.get_segments())[:, 0]})
     np.testing.assert_allclose(ticks, np.log([0.25, 0.5, 1, 2, 4]), atol=1e-12)
     first = texts(fig, "effect")[0].get_text()
     assert first == f"0.50 [{0.5 * math.exp(-0.4):.2f}, {0.5 * math.exp(0.4):.2f}]"

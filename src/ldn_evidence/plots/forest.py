@@ -330,12 +330,14 @@ def _block_order(groups, subgroups):
         seen.append(None)
     results = {}
     if subgroups:
-        by_str = {str(g): g for g in seen if g is not None}
+        by_str = {_one_line(g): g for g in seen if g is not None}
+        by_str.update({str(g): g for g in seen if g is not None})
         for name, res in subgroups.items():
-            g = name if name in seen else by_str.get(str(name))
+            g = name if name in seen else by_str.get(str(name), by_str.get(_one_line(name)))
             if g is None:
+                names = ", ".join(_one_line(g) for g in seen if g is not None)
                 raise ValueError(f"forest_plot: subgroups has {name!r} but no row of the table "
-                                 f"has that group (groups: {', '.join(map(str, by_str))})")
+                                 f"has that group (groups: {names})")
             results[g] = res
     return seen, results
 
@@ -375,7 +377,7 @@ def _build_rows(d, overall, subgroups, subgroup_test, level, fmt_effect, fmt_ci)
     else:
         order, results = _block_order(d["group"], subgroups)
         for b, g in enumerate(order):
-            idx = [i for i in range(n) if d["group"][i] == g or (g is None and d["group"][i] is None)]
+            idx = [i for i in range(n) if d["group"][i] == g]
             if b:
                 rows.append(_Row("blank"))
             rows.append(_Row("group", span="Not grouped" if g is None else _one_line(g),
@@ -394,7 +396,7 @@ def _build_rows(d, overall, subgroups, subgroup_test, level, fmt_effect, fmt_ci)
         wt = "100.0%" if d["has_weight"] and any(math.isfinite(w) for w in d["weight"]) else ""
         rows.append(pooled(overall, f"Overall (k = {k})", "overall", wt))
         pl, ph = _f(getattr(overall, "pi_low", math.nan)), _f(getattr(overall, "pi_high", math.nan))
-        if _finite(pl) and _finite(ph):
+        if _finite(pl) and _finite(ph) and k > 1:      # k = 1 predicts nothing
             rows.append(_Row("pi", {"label": "Prediction interval", "effect": fmt_ci(pl, ph)},
                              pi=(pl, ph)))
 
@@ -440,7 +442,7 @@ def _half_range(d, rows, null):
         # show the confidence intervals, but let a few very wide ones run off with an arrow
         # rather than squash every other study into the middle of the panel
         h = max(h_core, float(np.quantile(wh, 0.85)))
-        if h_all <= 1.3 * h:
+        if h_all <= 2.0 * h:
             h = h_all
     else:
         h = h_core
