@@ -67,6 +67,8 @@ def _validate(yi, vi, labels):
     if y.size == 0:
         raise ValueError("no studies: yi and vi are empty")
     labs = _labels_for(labels, yi, y.size)
+    if np.all(np.isfinite(y)) and np.all(np.isfinite(v)) and np.all(v > 0):
+        return y, v, labs
     for i in range(y.size):
         if not math.isfinite(y[i]):
             raise ValueError(f"study {labs[i]!r} (index {i}): yi is {float(y[i])}; effect sizes must be finite")
