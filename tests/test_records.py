@@ -1,0 +1,199 @@
+"""Loading, saving and the Python API of the study records."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import ldn_evidence as le
+from ldn_evidence.records import StudiesFileError, read_studies, study_json_schema
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_bundled_file_is_valid():
+    assert le.validate_studies() == []
+    review = le.load_studies()
+    assert len(review) >= 3
+    assert review.path.name == "studies.yaml"
+
+
+def test_load_from_path_and_lookup(write, valid_text):
+    review = le.load_studies(write(valid_text))
+    assert [s.id for s in review] == ["alpha2020", "beta2021"]
+    assert review["alpha2020"].population.n_randomized == 40
+    assert review["alpha2020"].label == "Alpha 2020"
+    with pytest.raises(KeyError, match="no study with id 'zeta'"):
+        review["zeta"]
+
+
+def test_to_frame_one_row_per_outcome(write, valid_text):
+    frame = le.load_studies(write(valid_text)).to_frame()
+    assert list(frame["study"]) == ["alpha2020", "beta2021"]
+    assert frame.loc[0, "outcome"] == "pain" and frame.loc[0, "forms"] == "arm_means,mean_difference"
+    assert frame.loc[0, "source"] == "DOI 10.1000/alpha.2020, Table 2"
+
+
+def test_validate_returns_problems_with_location(write, valid_text):
+    path = write(valid_text.replace("sd: 1.9", "sd: -1.9"))
+    problems = le.validate_studies(path)
+    assert len(problems) == 1
+    p = problems[0]
+    assert (p.file, p.study, p.field) == (str(path), "alpha2020", "outcomes[0].data[0].arms[0].sd")
+    assert p.line == valid_text.splitlines().index(
+        next(line for line in valid_text.splitlines() if "sd: 1.9" in line)) + 1
+
+
+def test_load_raises_with_every_problem(write, valid_text):
+    with pytest.raises(StudiesFileError) as info:
+        le.load_studies(write(valid_text.replace("sd: 1.9", "sd: -1").replace("year: 2021", "year: 1800")))
+    assert len(info.value.problems) == 2
+
+
+def test_untouched_save_is_byte_identical(write, valid_text, tmp_path):
+    src = write(valid_text)
+    out = tmp_path / "out.yaml"
+    le.save_studies(le.load_studies(src), out)
+    assert out.read_bytes() == src.read_bytes()
+
+
+def test_bundled_file_round_trips_byte_identical(tmp_path):
+    out = tmp_path / "studies.yaml"
+    le.save_studies(le.load_studies(), out)
+    assert out.read_bytes() == (REPO / "data" / "studies.yaml").read_bytes()
+
+
+def test_edit_keeps_comments_and_order(write, valid_text):
+    path = write(valid_text)
+    review = le.load_studies(path)
+    review["alpha2020"].notes = "Edited in Python."
+    review["beta2021"].population.n_analysed = 10
+    le.save_studies(review)
+    text = path.read_text()
+    assert "# a comment that must survive a save" in text
+    assert "- id: beta2021  # second study" in text
+    again = le.load_studies(path)
+    assert again["alpha2020"].notes == "Edited in Python."
+    assert again["beta2021"].population.n_analysed == 10
+    keys = [line.split(":")[0].strip() for line in text.splitlines() if line.startswith("    ") and
+            not line.startswith("     ")]
+    assert keys.index("citation") < keys.index("doi") < keys.index("design") < keys.index("population")
+
+
+def test_removing_and_appending_studies(write, valid_text):
+    path = write(valid_text)
+    review = le.load_studies(path)
+    beta = review.studies.pop()
+    le.save_studies(review)
+    assert [s.id for s in le.load_studies(path)] == ["alpha2020"]
+    review.studies.append(beta)
+    le.save_studies(review)
+    assert [s.id for s in le.load_studies(path)] == ["alpha2020", "beta2021"]
+
+
+def test_save_refuses_invalid_records_and_leaves_file(write, valid_text):
+    path = write(valid_text)
+    before = path.read_bytes()
+    review = le.load_studies(path)
+    review["alpha2020"].population.n_analysed = 400  # more than randomized
+    with pytest.raises(Exception):
+        le.save_studies(review)
+    assert path.read_bytes() == before
+    assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_save_is_atomic_replace(write, valid_text, monkeypatch):
+    path = write(valid_text)
+    review = le.load_studies(path)
+    review["alpha2020"].notes = "x"
+    calls = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: (calls.append((a, b)), real_replace(a, b)))
+    le.save_studies(review)
+    assert len(calls) == 1 and Path(calls[0][1]) == path and Path(calls[0][0]).parent == path.parent
+
+
+_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40)
+
+
+# Published numbers have a few decimals; ruamel.yaml does not promise shortest-repr round trips
+# for floats like 7.5e-226, so the strategy draws values as papers report them.
+_reported = st.integers(0, 10_000_000).map(lambda i: i / 10_000)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(notes=_text, mean=_reported.map(lambda v: v % 10), sd=_reported,
+       n=st.integers(0, 10_000), title=_text)
+def test_save_load_keeps_everything(tmp_path, valid_text, notes, mean, sd, n, title):
+    """Property: whatever a user sets through the API survives save -> load unchanged."""
+    path = tmp_path / "prop.yaml"
+    path.write_text(valid_text)
+    review = le.load_studies(path)
+    s = review["alpha2020"]
+    s.notes = notes
+    s.citation.title = title if len(title.strip()) >= 3 else "abc"
+    s.outcomes[0].data[0].arms[0].mean = mean
+    s.outcomes[0].data[0].arms[0].sd = sd
+    s.population.n_enrolled = max(n, 40)
+    s.population.n_randomized = max(n, 40)
+    le.save_studies(review)
+    again = le.load_studies(path)
+    assert [x.model_dump() for x in again] == [x.model_dump() for x in review]
+    assert "# a comment that must survive a save" in path.read_text()
+    # and an untouched second save changes nothing
+    before = path.read_bytes()
+    le.save_studies(again)
+    assert path.read_bytes() == before
+
+
+def test_json_schema_lists_fields():
+    schema = study_json_schema()
+    assert schema["title"] == "ldn-evidence study record"
+    for key in ("id", "citation", "design", "outcomes", "missing", "risk_of_bias"):
+        assert key in schema["properties"]
+
+
+def test_add_style_record_file_validates(write):
+    record = """\
+- id: gamma2025
+  citation: {authors: [Delta D], year: 2025, title: A case report}
+  pmid: 40000001
+  design: case_report
+  randomized: false
+  blinding: open
+  population: {n_enrolled: 1, sex: female, source: "PMID 40000001, abstract"}
+  intervention: {dose_mg_per_day: 4.5, source: "PMID 40000001, abstract"}
+  comparator: none
+  line_of_therapy: refractory
+"""
+    assert le.validate_studies(write(record, "record.yaml")) == []
+
+
+def test_public_names_resolve_lazily():
+    code = ("import sys, ldn_evidence as le; assert 'pandas' not in sys.modules; "
+            "assert 'ldn_evidence.records' not in sys.modules; le.validate_studies; "
+            "assert 'ldn_evidence.records' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.slow
+def test_installed_wheel_finds_bundled_studies(tmp_path):
+    """Build the wheel, install it into a bare folder, and load the studies from there."""
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(REPO)],
+                   check=True)
+    (wheel,) = wheels.glob("ldn_evidence-*.whl")
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
+                    str(wheel)], check=True)
+    code = ("import ldn_evidence as le, ldn_evidence.records as r; p = r.default_studies_path(); "
+            "assert 'site' in str(p), p; print(len(le.load_studies()))")
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env,
+                         cwd=tmp_path)
+    assert int(out.stdout) == len(le.load_studies())
