@@ -117,9 +117,9 @@ def _study_summary(study) -> dict:
         if c.pages:
             tail += f":{c.pages}"
         parts.append(tail + ".")
-    n = study.population.n_randomized
-    if n is None:
-        n = study.population.n_enrolled if study.population.n_enrolled is not None else study.population.n_analysed
+    pop = study.population
+    n = next((v for v in (pop.n_fibromyalgia, pop.n_randomized, pop.n_enrolled, pop.n_analysed) if v is not None),
+             None)
     return {
         "id": study.id,
         "label": study.label,
@@ -146,6 +146,9 @@ def _study_summary(study) -> dict:
         ],
         "missing": list(study.missing),
     }
+
+
+_MAIN_OUTCOMES = ("pain", "fiq", "fiqr", "symptom_severity")
 
 
 @main.command()
@@ -183,8 +186,10 @@ def studies(ctx: click.Context, fmt: str) -> None:
     table = [header]
     for r in rows:
         dose = "" if r["dose_mg_per_day"] is None else f"{r['dose_mg_per_day']:g} mg"
-        table.append((r["label"], str(r["year"]), r["design"], "" if r["n"] is None else str(r["n"]),
-                      dose, r["line_of_therapy"], ", ".join(sorted({o["outcome"] for o in r["outcomes"]}))))
+        outcomes = sorted({o["outcome"] for o in r["outcomes"]}, key=lambda o: (o not in _MAIN_OUTCOMES, o))
+        shown = ", ".join(outcomes[:3]) + (f" +{len(outcomes) - 3}" if len(outcomes) > 3 else "")
+        table.append((r["label"], "" if r["year"] is None else str(r["year"]), r["design"],
+                      "" if r["n"] is None else str(r["n"]), dose, r["line_of_therapy"], shown))
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for j, row in enumerate(table):
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())

@@ -82,7 +82,8 @@ class Citation(_Model):
     authors: list[str] = Field(default_factory=list,
                                description="'Surname Initials', in order; 'et al.' allowed last")
     short_label: str | None = Field(None, description="label for plots when authors are unknown or ambiguous")
-    year: int = Field(description="year of the version of record (epub year noted in notes if different)")
+    year: int | None = Field(None, description="year of the version of record (epub year noted in notes "
+                             "if different); leave out only when unknown, and say so in the study's missing list")
     title: str = Field(min_length=3)
     journal: str | None = None
     volume: IdStr | None = None
@@ -97,11 +98,15 @@ class Citation(_Model):
     def _named(self) -> "Citation":
         if not self.authors and not self.short_label:
             raise ValueError("give authors, or a short_label when the authors are not known")
+        if self.year is None and not self.short_label:
+            raise ValueError("without a year, give a short_label for plots")
         return self
 
     @field_validator("year")
     @classmethod
-    def _plausible_year(cls, v: int) -> int:
+    def _plausible_year(cls, v: int | None) -> int | None:
+        if v is None:
+            return v
         last = _dt.date.today().year + 1
         if not 1950 <= v <= last:
             raise ValueError(f"year {v} is not plausible (expected 1950..{last})")
@@ -509,6 +514,8 @@ class StudyRecord(_Model):
     def _checks(self) -> "StudyRecord":
         if self.doi is None and self.pmid is None and not self.no_identifier_reason:
             raise ValueError("a study needs a doi or a pmid, or no_identifier_reason")
+        if self.citation.year is None and not any("year" in m for m in self.missing):
+            raise ValueError("citation.year is not given: name the publication year in 'missing'")
         if self.design in ("parallel_rct", "crossover_rct") and not self.randomized:
             raise ValueError(f"design {self.design} but randomized is false")
         if self.design in ("crossover_nonrandomized", "single_arm_pre_post", "retrospective_cohort",
