@@ -185,8 +185,9 @@ class MetaResult:
         return math.sqrt(self.tau2_ci_high) if self.tau2_ci_high >= 0 else float("nan")
 
     @classmethod
-    def _from_batch(cls, b: BatchFit, i: int, yi, vi, labels, notes=(), control=None):
-        mask_w = b.weights[i]
+    def _from_batch(cls, b: BatchFit, i: int, yi, vi, labels, notes=(), control=None, present=None):
+        """Row ``i`` of a batch fit; ``present`` selects the row's studies (default: all)."""
+        row_w = b.weights[i] if present is None else b.weights[i][present]
         return cls(
             estimate=float(b.beta[i, 0]), se=float(b.se[i, 0]), zval=float(b.stat[i, 0]),
             pvalue=float(b.pval[i, 0]), ci_low=float(b.ci_low[i, 0]), ci_high=float(b.ci_high[i, 0]),
@@ -196,7 +197,7 @@ class MetaResult:
             h2_ci_high=float(b.h2_ci_high[i]), q=float(b.q[i]), q_df=int(b.q_df[i]), q_pvalue=float(b.q_pvalue[i]),
             pi_low=float(b.pi_low[i]), pi_high=float(b.pi_high[i]), k=int(b.k[i]), method=b.method,
             test=("z" if b.k[i] == 1 else b.test), level=b.level, yi=np.asarray(yi), vi=np.asarray(vi),
-            weights=np.asarray(mask_w[: len(yi)] if len(mask_w) == len(yi) else mask_w), labels=list(labels),
+            weights=np.asarray(row_w), labels=list(labels),
             df=float(b.df[i]) if b.test == "knha" and b.k[i] > 1 else float("nan"), vt=float(b.vt[i]),
             s2w=float(b.s2w[i]), iterations=int(b.iterations[i]), notes=list(notes), control=control,
         )
@@ -688,8 +689,7 @@ def subgroup_analysis(yi, vi, groups, method="REML", test="knha", level=95, labe
             if sel.sum() == 1:
                 notes.append("k = 1: the result is the single study; tau^2 = 0")
             r = MetaResult._from_batch(b, j, y[sel], v[sel], [labs[i] for i in np.flatnonzero(sel)], notes=notes,
-                                       control=control)
-            r.weights = b.weights[j][sel]
+                                       control=control, present=sel)
             subgroups[str(name)] = r
         est = b.beta[:, 0]
         sez = b.se_model[:, 0]
