@@ -297,6 +297,27 @@ def test_ci_beyond_the_axis_gets_an_arrow():
     assert segs[:, :, 0].min() >= lo and segs[:, :, 0].max() <= hi
 
 
+def test_wide_subgroup_diamond_runs_off_with_arrows_overall_stays_whole():
+    t = pd.DataFrame({"label": [f"S{i}" for i in range(7)],
+                      "yi": [-0.42, -0.18, -0.05, -0.61, -0.22, -0.95, -0.30],
+                      "vi": [0.072, 0.098, 0.041, 0.118, 0.064, 0.240, 0.081],
+                      "group": ["P"] * 5 + ["X"] * 2})
+    se = np.sqrt(t["vi"])
+    t["ci_low"], t["ci_high"] = t["yi"] - 1.959964 * se, t["yi"] + 1.959964 * se
+    t, res = pooled(t)
+    subs, test = by_group(t)
+    wide = subs["X"]                     # k = 2 under Hartung-Knapp: a very wide interval
+    fig = forest_plot(t, res, subs, test)
+    ax = panel(fig)
+    lo, hi = ax.get_xlim()
+    assert lo > wide.ci_low and hi < wide.ci_high
+    assert lo <= res.ci_low and res.ci_high <= hi
+    assert lo <= t["ci_low"].min() and t["ci_high"].max() <= hi
+    poly = [p for p in ax.patches if p.get_gid() == "diamond:subgroup:X"][0]
+    assert poly.get_xy()[:, 0].min() == pytest.approx(wide.ci_low)   # true vertices, clipped
+    assert {ln.get_marker() for ln in ax.lines if ln.get_gid() == "arrow"} == {"<", ">"}
+
+
 def test_risk_of_bias_dots_and_legend():
     fig, t, res, _ = make(13, rob=True)
     (dots,) = [c for c in fig.findobj(CircleCollection) if c.get_gid() == "rob-dots"]

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping
 
 __all__ = ["forest_plot"]
 
@@ -215,25 +214,29 @@ def _het_text(res, k) -> str:
 # The content of the plot, before any measuring: rows of cells and marks.
 
 
-@dataclass
 class _Row:
-    kind: str                               # study group subtotal het blank overall pi
-    cells: dict = field(default_factory=dict)
-    span: str | None = None                 # text spanning the left columns (group name, het)
-    style: str = "normal"                   # normal | bold | small
-    study: int | None = None                # index into the table for study rows
-    diamond: tuple | None = None            # (estimate, low, high, gid)
-    pi: tuple | None = None                 # (low, high)
-    rob: dict | None = None
+    """One line of the table: its cells and what the panel draws on it."""
+
+    __slots__ = ("kind", "cells", "span", "style", "study", "diamond", "pi", "rob")
+
+    def __init__(self, kind, cells=None, *, span=None, style="normal", study=None, diamond=None,
+                 pi=None, rob=None):
+        self.kind = kind                    # study group subtotal het blank overall pi
+        self.cells = cells or {}            # column key -> text
+        self.span = span                    # text spanning the left columns (group name, het)
+        self.style = style                  # normal | bold | small
+        self.study = study                  # index into the table for study rows
+        self.diamond = diamond              # (estimate, low, high, gid)
+        self.pi = pi                        # (low, high)
+        self.rob = rob                      # rob column -> judgement key
 
 
-@dataclass
 class _Column:
-    key: str
-    header: str
-    align: str                              # left | right | center
-    x0: float = 0.0
-    width: float = 0.0
+    __slots__ = ("key", "header", "align", "x0", "width")
+
+    def __init__(self, key, header, align):
+        self.key, self.header, self.align = key, header, align   # align: left | right
+        self.x0 = self.width = 0.0
 
 
 def _as_mapping(spec, what: str) -> dict:
@@ -429,7 +432,13 @@ def _half_range(d, rows, null):
     whiskers = [d["ci_low"], d["ci_high"]]
     for r in rows:
         if r.diamond:
-            core.append(np.array(r.diamond[:3], dtype=float))
+            # the overall diamond is always shown whole; a subgroup's (often wide: k = 2 under
+            # Hartung-Knapp) may run off the panel with an arrow like a study's interval
+            if r.kind == "overall":
+                core.append(np.array(r.diamond[:3], dtype=float))
+            else:
+                core.append(np.array(r.diamond[:1], dtype=float))
+                whiskers.append(np.array(r.diamond[1:3], dtype=float))
         if r.pi:
             whiskers.append(np.array(r.pi, dtype=float))
     core = np.abs(np.concatenate(core) - null)
@@ -438,12 +447,10 @@ def _half_range(d, rows, null):
     wh = wh[np.isfinite(wh)]
     h_core = core.max() if core.size else 0.0
     if wh.size:
-        h_all = max(wh.max(), h_core)
         # show the confidence intervals, but let a few very wide ones run off with an arrow
         # rather than squash every other study into the middle of the panel
-        h = max(h_core, float(np.quantile(wh, 0.85)))
-        if h_all <= 2.0 * h:
-            h = h_all
+        typical = max(h_core, float(np.quantile(wh, 0.85)))
+        h = max(h_core, float(wh[wh <= 2.0 * typical].max()))
     else:
         h = h_core
     return h if h > 0 else 1.0
@@ -872,7 +879,11 @@ def forest_plot(table, overall=None, subgroups=None, subgroup_test=None, *,
                                facecolor=DIAMOND if gid == "overall" else "#7a7a7a",
                                edgecolor=DIAMOND, linewidth=0.6, zorder=3,
                                gid=f"diamond:{gid}")
-                ax.add_patch(poly)
+                ax.add_patch(poly)             # clipped by the panel; vertices stay true
+                for edge, beyond, marker in ((lo_x, lo < lo_x, "<"), (hi_x, hi > hi_x, ">")):
+                    if beyond:
+                        ax.add_line(Line2D([edge], [yc], marker=marker, markersize=4,
+                                           color=DIAMOND, clip_on=False, gid="arrow"))
         if r.pi:
             pl, ph = r.pi
             a, b = max(pl, lo_x), min(ph, hi_x)
