@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 matplotlib = pytest.importorskip("matplotlib")
 from matplotlib.collections import CircleCollection, PathCollection  # noqa: E402
@@ -151,6 +153,40 @@ def test_no_text_overlaps(case):
     assert not inside, "text inside the plot panel: " + describe(inside)
     # one drawn label per study, in table order (grouped blocks keep their order)
     assert [a.get_text() for a in texts(fig, "label")] == list(t["label"])
+
+
+LATIN = st.characters(min_codepoint=32, max_codepoint=0x17F,
+                      categories=("Lu", "Ll", "Nd", "Zs", "Pd", "Po", "Ps", "Pe"))
+
+
+@settings(max_examples=12, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), k=st.integers(1, 25), n_groups=st.integers(0, 3),
+       log_scale=st.booleans(), rob=st.booleans())
+def test_no_text_overlaps_fuzzed(data, k, n_groups, log_scale, rob):
+    """Random label, subgroup and favours texts of any length (Latin script), any k."""
+    labels = data.draw(st.lists(st.text(LATIN, min_size=1, max_size=90), min_size=k, max_size=k))
+    t = studies(k, rob=rob)
+    t["label"] = labels
+    subs = test = None
+    if n_groups and k >= n_groups:
+        names = data.draw(st.lists(st.text(LATIN, min_size=1, max_size=70).filter(str.strip),
+                                   min_size=n_groups, max_size=n_groups, unique_by=str.strip))
+        t["group"] = [names[i * n_groups // k] for i in range(k)]      # contiguous blocks
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        res = le.meta_analysis(t["yi"], t["vi"], method="DL", test="knha")
+        t["weight"] = res.weights
+        if "group" in t and t["group"].nunique() > 1:
+            sg = le.subgroup_analysis(t["yi"], t["vi"], t["group"], method="DL", test="knha")
+            subs, test = sg.subgroups, (sg.q_between, sg.q_between_df, sg.q_between_pvalue)
+    favours = (data.draw(st.text(LATIN, max_size=40)), data.draw(st.text(LATIN, max_size=40)))
+    fig = forest_plot(t, res, subs, test, favours=favours, log_scale=log_scale,
+                      columns={"design": "Design"},
+                      rob_columns=["d1", "d2"] if rob else None)
+    clashes = overlapping_texts(fig)
+    assert not clashes, " | ".join(describe(p) for p in clashes)
+    assert not texts_outside(fig)
 
 
 def test_row_squares_and_lines_match_the_table():
