@@ -476,6 +476,7 @@ def _linear_ticks(h, null):
 
 
 def _log_ticks(h, null):
+    h = min(h, 690.0)                       # ratios up to 1e300: keep exp() finite
     limit = math.exp(h)
     tables = [(1.25, [0.8, 0.9, 1, 1.1, 1.25]), (1.5, [0.67, 0.8, 1, 1.25, 1.5]),
               (2, [0.5, 0.7, 1, 1.4, 2]), (4, [0.25, 0.5, 1, 2, 4]),
@@ -492,7 +493,7 @@ def _log_ticks(h, null):
         lim = 10.0 ** n
     ratios = [v * math.exp(null) for v in values]
     ticks = [math.log(v) for v in ratios]
-    labels = [_fmt_tick(round(v, 6)) for v in ratios]
+    labels = [_fmt_tick(float(f"{v:.6g}")) for v in ratios]
     return ticks, labels, (null - math.log(lim), null + math.log(lim))
 
 
@@ -576,8 +577,15 @@ def forest_plot(table, overall=None, subgroups=None, subgroup_test=None, *,
         favours = ("", "")
     if len(favours) != 2:
         raise ValueError("forest_plot: favours must be two labels (left, right)")
+    level = _f(level)
+    if 0 < level < 1:                       # 0.95 means 95%, as in metafor
+        level *= 100
     digits = 2
-    show = math.exp if log_scale else (lambda v: v)
+
+    def show(v):
+        if not log_scale:
+            return v
+        return math.exp(v) if v < 700 else math.inf
 
     def fmt_ci(lo, hi):
         if not (_finite(lo) and _finite(hi)):
