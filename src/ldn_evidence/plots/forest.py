@@ -537,7 +537,7 @@ def forest_plot(table, overall=None, subgroups=None, subgroup_test=None, *,
     title : str, optional
         Bold title at the top (wrapped to the figure width).
     level : float
-        Confidence level in percent, for the headers ("95% CI").
+        Confidence level in percent (0.95 is read as 95, as metafor), for the headers.
     null_value : float
         Line of no effect, on the scale of ``yi`` (so 0 for log ratios: a ratio of 1).
     rob_columns : dict of column -> header, or list of columns, optional
