@@ -43,6 +43,12 @@ class _Group(click.Group):
                 raise
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_USAGE)
+        except ValueError as exc:
+            # the review layer's ReviewError (a ValueError): an answerable request asked wrongly
+            if debug or type(exc).__name__ != "ReviewError":
+                raise
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE)
         except Exception as exc:  # noqa: BLE001 - the last line of defence for users
             if debug:
                 raise
@@ -66,6 +72,9 @@ def main(ctx: click.Context, studies_path: str | None, debug: bool) -> None:
 
     \b
     Examples:
+      ldn-evidence forest                       # forest plot of pain (SMD), by design -> forest-pain.png
+      ldn-evidence forest --outcome fiq -o fiq.svg
+      ldn-evidence summary --format json        # pooled results per subgroup and overall
       ldn-evidence studies                      # the encoded studies, one line each
       ldn-evidence studies --format json        # the same as JSON, for scripts
       ldn-evidence validate my-studies.yaml     # check a studies file (exit 2 if broken)
@@ -210,6 +219,113 @@ def schema() -> None:
     from .records import study_json_schema
 
     click.echo(json.dumps(study_json_schema(), indent=2, ensure_ascii=False))
+
+
+_OUTCOMES = ("pain", "fiq", "fiqr", "symptom_severity", "fatigue", "sleep", "mood", "depression",
+             "quality_of_life")
+_METHODS = ("REML", "DL", "PM", "EB", "ML", "HE", "HS", "SJ", "EE")
+_BY = ("design", "line_of_therapy", "randomized", "blinding", "source", "none")
+
+
+def _analysis_options(f):
+    """The options shared by forest, summary and sensitivity."""
+    opts = [
+        click.option("--outcome", type=click.Choice(_OUTCOMES), default="pain", show_default=True,
+                     help="Outcome to pool (fiq = FIQ and FIQR)."),
+        click.option("--measure", type=click.Choice(["SMD", "MD"], case_sensitive=False), default="SMD",
+                     show_default=True, help="Hedges' g, or mean difference (rescaled to 0-10 if scales differ)."),
+        click.option("--method", type=click.Choice(_METHODS, case_sensitive=False), default="REML",
+                     show_default=True, help="tau² estimator (metafor's codes)."),
+        click.option("--test", type=click.Choice(["knha", "z"], case_sensitive=False), default="knha",
+                     show_default=True, help="Hartung-Knapp (t) or Wald z intervals and tests."),
+        click.option("--by", type=click.Choice(_BY), default="design", show_default=True,
+                     help="Subgroups, each with its own tau², plus the test for subgroup differences."),
+        click.option("--exclude", multiple=True, metavar="ID[,ID...]",
+                     help="Leave out studies by id (repeatable or comma-separated)."),
+        click.option("--r", "r", type=click.FloatRange(-0.99, 0.99), default=None, metavar="R",
+                     help="Within-person correlation for crossover/pre-post effects [default: the review's, 0.5]."),
+        click.option("--level", type=click.FloatRange(50, 99.9), default=95, show_default=True,
+                     help="Confidence level in percent."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def _analyse(ctx, outcome, measure, method, test, by, exclude, r, level):
+    review = _load(ctx)
+    ids = [x.strip() for item in exclude for x in item.split(",") if x.strip()]
+    return review.analyse(outcome=outcome, measure=measure.upper(), method=method.upper(), test=test.lower(),
+                          by=by, exclude=ids, r=r, level=level)
+
+
+@main.command()
+@_analysis_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="File to write [default: forest-<outcome>.<format>].")
+@click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default=None,
+              help="Image format [default: from --output, else png].")
+@click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True, help="Resolution of a PNG.")
+@click.pass_context
+def forest(ctx, outcome, measure, method, test, by, exclude, r, level, output, fmt, dpi):
+    """Forest plot of one outcome: studies by design, subgroup and overall diamonds,
+    prediction interval, test for subgroup differences, derivation footnotes.
+
+    Prints the file written and the pooled result in one line. Defaults: pain, SMD (Hedges' g),
+    REML tau², Hartung-Knapp intervals, Q-profile tau² CI, prediction interval, subgroups by
+    design, r = 0.5 for crossover and pre-post effects.
+
+    \b
+    Examples:
+      ldn-evidence forest                                   # -> forest-pain.png
+      ldn-evidence forest --outcome fiq --format svg        # -> forest-fiq.svg
+      ldn-evidence forest --measure MD -o pain-md.pdf       # mean difference on 0-10
+      ldn-evidence forest --method DL --test z              # the classic DerSimonian-Laird
+      ldn-evidence forest --by line_of_therapy              # first-line vs add-on
+      ldn-evidence forest --exclude younger2013 --r 0.3     # a sensitivity analysis
+    """
+    from pathlib import Path
+
+    if output is None:
+        fmt = fmt or "png"
+        output = f"forest-{outcome}.{fmt}"
+    else:
+        suffix = Path(output).suffix.lower().lstrip(".")
+        if fmt is None:
+            fmt = suffix if suffix in ("png", "svg", "pdf") else "png"
+        if suffix != fmt:
+            output = f"{output}.{fmt}" if not suffix else str(Path(output).with_suffix(f".{fmt}"))
+    analysis = _analyse(ctx, outcome, measure, method, test, by, exclude, r, level)
+    if analysis.overall is None:
+        raise UserError(f"nothing to plot: {analysis.one_line()}")
+    fig = analysis.forest()
+    fig.savefig(output, format=fmt, dpi=dpi)
+    click.echo(f"wrote {output}")
+    click.echo(analysis.one_line())
+    click.echo(f"  ({analysis.settings})")
+
+
+@main.command()
+@_analysis_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
+              help="Output format.")
+@click.pass_context
+def summary(ctx, outcome, measure, method, test, by, exclude, r, level, fmt):
+    """Pooled results per subgroup and overall: k, estimate, CI, prediction interval, p, tau², I².
+
+    \b
+    Examples:
+      ldn-evidence summary
+      ldn-evidence summary --outcome fiq --format json
+      ldn-evidence summary --method PM --test z --format csv > pain.csv
+    """
+    analysis = _analyse(ctx, outcome, measure, method, test, by, exclude, r, level)
+    if fmt == "json":
+        click.echo(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        click.echo(analysis.summary_frame().to_csv(index=False), nl=False)
+    else:
+        click.echo(str(analysis))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -507,6 +507,9 @@ class StudyRecord(_Model):
     tags: list[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]] = Field(default_factory=list)
     outcomes: list[Outcome] = Field(default_factory=list)
     exclude_from_pooling: str | None = Field(None, description="reason, when the study is kept but not pooled")
+    within_person_r: Annotated[float, Field(ge=-1, le=1)] | None = Field(
+        None, description="this study's within-person correlation (crossover/pre-post), overriding the review's")
+    within_person_r_support: str | None = Field(None, description="where this study's r comes from")
     notes: str | None = None
     missing: list[str] = Field(default_factory=list, description="what the sources do not give")
 

@@ -1,19 +1,493 @@
 """The review: which studies, outcomes and analyses, tied together.
 
 :func:`load_studies` returns a :class:`Review`: the validated records of a studies file
-(:class:`ldn_evidence.records.StudyCollection`) plus the analysis methods a reviewer calls on them.
+(:class:`ldn_evidence.records.StudyCollection`) plus the analysis methods a reviewer calls on them:
+
+* :meth:`Review.effect_sizes` — one row per study for an outcome: the design-aware effect
+  (:mod:`ldn_evidence.study_effects`), its variance, how it was derived and from which source, or
+  the reason the study cannot contribute.
+* :meth:`Review.analyse` — random-effects meta-analysis of those effects, overall and by
+  subgroup (default: by design, since a crossover trial, a parallel RCT and a single-arm series
+  are different evidence), returning an :class:`Analysis` that prints, tabulates and plots itself.
+
+Defaults follow Cochrane's 2025 RevMan defaults for a handful of small studies: REML tau²,
+Hartung-Knapp(-Sidik-Jonkman) confidence intervals, Q-profile tau² intervals and prediction
+intervals; every analysis states them.
 """
 from __future__ import annotations
 
+import math
 import os
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 from .records import StudyCollection, read_studies
 
-__all__ = ["Review", "load_studies"]
+__all__ = ["Review", "Analysis", "load_studies", "BY_CHOICES", "MEASURES", "OUTCOME_CHOICES"]
+
+#: subgroup variables :meth:`Review.analyse` understands
+BY_CHOICES = ("design", "line_of_therapy", "randomized", "blinding", "source", "none")
+#: effect measures for continuous outcomes
+MEASURES = ("SMD", "MD")
+#: outcome families that can be pooled
+OUTCOME_CHOICES = ("pain", "fiq", "fiqr", "symptom_severity", "fatigue", "sleep", "mood", "depression",
+                   "quality_of_life")
+_GROUP_ORDER = ("Parallel RCTs", "Crossover trials", "Single-arm pre-post", "Case reports", "Dose finding")
+_METHOD_NAMES = {"EE": "equal effects", "FE": "equal effects", "DL": "DerSimonian-Laird",
+                 "HE": "Hedges", "HS": "Hunter-Schmidt", "SJ": "Sidik-Jonkman", "ML": "maximum likelihood",
+                 "REML": "REML", "EB": "empirical Bayes", "PM": "Paule-Mandel"}
+
+
+class ReviewError(ValueError):
+    """A request the review cannot answer as asked (bad outcome, unknown study id ...)."""
+
+
+def _z(level: float) -> float:
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(0.5 + level / 200)
+
+
+def _dose_text(study) -> str:
+    iv = study.intervention
+    if iv.dose_mg_per_day is not None:
+        return f"{iv.dose_mg_per_day:g} mg"
+    if iv.dose_range_mg:
+        return f"{iv.dose_range_mg[0]:g}-{iv.dose_range_mg[1]:g} mg"
+    return ""
+
+
+_DESIGN_SHORT = {"parallel_rct": "parallel RCT", "crossover_rct": "crossover RCT",
+                 "crossover_nonrandomized": "crossover, fixed order", "single_arm_pre_post": "open-label",
+                 "retrospective_cohort": "retrospective", "case_series": "case series",
+                 "case_report": "case report", "dose_finding": "dose finding"}
 
 
 class Review(StudyCollection):
-    """The studies of a review and the analyses run on them."""
+    """The studies of a review and the analyses run on them.
+
+    Examples
+    --------
+    >>> import ldn_evidence as le
+    >>> review = le.load_studies()
+    >>> es = review.effect_sizes("pain", measure="SMD")
+    >>> res = review.analyse("pain")
+    >>> fig = res.forest()
+    """
+
+    @property
+    def within_person_r(self) -> float:
+        return self.info.within_person_r
+
+    def effect_sizes(self, outcome: str = "pain", measure: str = "SMD", r: float | None = None,
+                     level: float = 95, scale_md: bool = True):
+        """One row per study that reports the outcome: its effect, variance and provenance.
+
+        Parameters
+        ----------
+        outcome : str
+            Outcome family: ``pain``, ``fiq`` (FIQ and FIQR), ``fiqr``, ``symptom_severity`` ...
+        measure : {"SMD", "MD"}
+            Hedges' g (single-arm studies: standardized mean change, SMCR) or mean difference.
+        r : float, optional
+            Within-person correlation for crossover and pre-post effects (default: the review's
+            ``within_person_r``, 0.5); a study's own ``within_person_r`` overrides it.
+        level : float
+            Confidence level of the per-study intervals (normal quantile, as metafor's forest).
+        scale_md : bool
+            For MD: when the contributing studies use different scales, rescale every MD
+            linearly to 0-10; a study without a recorded scale range is then left out.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``study, label, year, design, group, line_of_therapy, randomized, n, dose,
+            outcome, instrument, timepoint, measure, yi, vi, sei, ci_low, ci_high, path,
+            derivation, assumptions, uses_r, r, source, source_kind, secondary, rob_overall,
+            included, reason``. Negative ``yi`` is an improvement. Rows with ``included`` False
+            carry the ``reason`` the study cannot contribute.
+        """
+        import pandas as pd
+
+        from . import designs
+        from .study_effects import design_group, effect_for_outcome, outcome_entries
+
+        if outcome not in OUTCOME_CHOICES:
+            raise ReviewError(f"unknown outcome {outcome!r}; choose one of: {', '.join(OUTCOME_CHOICES)}")
+        measure = measure.upper()
+        if measure not in MEASURES:
+            raise ReviewError(f"unknown measure {measure!r} for a continuous outcome; choose one of: "
+                              f"{', '.join(MEASURES)}")
+        r = self.within_person_r if r is None else float(r)
+        if not -1 < r < 1:
+            raise ReviewError(f"r must lie between -1 and 1 (got {r})")
+        z = _z(level)
+        rows = []
+        scales = {}
+        for s in self.studies:
+            entries = outcome_entries(s, outcome)
+            if not entries:
+                continue
+            eff = None
+            for o in entries:  # the first entry (primary, controlled) that yields an effect
+                e = effect_for_outcome(s, o, measure, r)
+                if eff is None or (eff.reason and not e.reason):
+                    eff, chosen = e, o
+                if not e.reason:
+                    break
+            scales[s.id] = chosen.scale
+            rob = s.risk_of_bias
+            rows.append({
+                "study": s.id, "label": s.label, "year": s.citation.year, "design": s.design,
+                "design_short": _DESIGN_SHORT.get(s.design, s.design), "group": design_group(s.design),
+                "line_of_therapy": s.line_of_therapy, "randomized": s.randomized, "blinding": s.blinding,
+                "n": eff.n, "dose": _dose_text(s), "outcome": chosen.outcome, "instrument": chosen.instrument,
+                "timepoint": chosen.timepoint, "measure": measure,
+                "yi": eff.yi if not eff.reason else math.nan, "vi": eff.vi if not eff.reason else math.nan,
+                "path": eff.path, "derivation": eff.derivation, "assumptions": "; ".join(eff.assumptions),
+                "uses_r": eff.uses_r, "r": eff.r, "source": "; ".join(eff.sources),
+                "source_kind": ", ".join(eff.source_kinds), "secondary": eff.secondary,
+                "rob_overall": (rob.overall.judgement if rob and rob.overall else None),
+                "rob_tool": rob.tool if rob else None,
+                "included": eff.reason is None, "reason": eff.reason,
+            })
+        frame = pd.DataFrame(rows, columns=[
+            "study", "label", "year", "design", "design_short", "group", "line_of_therapy", "randomized",
+            "blinding", "n", "dose", "outcome", "instrument", "timepoint", "measure", "yi", "vi", "path",
+            "derivation", "assumptions", "uses_r", "r", "source", "source_kind", "secondary", "rob_overall",
+            "rob_tool", "included", "reason"])
+        frame.attrs["scale"] = None
+        if measure == "MD" and frame["included"].any():
+            used = {sid: scales[sid] for sid in frame.loc[frame["included"], "study"]}
+            ranges = {(sc.min, sc.max) if sc is not None else None for sc in used.values()}
+            if len(ranges) > 1 and scale_md:
+                for i, row in frame.iterrows():
+                    sc = scales[row["study"]]
+                    if not row["included"]:
+                        continue
+                    if sc is None:
+                        frame.loc[i, ["included", "reason"]] = [False, "scale range not recorded: the MD "
+                                                                "cannot be put on the common 0-10 scale"]
+                        frame.loc[i, ["yi", "vi"]] = [math.nan, math.nan]
+                        continue
+                    yi, vi = designs.rescale_md(row["yi"], row["vi"], sc.min, sc.max)
+                    frame.loc[i, ["yi", "vi"]] = [float(yi.ravel()[0]), float(vi.ravel()[0])]
+                    if (sc.min, sc.max) != (0, 10):
+                        frame.loc[i, "path"] = f"{row['path']}; rescaled {sc.min:g}-{sc.max:g} to 0-10"
+                kept = {(scales[sid].min, scales[sid].max) for sid in frame.loc[frame["included"], "study"]}
+                frame.attrs["scale"] = "0-10 (rescaled)" if kept != {(0, 10)} else "0-10"
+            elif len(ranges) == 1 and None not in ranges:
+                (lo, hi), = ranges
+                frame.attrs["scale"] = f"{lo:g}-{hi:g}"
+        frame["sei"] = frame["vi"] ** 0.5
+        frame["ci_low"] = frame["yi"] - z * frame["sei"]
+        frame["ci_high"] = frame["yi"] + z * frame["sei"]
+        order = {g: i for i, g in enumerate(_GROUP_ORDER)}
+        frame["_g"] = frame["group"].map(lambda g: order.get(g, 99))
+        frame["_y"] = frame["year"].fillna(9999)
+        frame = frame.sort_values(["_g", "_y", "label"], kind="stable").drop(columns=["_g", "_y"])
+        frame = frame.reset_index(drop=True)
+        frame.attrs.update(outcome=outcome, measure=measure, r=r, level=level)
+        return frame
+
+    def analyse(self, outcome: str = "pain", measure: str = "SMD", method: str = "REML",
+                test: str = "knha", by: str = "design", exclude: Sequence[str] = (), r: float | None = None,
+                level: float = 95, include_secondary: bool = True, only: Sequence[str] | None = None
+                ) -> "Analysis":
+        """Random-effects meta-analysis of one outcome, overall and by subgroup.
+
+        Parameters
+        ----------
+        outcome, measure, r, level
+            As :meth:`effect_sizes`.
+        method : str
+            tau² estimator: EE, DL, HE, HS, SJ, ML, REML (default), EB, PM.
+        test : {"knha", "z"}
+            Hartung-Knapp-Sidik-Jonkman t-based intervals (default) or Wald z.
+        by : str
+            Subgroups: ``design`` (default), ``line_of_therapy``, ``randomized``, ``blinding``,
+            ``source`` (primary vs secondary numbers) or ``none``. Each subgroup has its own tau²
+            and the test for subgroup differences is Q-between (Cochrane Handbook 10.11.3).
+        exclude : sequence of str
+            Study ids to leave out (a sensitivity analysis).
+        include_secondary : bool
+            False leaves out effects that rest on numbers from news reports or conference abstracts.
+        only : sequence of str, optional
+            Restrict to these study ids.
+
+        Returns
+        -------
+        Analysis
+        """
+        from .models import meta_analysis, subgroup_analysis
+
+        if by not in BY_CHOICES:
+            raise ReviewError(f"unknown subgroup variable {by!r}; choose one of: {', '.join(BY_CHOICES)}")
+        known = {s.id for s in self.studies}
+        for sid in list(exclude) + list(only or []):
+            if sid not in known:
+                raise ReviewError(f"no study with id {sid!r}; ids: {', '.join(sorted(known))}")
+        frame = self.effect_sizes(outcome, measure, r=r, level=level)
+        r_used = frame.attrs["r"]
+        frame["excluded_by_user"] = frame["study"].isin(list(exclude))
+        if only is not None:
+            frame.loc[~frame["study"].isin(list(only)), "excluded_by_user"] = True
+        if not include_secondary:
+            frame.loc[frame["secondary"], "excluded_by_user"] = True
+        pooled = frame[frame["included"] & ~frame["excluded_by_user"]].copy()
+        groups = _groups(pooled, by)
+        pooled["group"] = groups
+        if by != "design":
+            order = list(dict.fromkeys(sorted(groups)))
+            pooled["_o"] = pooled["group"].map({g: i for i, g in enumerate(order)})
+            pooled = pooled.sort_values(["_o", "year", "label"], kind="stable").drop(columns="_o")
+        pooled = pooled.reset_index(drop=True)
+        notes = []
+        overall = None
+        subgroups: dict[str, Any] = {}
+        subgroup_test = None
+        k = len(pooled)
+        caught: list = []
+        if k:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                overall = meta_analysis(pooled["yi"].to_numpy(), pooled["vi"].to_numpy(), method=method,
+                                    test=test, level=level, labels=list(pooled["label"]))
+                pooled["weight"] = overall.weights
+                names = list(dict.fromkeys(pooled["group"]))
+                if by != "none" and len(names) > 1:
+                    sub = subgroup_analysis(pooled["yi"].to_numpy(), pooled["vi"].to_numpy(),
+                                            pooled["group"].to_numpy(), method=method, test=test, level=level,
+                                            labels=list(pooled["label"]))
+                    subgroups = {name: sub.subgroups[name] for name in names}
+                    subgroup_test = (sub.q_between, sub.q_between_df, sub.q_between_pvalue)
+                elif by != "none":
+                    subgroups = {names[0]: overall}
+            notes += list(dict.fromkeys(str(w.message) for w in caught))
+        else:
+            notes.append(f"no study gives a poolable {measure} for {outcome}")
+        if (pooled["uses_r"]).any():
+            notes.append(f"within-person correlation r = {r_used:g} assumed for crossover/pre-post effects "
+                         "(vary it with r=..., or run the sensitivity analyses)")
+        if by == "design" and len(set(pooled["group"])) > 1:
+            notes.append("the overall estimate pools different designs; read the subgroups first")
+        if measure == "SMD" and (pooled["group"] == "Single-arm pre-post").any():
+            notes.append("single-arm studies contribute a standardized mean change (SMCR): uncontrolled, "
+                         "it includes placebo response and regression to the mean")
+        not_pooled = frame[~frame["included"] | frame["excluded_by_user"]].copy()
+        not_pooled["reason"] = not_pooled.apply(
+            lambda row: row["reason"] if not row["included"] else (
+                "left out: secondary or conference-abstract numbers" if (not include_secondary and row["secondary"])
+                else "left out by request"), axis=1)
+        return Analysis(outcome=outcome, measure=measure, method=method.upper(), test=test, level=level,
+                        r=r_used, by=by, exclude=tuple(exclude), table=pooled, not_pooled=not_pooled,
+                        overall=overall, subgroups=subgroups, subgroup_test=subgroup_test, notes=notes,
+                        scale=frame.attrs.get("scale"))
+
+
+def _groups(frame, by: str) -> list[str]:
+    if by == "design":
+        return list(frame["group"])
+    if by == "none":
+        return ["All studies"] * len(frame)
+    if by == "line_of_therapy":
+        return [str(v).replace("_", "-") for v in frame["line_of_therapy"]]
+    if by == "randomized":
+        return ["Randomized" if v else "Not randomized" for v in frame["randomized"]]
+    if by == "blinding":
+        return [str(v) for v in frame["blinding"]]
+    if by == "source":
+        return ["Secondary/conference numbers" if v else "Primary sources" for v in frame["secondary"]]
+    raise ReviewError(by)
+
+
+_MEASURE_LABEL = {"SMD": "Standardised mean difference (Hedges' g)", "MD": "Mean difference"}
+
+
+@dataclass
+class Analysis:
+    """A meta-analysis of one outcome of the review: what was pooled, how, and the results.
+
+    ``table`` has one row per pooled study (effect, CI, weight, derivation, source);
+    ``not_pooled`` lists the studies that report the outcome but could not contribute, with
+    the reason; ``overall`` and ``subgroups`` are :class:`ldn_evidence.models.MetaResult`.
+    """
+
+    outcome: str
+    measure: str
+    method: str
+    test: str
+    level: float
+    r: float
+    by: str
+    exclude: tuple
+    table: Any
+    not_pooled: Any
+    overall: Any
+    subgroups: dict
+    subgroup_test: tuple | None
+    notes: list = field(default_factory=list)
+    scale: str | None = None
+
+    @property
+    def k(self) -> int:
+        return 0 if self.overall is None else self.overall.k
+
+    @property
+    def settings(self) -> str:
+        """The analysis choices in one line (printed with every result)."""
+        test = "Hartung-Knapp" if self.test == "knha" else "Wald z"
+        parts = [f"random effects, {_METHOD_NAMES.get(self.method, self.method)} tau²" if self.method not in
+                 ("EE", "FE") else "equal effects", f"{test} CI", "Q-profile tau² CI",
+                 "prediction interval" if self.method not in ("EE", "FE") else "no prediction interval",
+                 f"{self.level:g}% level"]
+        if self.table is not None and len(self.table) and bool(self.table["uses_r"].any()):
+            parts.append(f"r = {self.r:g}")
+        return ", ".join(parts)
+
+    @property
+    def xlabel(self) -> str:
+        if self.measure == "MD" and self.scale:
+            return f"Mean difference ({self.scale} scale)"
+        return _MEASURE_LABEL[self.measure]
+
+    def one_line(self) -> str:
+        """E.g. ``pain, SMD: -0.16 [-0.50, 0.18], k = 4, I² = 12%; PI [-0.9, 0.6]``."""
+        if self.overall is None:
+            return f"{self.outcome}, {self.measure}: no poolable studies"
+        o = self.overall
+        pi = "" if math.isnan(o.pi_low) else f"; PI [{o.pi_low:.2f}, {o.pi_high:.2f}]"
+        return (f"{self.outcome}, {self.measure}: {o.estimate:.2f} [{o.ci_low:.2f}, {o.ci_high:.2f}], "
+                f"p = {_p(o.pvalue)}, k = {o.k}, tau² = {o.tau2:.3f}, I² = {o.i2:.0f}%{pi}")
+
+    def summary_frame(self):
+        """One row per subgroup and one for all studies: k, estimate, CI, PI, p, tau², I², Q."""
+        import pandas as pd
+
+        rows = []
+        for name, res in self.subgroups.items():
+            rows.append(_row(name, res))
+        if self.overall is not None:
+            rows.append(_row("Overall", self.overall))
+        frame = pd.DataFrame(rows, columns=["group", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high",
+                                            "pvalue", "tau2", "tau2_ci_low", "tau2_ci_high", "i2", "q",
+                                            "q_df", "q_pvalue"])
+        frame.attrs.update(outcome=self.outcome, measure=self.measure, settings=self.settings)
+        return frame
+
+    def to_dict(self) -> dict:
+        """Plain-JSON description: settings, pooled results, studies and those not pooled."""
+        def clean(v):
+            if isinstance(v, float) and not math.isfinite(v):
+                return None
+            if hasattr(v, "item"):
+                return clean(v.item())
+            return v
+
+        def records(frame, cols):
+            return [{c: clean(row[c]) for c in cols} for _, row in frame.iterrows()]
+
+        out = {
+            "outcome": self.outcome, "measure": self.measure, "method": self.method, "test": self.test,
+            "level": self.level, "r": self.r, "by": self.by, "exclude": list(self.exclude),
+            "settings": self.settings, "notes": list(self.notes),
+            "results": records(self.summary_frame(), list(self.summary_frame().columns)),
+            "subgroup_test": None if self.subgroup_test is None else dict(
+                zip(("q", "df", "pvalue"), (clean(x) for x in self.subgroup_test))),
+            "studies": records(self.table, ["study", "label", "group", "design", "n", "yi", "vi", "ci_low",
+                                            "ci_high", "weight", "path", "derivation", "assumptions", "source",
+                                            "source_kind"]) if len(self.table) else [],
+            "not_pooled": records(self.not_pooled, ["study", "label", "design", "reason"]),
+        }
+        return out
+
+    def forest(self, **kwargs):
+        """Forest plot (a matplotlib Figure): studies by subgroup, subgroup and overall diamonds,
+        prediction interval, test for subgroup differences, derivation footnotes.
+
+        Keyword arguments are passed to :func:`ldn_evidence.plots.forest.forest_plot`.
+        """
+        from .plots.forest import forest_plot
+
+        table = self.table.copy()
+        markers: dict[str, str] = {}
+        footnotes = []
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        for i, row in table.iterrows():
+            path = row["path"]
+            if path not in markers:
+                markers[path] = letters[len(markers) % 26]
+                footnotes.append(f"{markers[path]} {path}")
+            table.loc[i, "marker"] = markers[path] + ("*" if row["secondary"] else "")
+        if len(table) and table["secondary"].any():
+            footnotes.append("* uses numbers from a secondary report or conference abstract")
+        if len(self.not_pooled):
+            names = ", ".join(f"{r['label']} ({_short_reason(r['reason'])})" for _, r in self.not_pooled.iterrows())
+            footnotes.append(f"Not pooled: {names}")
+        footnotes.append(f"Model: {self.settings}.")
+        controlled = set(table["group"]) - {"Single-arm pre-post"} if len(table) else set()
+        favours = ("Favours LDN", "Favours placebo") if controlled else ("Improvement", "Worsening")
+        columns = {"design_short": "Design", "n": "N", "dose": "Dose"}
+        table["n"] = table["n"].map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v))
+                                    else str(int(v)))
+        rob_columns = {"rob_overall": "RoB"} if table["rob_overall"].notna().any() else None
+        title = kwargs.pop("title", f"Low-dose naltrexone: {self.outcome.replace('_', ' ')}")
+        kw = dict(xlabel=self.xlabel, favours=favours, columns=columns, footnotes=footnotes, title=title,
+                  level=self.level, rob_columns=rob_columns)
+        kw.update(kwargs)
+        return forest_plot(table, self.overall, self.subgroups if len(self.subgroups) > 1 else None,
+                           self.subgroup_test, **kw)
+
+    def __str__(self) -> str:
+        lines = [f"Meta-analysis of {self.outcome} ({self.measure}) — {self.settings}"]
+        if self.overall is None:
+            lines.append("  no poolable studies")
+        else:
+            frame = self.summary_frame()
+            lines.append(f"  {'':24s} {'k':>3s} {'estimate':>9s} {'95% CI':>17s} {'PI':>17s} {'p':>7s} "
+                         f"{'tau²':>6s} {'I²':>5s}")
+            for _, row in frame.iterrows():
+                pi = "" if _nan(row["pi_low"]) else f"[{row['pi_low']:.2f}, {row['pi_high']:.2f}]"
+                lines.append(f"  {str(row['group'])[:24]:24s} {int(row['k']):3d} {row['estimate']:9.3f} "
+                             f"[{row['ci_low']:6.2f}, {row['ci_high']:6.2f}] {pi:>17s} {_p(row['pvalue']):>7s} "
+                             f"{row['tau2']:6.3f} {row['i2']:4.0f}%")
+            if self.subgroup_test is not None:
+                q, df, p = self.subgroup_test
+                lines.append(f"  Test for subgroup differences: Q = {q:.2f}, df = {df}, p = {_p(p)}")
+        for note in self.notes:
+            lines.append(f"  note: {note}")
+        if len(self.not_pooled):
+            lines.append("  not pooled:")
+            for _, row in self.not_pooled.iterrows():
+                lines.append(f"    {row['label']}: {row['reason']}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return ("<pre>" + html.escape(str(self)) + "</pre>" + self.summary_frame().to_html(index=False))
+
+
+def _short_reason(reason: str) -> str:
+    return reason.split(":")[0].split(";")[0].split("(")[0].strip()
+
+
+def _nan(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _p(p: float) -> str:
+    if _nan(p):
+        return "NA"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _row(name, res) -> dict:
+    return {"group": name, "k": res.k, "estimate": res.estimate, "ci_low": res.ci_low, "ci_high": res.ci_high,
+            "pi_low": res.pi_low, "pi_high": res.pi_high, "pvalue": res.pvalue, "tau2": res.tau2,
+            "tau2_ci_low": res.tau2_ci_low, "tau2_ci_high": res.tau2_ci_high, "i2": res.i2, "q": res.q,
+            "q_df": res.q_df, "q_pvalue": res.q_pvalue}
 
 
 def load_studies(path: str | os.PathLike | None = None) -> Review:
