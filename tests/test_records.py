@@ -197,3 +197,58 @@ def test_installed_wheel_finds_bundled_studies(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env,
                          cwd=tmp_path)
     assert int(out.stdout) == len(le.load_studies())
+
+
+_SCALARS = """\
+a: yes
+b: no
+c: on
+d: 012
+e: 1e3
+f: 1.5e3
+g: .inf
+h: -.INF
+i: .nan
+j: 2026-11-25
+k: 0o17
+l: 0x1F
+m: ~
+n: null
+o:
+p: True
+q: 1_000
+r: 3.
+s: +12
+t: "quoted"
+u: 2001-12-14t21:59:43.10-05:00
+"""
+
+
+def _same(a, b):
+    import math
+
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
+        return math.isnan(b)
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+@pytest.mark.parametrize("text", [_SCALARS, (REPO / "data" / "studies.yaml").read_text()],
+                         ids=["yaml-1.2-scalars", "bundled-studies"])
+def test_fast_parser_reads_what_the_round_trip_parser_reads(text):
+    """The libyaml fast path must give exactly ruamel.yaml's YAML 1.2 values (not YAML 1.1's)."""
+    from ldn_evidence.records import _fast_parse, _parse, _plain
+
+    fast = _fast_parse(text)
+    assert fast is not None
+    rt = _plain(_parse(text, "x"))
+    assert _same(_plain(fast), rt), (fast, rt)
+
+
+def test_fast_parser_refuses_duplicate_keys():
+    from ldn_evidence.records import _fast_parse
+
+    assert _fast_parse("a: 1\na: 2\n") is None

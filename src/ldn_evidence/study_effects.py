@@ -161,8 +161,7 @@ def _sd_from_arm(a, n: int | None) -> tuple[float | None, str | None]:
 
 
 def _unsigned(block) -> bool:
-    conv = getattr(block, "sign_convention", "").lower()
-    return "magnitude only" in conv or "not stated" in conv or "sign not" in conv
+    return getattr(block, "direction", "stated") == "unknown"
 
 
 def _sign_hint(o: _rec.Outcome) -> tuple[float | None, str | None]:
@@ -191,6 +190,8 @@ def _reported_sign(block, o: _rec.Outcome) -> tuple[float | None, str | None]:
         if sign is None:
             return None, None
         return sign, f"reported magnitude only: sign taken from {where}"
+    if getattr(block, "direction", "stated") == "inferred":
+        return 1.0, f"direction of the reported {block.form.replace('_', ' ')} inferred ({block.sign_convention})"
     return 1.0, None
 
 
@@ -356,6 +357,8 @@ def effect_for_outcome(study: _rec.StudyRecord, o: _rec.Outcome, measure: str = 
             if n is None or width is None or n < 3:
                 continue
             sign, sign_note = _reported_sign(b, o)
+            if sign is None:
+                continue
             sd_diff = float(conv.sd_from_median(n, q1=0.0, q3=width, method="wan"))
             de = designs.crossover_paired(b.estimate, n, sd_diff=sd_diff, measure=measure, r=r)
             de = designs.DesignEffect(de.yi, de.vi, "median within-person difference taken as the mean; "
