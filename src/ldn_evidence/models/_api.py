@@ -287,6 +287,52 @@ class MetaResult:
         notes = "".join(f"<p><em>Note: {html.escape(n)}</em></p>" for n in self.notes)
         return f"<table class='ldn-meta-result'>{body}</table>{notes}"
 
+    # -- sensitivity and small-study diagnostics (ldn_evidence.sensitivity) --------------------
+    def leave_one_out(self):
+        """Leave-one-out analysis (metafor ``leave1out``); see :func:`ldn_evidence.sensitivity.leave_one_out`."""
+        from ..sensitivity import leave_one_out
+        return leave_one_out(self)
+
+    def influence(self):
+        """Influence diagnostics (metafor ``influence``); see :func:`ldn_evidence.sensitivity.influence`."""
+        from ..sensitivity import influence
+        return influence(self)
+
+    def baujat(self):
+        """Baujat coordinates (metafor ``baujat``); see :func:`ldn_evidence.sensitivity.baujat`."""
+        from ..sensitivity import baujat
+        return baujat(self)
+
+    def cumulative(self, order=None, *, by=None):
+        """Cumulative meta-analysis (metafor ``cumul``); see :func:`ldn_evidence.sensitivity.cumulative`."""
+        from ..sensitivity import cumulative
+        return cumulative(self, order, by=by)
+
+    def egger_test(self, predictor="sei", model="rma", ni=None):
+        """Regression test for asymmetry (metafor ``regtest``); see :func:`ldn_evidence.sensitivity.egger_test`."""
+        from ..sensitivity import egger_test
+        return egger_test(self, predictor=predictor, model=model, ni=ni)
+
+    def rank_test(self):
+        """Rank correlation test (metafor ``ranktest``); see :func:`ldn_evidence.sensitivity.rank_test`."""
+        from ..sensitivity import rank_test
+        return rank_test(self)
+
+    def trim_and_fill(self, estimator="L0", side=None, **kwargs):
+        """Trim and fill (metafor ``trimfill``); see :func:`ldn_evidence.sensitivity.trim_and_fill`."""
+        from ..sensitivity import trim_and_fill
+        return trim_and_fill(self, estimator=estimator, side=side, **kwargs)
+
+    def gosh(self, max_subsets=None, seed=None, **kwargs):
+        """GOSH analysis (metafor ``gosh``); see :func:`ldn_evidence.sensitivity.gosh`."""
+        from ..sensitivity import gosh
+        return gosh(self, max_subsets=max_subsets, seed=seed, **kwargs)
+
+    def permutation_test(self, n=1000, seed=None, **kwargs):
+        """Sign-permutation test (metafor ``permutest``); see :func:`ldn_evidence.sensitivity.permutation_test`."""
+        from ..sensitivity import permutation_test
+        return permutation_test(self, n=n, seed=seed, **kwargs)
+
 
 def _p_eq(p):
     s = _fmt_p(p)
