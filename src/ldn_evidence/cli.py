@@ -227,14 +227,21 @@ _METHODS = ("REML", "DL", "PM", "EB", "ML", "HE", "HS", "SJ", "EE")
 _BY = ("design", "line_of_therapy", "randomized", "blinding", "source", "none")
 
 
+class _UpperChoice(click.Choice):
+    """A choice of upper-case codes (REML, SMD) that also accepts lower case."""
+
+    def convert(self, value, param, ctx):
+        return super().convert(value.upper() if isinstance(value, str) else value, param, ctx)
+
+
 def _analysis_options(f):
     """The options shared by forest, summary and sensitivity."""
     opts = [
         click.option("--outcome", type=click.Choice(_OUTCOMES), default="pain", show_default=True,
                      help="Outcome to pool (fiq = FIQ and FIQR)."),
-        click.option("--measure", type=click.Choice(["SMD", "MD"], case_sensitive=False), default="SMD",
+        click.option("--measure", type=_UpperChoice(["SMD", "MD"]), default="SMD",
                      show_default=True, help="Hedges' g, or mean difference (rescaled to 0-10 if scales differ)."),
-        click.option("--method", type=click.Choice(_METHODS, case_sensitive=False), default="REML",
+        click.option("--method", type=_UpperChoice(_METHODS), default="REML",
                      show_default=True, help="tau² estimator (metafor's codes)."),
         click.option("--test", type=click.Choice(["knha", "z"], case_sensitive=False), default="knha",
                      show_default=True, help="Hartung-Knapp (t) or Wald z intervals and tests."),
@@ -265,7 +272,8 @@ def _analyse(ctx, outcome, measure, method, test, by, exclude, r, level):
               help="File to write [default: forest-<outcome>.<format>].")
 @click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default=None,
               help="Image format [default: from --output, else png].")
-@click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True, help="Resolution of a PNG.")
+@click.option("--dpi", type=click.IntRange(50, 600), default=100, show_default=True,
+              help="Resolution of a PNG (300 for print).")
 @click.pass_context
 def forest(ctx, outcome, measure, method, test, by, exclude, r, level, output, fmt, dpi):
     """Forest plot of one outcome: studies by design, subgroup and overall diamonds,
@@ -286,6 +294,19 @@ def forest(ctx, outcome, measure, method, test, by, exclude, r, level, output, f
     """
     from pathlib import Path
 
+    from ._prerender import start_plot_helper
+
+    helper = start_plot_helper()  # imports matplotlib in parallel while the statistics run
+    try:
+        _forest(ctx, helper, outcome, measure, method, test, by, exclude, r, level, output, fmt, dpi)
+    finally:
+        if helper is not None:
+            helper.close()
+
+
+def _forest(ctx, helper, outcome, measure, method, test, by, exclude, r, level, output, fmt, dpi):
+    from pathlib import Path
+
     if output is None:
         fmt = fmt or "png"
         output = f"forest-{outcome}.{fmt}"
@@ -298,8 +319,15 @@ def forest(ctx, outcome, measure, method, test, by, exclude, r, level, output, f
     analysis = _analyse(ctx, outcome, measure, method, test, by, exclude, r, level)
     if analysis.overall is None:
         raise UserError(f"nothing to plot: {analysis.one_line()}")
-    fig = analysis.forest()
-    fig.savefig(output, format=fmt, dpi=dpi)
+    args, kwargs = analysis.forest_args()
+    save = {"format": fmt, "dpi": dpi}
+    if fmt == "png":
+        save["pil_kwargs"] = {"compress_level": 3}  # zlib 3: faster than the default 6, and smaller here
+    failed = helper.draw(args, kwargs, output, save) if helper is not None else "no helper"
+    if failed:
+        from .plots.forest import forest_plot
+
+        forest_plot(*args, **kwargs).savefig(output, **save)
     click.echo(f"wrote {output}")
     click.echo(analysis.one_line())
     click.echo(f"  ({analysis.settings})")

@@ -56,12 +56,12 @@ def critical_value(level: float = 0.95, df: Any = None) -> Any:
 
     ``critical_value(0.95)`` is 1.959964; ``critical_value(0.95, df=9)`` is 2.262157.
     """
-    from scipy import stats
+    from scipy import special  # the functions behind scipy.stats' norm.ppf and t.ppf
 
     q = 1 - (1 - _check_level(level)) / 2
     if df is None:
-        return float(stats.norm.ppf(q))
-    return _out(stats.t.ppf(q, _f(df)))
+        return float(special.ndtri(q))
+    return _out(special.stdtrit(_f(df), q))
 
 
 # ----------------------------------------------------------------------- standard errors
@@ -104,13 +104,13 @@ def se_from_p(estimate: Any, p: Any, *, df: Any = None) -> Any:
     (for a t-test, ``df = n1 + n2 - 2``).  For ratio measures pass the log estimate.
     An exactly reported p is required: "p < 0.05" gives only a bound on the SE.
     """
-    from scipy import stats
+    from scipy import special
 
     p = _f(p)
     if np.any((p <= 0) | (p > 1)):
         raise ValueError("p-values must be in (0, 1]")
     q = 1 - p / 2
-    crit = stats.norm.ppf(q) if df is None else stats.t.ppf(q, _f(df))
+    crit = special.ndtri(q) if df is None else special.stdtrit(_f(df), q)
     return _out(np.abs(_f(estimate)) / crit)
 
 
@@ -155,14 +155,14 @@ def sd_from_ci(lower: Any, upper: Any, n: Any, level: float = 0.95, *,
 
 def _xi(n: np.ndarray) -> np.ndarray:
     """Wan et al. (2014) eq. 9: expected range of n standard normals, approx."""
-    from scipy import stats
-    return 2 * stats.norm.ppf((n - 0.375) / (n + 0.25))
+    from scipy.special import ndtri
+    return 2 * ndtri((n - 0.375) / (n + 0.25))
 
 
 def _eta(n: np.ndarray) -> np.ndarray:
     """Wan et al. (2014) eq. 16: expected IQR of n standard normals, approx."""
-    from scipy import stats
-    return 2 * stats.norm.ppf((0.75 * n - 0.125) / (n + 0.25))
+    from scipy.special import ndtri
+    return 2 * ndtri((0.75 * n - 0.125) / (n + 0.25))
 
 
 def _scenario(q1, q3, minimum, maximum) -> str:

@@ -78,10 +78,10 @@ def _fmt_r(r: np.ndarray) -> str:
 
 
 def _escalc(measure: str, **kw) -> tuple[np.ndarray, np.ndarray]:
-    from .effect_sizes import escalc
+    from .effect_sizes import escalc_arrays
 
-    res = escalc(measure, **kw)
-    return res["yi"].to_numpy(), res["vi"].to_numpy()
+    yi, vi, _ = escalc_arrays(measure, **kw)
+    return yi, vi
 
 
 def _smd_measure(measure: str) -> str:

@@ -92,10 +92,16 @@ def hedges_j(m: Any) -> np.ndarray:
 # input handling
 # --------------------------------------------------------------------------------------
 
+def _is_series(value: Any) -> bool:
+    """A pandas Series, recognised without importing pandas (not needed unless one was passed)."""
+    import sys
+
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(value, pd.Series)
+
+
 def _collect(arrays: dict[str, Any]) -> tuple[dict[str, np.ndarray | None], Any, int]:
     """Convert inputs to float arrays of one common length; return them, index, k."""
-    import pandas as pd
-
     index = None
     lengths: dict[str, int] = {}
     out: dict[str, np.ndarray | None] = {}
@@ -103,7 +109,7 @@ def _collect(arrays: dict[str, Any]) -> tuple[dict[str, np.ndarray | None], Any,
         if value is None:
             out[name] = None
             continue
-        if isinstance(value, pd.Series) and index is None:
+        if index is None and _is_series(value):
             index = value.index
         try:
             arr = np.asarray(value, dtype=float)
@@ -390,6 +396,17 @@ def escalc(measure: str, *, ai=None, bi=None, ci=None, di=None, n1i=None, n2i=No
     """
     import pandas as pd
 
+    yi, vi, index = escalc_arrays(measure, ai=ai, bi=bi, ci=ci, di=di, n1i=n1i, n2i=n2i, m1i=m1i, m2i=m2i,
+                                  sd1i=sd1i, sd2i=sd2i, xi=xi, mi=mi, ni=ni, ri=ri, add=add, to=to,
+                                  drop00=drop00, vtype=vtype, _stacklevel=3)
+    return pd.DataFrame({"yi": yi, "vi": vi}, index=index)
+
+
+def escalc_arrays(measure: str, *, ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None,
+                  m1i=None, m2i=None, sd1i=None, sd2i=None, xi=None, mi=None, ni=None, ri=None,
+                  add: float = 0.5, to: str = "only0", drop00: bool = False, vtype="LS", _stacklevel=2):
+    """:func:`escalc` returning ``(yi, vi, index)`` as numpy arrays (no pandas), for internal
+    callers on fast paths; ``index`` is that of the first pandas Series passed, else None."""
     if not isinstance(measure, str) or measure not in MEASURES:
         raise ValueError(f"unknown measure {measure!r}; valid measures: {', '.join(MEASURES)}")
     if to not in _TO:
@@ -437,9 +454,9 @@ def escalc(measure: str, *, ai=None, bi=None, ci=None, di=None, n1i=None, n2i=No
     inf = np.isinf(yi) | np.isinf(vi)
     if inf.any():
         warnings.warn("some 'yi' and/or 'vi' values equal to +-Inf; recoded to NaN",
-                      RuntimeWarning, stacklevel=2)
+                      RuntimeWarning, stacklevel=_stacklevel)
     bad = inf | np.isnan(yi) | np.isnan(vi)
     yi[bad] = np.nan
     vi[bad] = np.nan
     vi[vi < 0] = np.nan
-    return pd.DataFrame({"yi": yi, "vi": vi}, index=index)
+    return yi, vi, index

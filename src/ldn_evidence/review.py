@@ -33,6 +33,11 @@ MEASURES = ("SMD", "MD")
 #: outcome families that can be pooled
 OUTCOME_CHOICES = ("pain", "fiq", "fiqr", "symptom_severity", "fatigue", "sleep", "mood", "depression",
                    "quality_of_life")
+_EFFECT_COLUMNS = (
+    "study", "label", "year", "design", "design_short", "group", "line_of_therapy", "randomized", "blinding",
+    "n", "dose", "outcome", "instrument", "timepoint", "measure", "yi", "vi", "sei", "ci_low", "ci_high", "path",
+    "derivation", "assumptions", "uses_r", "r", "source", "source_kind", "secondary", "rob_overall", "rob_tool",
+    "included", "reason")
 _GROUP_ORDER = ("Parallel RCTs", "Crossover trials", "Single-arm pre-post", "Case reports", "Dose finding")
 _METHOD_NAMES = {"EE": "equal effects", "FE": "equal effects", "DL": "DerSimonian-Laird",
                  "HE": "Hedges", "HS": "Hunter-Schmidt", "SJ": "Sidik-Jonkman", "ML": "maximum likelihood",
@@ -106,10 +111,19 @@ class Review(StudyCollection):
             outcome, instrument, timepoint, measure, yi, vi, sei, ci_low, ci_high, path,
             derivation, assumptions, uses_r, r, source, source_kind, secondary, rob_overall,
             included, reason``. Negative ``yi`` is an improvement. Rows with ``included`` False
-            carry the ``reason`` the study cannot contribute.
+            carry the ``reason`` the study cannot contribute. ``attrs`` holds outcome, measure,
+            r, level and the MD scale.
         """
         import pandas as pd
 
+        rows, attrs = self._effect_rows(outcome, measure, r, level, scale_md)
+        frame = pd.DataFrame(rows, columns=list(_EFFECT_COLUMNS))
+        frame.attrs.update(attrs)
+        return frame
+
+    def _effect_rows(self, outcome: str, measure: str, r: float | None, level: float,
+                     scale_md: bool = True) -> tuple[list[dict], dict]:
+        """:meth:`effect_sizes` as plain rows (no pandas: the command line stays fast)."""
         from . import designs
         from .study_effects import design_group, effect_for_outcome, outcome_entries
 
@@ -152,44 +166,34 @@ class Review(StudyCollection):
                 "rob_tool": rob.tool if rob else None,
                 "included": eff.reason is None, "reason": eff.reason,
             })
-        frame = pd.DataFrame(rows, columns=[
-            "study", "label", "year", "design", "design_short", "group", "line_of_therapy", "randomized",
-            "blinding", "n", "dose", "outcome", "instrument", "timepoint", "measure", "yi", "vi", "path",
-            "derivation", "assumptions", "uses_r", "r", "source", "source_kind", "secondary", "rob_overall",
-            "rob_tool", "included", "reason"])
-        frame.attrs["scale"] = None
-        if measure == "MD" and frame["included"].any():
-            used = {sid: scales[sid] for sid in frame.loc[frame["included"], "study"]}
-            ranges = {(sc.min, sc.max) if sc is not None else None for sc in used.values()}
+        scale_label = None
+        if measure == "MD":
+            used = [row for row in rows if row["included"]]
+            ranges = {(scales[row["study"]].min, scales[row["study"]].max) if scales[row["study"]] else None
+                      for row in used}
             if len(ranges) > 1 and scale_md:
-                for i, row in frame.iterrows():
+                for row in used:
                     sc = scales[row["study"]]
-                    if not row["included"]:
-                        continue
                     if sc is None:
-                        frame.loc[i, ["included", "reason"]] = [False, "scale range not recorded: the MD "
-                                                                "cannot be put on the common 0-10 scale"]
-                        frame.loc[i, ["yi", "vi"]] = [math.nan, math.nan]
+                        row.update(included=False, yi=math.nan, vi=math.nan,
+                                   reason="scale range not recorded: the MD cannot be put on the common 0-10 scale")
                         continue
                     yi, vi = designs.rescale_md(row["yi"], row["vi"], sc.min, sc.max)
-                    frame.loc[i, ["yi", "vi"]] = [float(yi.ravel()[0]), float(vi.ravel()[0])]
+                    row.update(yi=float(yi.ravel()[0]), vi=float(vi.ravel()[0]))
                     if (sc.min, sc.max) != (0, 10):
-                        frame.loc[i, "path"] = f"{row['path']}; rescaled {sc.min:g}-{sc.max:g} to 0-10"
-                kept = {(scales[sid].min, scales[sid].max) for sid in frame.loc[frame["included"], "study"]}
-                frame.attrs["scale"] = "0-10 (rescaled)" if kept != {(0, 10)} else "0-10"
+                        row["path"] = f"{row['path']}; rescaled {sc.min:g}-{sc.max:g} to 0-10"
+                kept = {(scales[row["study"]].min, scales[row["study"]].max) for row in used if row["included"]}
+                scale_label = "0-10 (rescaled)" if kept != {(0, 10)} else "0-10"
             elif len(ranges) == 1 and None not in ranges:
                 (lo, hi), = ranges
-                frame.attrs["scale"] = f"{lo:g}-{hi:g}"
-        frame["sei"] = frame["vi"] ** 0.5
-        frame["ci_low"] = frame["yi"] - z * frame["sei"]
-        frame["ci_high"] = frame["yi"] + z * frame["sei"]
+                scale_label = f"{lo:g}-{hi:g}"
+        for row in rows:
+            row["sei"] = math.sqrt(row["vi"]) if row["vi"] == row["vi"] else math.nan
+            row["ci_low"] = row["yi"] - z * row["sei"]
+            row["ci_high"] = row["yi"] + z * row["sei"]
         order = {g: i for i, g in enumerate(_GROUP_ORDER)}
-        frame["_g"] = frame["group"].map(lambda g: order.get(g, 99))
-        frame["_y"] = frame["year"].fillna(9999)
-        frame = frame.sort_values(["_g", "_y", "label"], kind="stable").drop(columns=["_g", "_y"])
-        frame = frame.reset_index(drop=True)
-        frame.attrs.update(outcome=outcome, measure=measure, r=r, level=level)
-        return frame
+        rows.sort(key=lambda row: (order.get(row["group"], 99), row["year"] or 9999, row["label"]))
+        return rows, {"outcome": outcome, "measure": measure, "r": r, "level": level, "scale": scale_label}
 
     def analyse(self, outcome: str = "pain", measure: str = "SMD", method: str = "REML",
                 test: str = "knha", by: str = "design", exclude: Sequence[str] = (), r: float | None = None,
@@ -228,38 +232,46 @@ class Review(StudyCollection):
         for sid in list(exclude) + list(only or []):
             if sid not in known:
                 raise ReviewError(f"no study with id {sid!r}; ids: {', '.join(sorted(known))}")
-        frame = self.effect_sizes(outcome, measure, r=r, level=level)
-        r_used = frame.attrs["r"]
-        frame["excluded_by_user"] = frame["study"].isin(list(exclude))
-        if only is not None:
-            frame.loc[~frame["study"].isin(list(only)), "excluded_by_user"] = True
-        if not include_secondary:
-            frame.loc[frame["secondary"], "excluded_by_user"] = True
-        pooled = frame[frame["included"] & ~frame["excluded_by_user"]].copy()
-        groups = _groups(pooled, by)
-        pooled["group"] = groups
+        rows, attrs = self._effect_rows(outcome, measure, r, level)
+        r_used = attrs["r"]
+        excluded = set(exclude)
+        pooled, not_pooled = [], []
+        for row in rows:
+            reason = row["reason"]
+            if row["included"]:
+                if row["study"] in excluded or (only is not None and row["study"] not in only):
+                    reason = "left out by request"
+                elif not include_secondary and row["secondary"]:
+                    reason = "left out: secondary or conference-abstract numbers"
+            if reason is None:
+                pooled.append(dict(row))
+            else:
+                not_pooled.append({**row, "reason": reason})
+        for row, g in zip(pooled, _groups(pooled, by)):
+            row["group"] = g
         if by != "design":
-            order = list(dict.fromkeys(sorted(groups)))
-            pooled["_o"] = pooled["group"].map({g: i for i, g in enumerate(order)})
-            pooled = pooled.sort_values(["_o", "year", "label"], kind="stable").drop(columns="_o")
-        pooled = pooled.reset_index(drop=True)
-        notes = []
+            order = {g: i for i, g in enumerate(sorted({row["group"] for row in pooled}))}
+            pooled.sort(key=lambda row: (order[row["group"]], row["year"] or 9999, row["label"]))
+        notes: list[str] = []
         overall = None
         subgroups: dict[str, Any] = {}
         subgroup_test = None
-        k = len(pooled)
         caught: list = []
-        if k:
+        if pooled:
+            import numpy as np
+
+            yi = np.array([row["yi"] for row in pooled])
+            vi = np.array([row["vi"] for row in pooled])
+            labels = [row["label"] for row in pooled]
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                overall = meta_analysis(pooled["yi"].to_numpy(), pooled["vi"].to_numpy(), method=method,
-                                    test=test, level=level, labels=list(pooled["label"]))
-                pooled["weight"] = overall.weights
-                names = list(dict.fromkeys(pooled["group"]))
+                overall = meta_analysis(yi, vi, method=method, test=test, level=level, labels=labels)
+                for row, w in zip(pooled, overall.weights):
+                    row["weight"] = float(w)
+                names = list(dict.fromkeys(row["group"] for row in pooled))
                 if by != "none" and len(names) > 1:
-                    sub = subgroup_analysis(pooled["yi"].to_numpy(), pooled["vi"].to_numpy(),
-                                            pooled["group"].to_numpy(), method=method, test=test, level=level,
-                                            labels=list(pooled["label"]))
+                    sub = subgroup_analysis(yi, vi, np.array([row["group"] for row in pooled], dtype=object),
+                                            method=method, test=test, level=level, labels=labels)
                     subgroups = {name: sub.subgroups[name] for name in names}
                     subgroup_test = (sub.q_between, sub.q_between_df, sub.q_between_pvalue)
                 elif by != "none":
@@ -267,38 +279,33 @@ class Review(StudyCollection):
             notes += list(dict.fromkeys(str(w.message) for w in caught))
         else:
             notes.append(f"no study gives a poolable {measure} for {outcome}")
-        if (pooled["uses_r"]).any():
+        if any(row["uses_r"] for row in pooled):
             notes.append(f"within-person correlation r = {r_used:g} assumed for crossover/pre-post effects "
                          "(vary it with r=..., or run the sensitivity analyses)")
-        if by == "design" and len(set(pooled["group"])) > 1:
+        if by == "design" and len({row["group"] for row in pooled}) > 1:
             notes.append("the overall estimate pools different designs; read the subgroups first")
-        if measure == "SMD" and (pooled["group"] == "Single-arm pre-post").any():
+        if measure == "SMD" and any(row["group"] == "Single-arm pre-post" for row in pooled):
             notes.append("single-arm studies contribute a standardized mean change (SMCR): uncontrolled, "
                          "it includes placebo response and regression to the mean")
-        not_pooled = frame[~frame["included"] | frame["excluded_by_user"]].copy()
-        not_pooled["reason"] = not_pooled.apply(
-            lambda row: row["reason"] if not row["included"] else (
-                "left out: secondary or conference-abstract numbers" if (not include_secondary and row["secondary"])
-                else "left out by request"), axis=1)
-        return Analysis(outcome=outcome, measure=measure, method=method.upper(), test=test, level=level,
-                        r=r_used, by=by, exclude=tuple(exclude), table=pooled, not_pooled=not_pooled,
+        return Analysis(outcome=outcome, measure=attrs["measure"], method=method.upper(), test=test, level=level,
+                        r=r_used, by=by, exclude=tuple(exclude), rows=pooled, not_pooled_rows=not_pooled,
                         overall=overall, subgroups=subgroups, subgroup_test=subgroup_test, notes=notes,
-                        scale=frame.attrs.get("scale"))
+                        scale=attrs["scale"])
 
 
-def _groups(frame, by: str) -> list[str]:
+def _groups(rows: list[dict], by: str) -> list[str]:
     if by == "design":
-        return list(frame["group"])
+        return [row["group"] for row in rows]
     if by == "none":
-        return ["All studies"] * len(frame)
+        return ["All studies"] * len(rows)
     if by == "line_of_therapy":
-        return [str(v).replace("_", "-") for v in frame["line_of_therapy"]]
+        return [str(row["line_of_therapy"]).replace("_", "-") for row in rows]
     if by == "randomized":
-        return ["Randomized" if v else "Not randomized" for v in frame["randomized"]]
+        return ["Randomized" if row["randomized"] else "Not randomized" for row in rows]
     if by == "blinding":
-        return [str(v) for v in frame["blinding"]]
+        return [str(row["blinding"]) for row in rows]
     if by == "source":
-        return ["Secondary/conference numbers" if v else "Primary sources" for v in frame["secondary"]]
+        return ["Secondary/conference numbers" if row["secondary"] else "Primary sources" for row in rows]
     raise ReviewError(by)
 
 
@@ -322,8 +329,8 @@ class Analysis:
     r: float
     by: str
     exclude: tuple
-    table: Any
-    not_pooled: Any
+    rows: list
+    not_pooled_rows: list
     overall: Any
     subgroups: dict
     subgroup_test: tuple | None
@@ -335,6 +342,20 @@ class Analysis:
         return 0 if self.overall is None else self.overall.k
 
     @property
+    def table(self):
+        """The pooled studies as a DataFrame: effect, CI, weight (%), group, derivation, source."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=list(_EFFECT_COLUMNS) + ["weight"])
+
+    @property
+    def not_pooled(self):
+        """Studies that report the outcome but are not pooled, with the reason (DataFrame)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.not_pooled_rows, columns=list(_EFFECT_COLUMNS))
+
+    @property
     def settings(self) -> str:
         """The analysis choices in one line (printed with every result)."""
         test = "Hartung-Knapp" if self.test == "knha" else "Wald z"
@@ -342,7 +363,7 @@ class Analysis:
                  ("EE", "FE") else "equal effects", f"{test} CI", "Q-profile tau² CI",
                  "prediction interval" if self.method not in ("EE", "FE") else "no prediction interval",
                  f"{self.level:g}% level"]
-        if self.table is not None and len(self.table) and bool(self.table["uses_r"].any()):
+        if any(row["uses_r"] for row in self.rows):
             parts.append(f"r = {self.r:g}")
         return ", ".join(parts)
 
@@ -361,15 +382,18 @@ class Analysis:
         return (f"{self.outcome}, {self.measure}: {o.estimate:.2f} [{o.ci_low:.2f}, {o.ci_high:.2f}], "
                 f"p = {_p(o.pvalue)}, k = {o.k}, tau² = {o.tau2:.3f}, I² = {o.i2:.0f}%{pi}")
 
+    def summary_rows(self) -> list[dict]:
+        """:meth:`summary_frame` as a list of plain dicts."""
+        rows = [_row(name, res) for name, res in self.subgroups.items()]
+        if self.overall is not None:
+            rows.append(_row("Overall", self.overall))
+        return rows
+
     def summary_frame(self):
         """One row per subgroup and one for all studies: k, estimate, CI, PI, p, tau², I², Q."""
         import pandas as pd
 
-        rows = []
-        for name, res in self.subgroups.items():
-            rows.append(_row(name, res))
-        if self.overall is not None:
-            rows.append(_row("Overall", self.overall))
+        rows = self.summary_rows()
         frame = pd.DataFrame(rows, columns=["group", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high",
                                             "pvalue", "tau2", "tau2_ci_low", "tau2_ci_high", "i2", "q",
                                             "q_df", "q_pvalue"])
@@ -385,20 +409,20 @@ class Analysis:
                 return clean(v.item())
             return v
 
-        def records(frame, cols):
-            return [{c: clean(row[c]) for c in cols} for _, row in frame.iterrows()]
+        def records(rows, cols):
+            return [{c: clean(row.get(c)) for c in cols} for row in rows]
 
         out = {
             "outcome": self.outcome, "measure": self.measure, "method": self.method, "test": self.test,
             "level": self.level, "r": self.r, "by": self.by, "exclude": list(self.exclude),
             "settings": self.settings, "notes": list(self.notes),
-            "results": records(self.summary_frame(), list(self.summary_frame().columns)),
+            "results": [{c: clean(v) for c, v in row.items()} for row in self.summary_rows()],
             "subgroup_test": None if self.subgroup_test is None else dict(
                 zip(("q", "df", "pvalue"), (clean(x) for x in self.subgroup_test))),
-            "studies": records(self.table, ["study", "label", "group", "design", "n", "yi", "vi", "ci_low",
+            "studies": records(self.rows, ["study", "label", "group", "design", "n", "yi", "vi", "ci_low",
                                             "ci_high", "weight", "path", "derivation", "assumptions", "source",
-                                            "source_kind"]) if len(self.table) else [],
-            "not_pooled": records(self.not_pooled, ["study", "label", "design", "reason"]),
+                                           "source_kind"]),
+            "not_pooled": records(self.not_pooled_rows, ["study", "label", "design", "reason"]),
         }
         return out
 
@@ -410,44 +434,49 @@ class Analysis:
         """
         from .plots.forest import forest_plot
 
-        table = self.table.copy()
+        args, kw = self.forest_args(**kwargs)
+        return forest_plot(*args, **kw)
+
+    def forest_args(self, **kwargs) -> tuple[tuple, dict]:
+        """The arguments :meth:`forest` passes to :func:`ldn_evidence.plots.forest.forest_plot`
+        (plain, picklable data: the command line hands them to its plotting process)."""
+        rows = [dict(row) for row in self.rows]
         markers: dict[str, str] = {}
         footnotes = []
         letters = "abcdefghijklmnopqrstuvwxyz"
-        for i, row in table.iterrows():
+        for row in rows:
             path = row["path"]
             if path not in markers:
                 markers[path] = letters[len(markers) % 26]
                 footnotes.append(f"{markers[path]} {path}")
-            table.loc[i, "marker"] = markers[path] + ("*" if row["secondary"] else "")
-        if len(table) and table["secondary"].any():
+            row["marker"] = markers[path] + ("*" if row["secondary"] else "")
+            row["n"] = "" if row["n"] is None else str(int(row["n"]))
+        if any(row["secondary"] for row in rows):
             footnotes.append("* uses numbers from a secondary report or conference abstract")
-        if len(self.not_pooled):
-            names = ", ".join(f"{r['label']} ({_short_reason(r['reason'])})" for _, r in self.not_pooled.iterrows())
+        if self.not_pooled_rows:
+            names = ", ".join(f"{row['label']} ({_short_reason(row['reason'])})" for row in self.not_pooled_rows)
             footnotes.append(f"Not pooled: {names}")
         footnotes.append(f"Model: {self.settings}.")
-        controlled = set(table["group"]) - {"Single-arm pre-post"} if len(table) else set()
+        controlled = {row["group"] for row in rows} - {"Single-arm pre-post"}
         favours = ("Favours LDN", "Favours placebo") if controlled else ("Improvement", "Worsening")
         columns = {"design_short": "Design", "n": "N", "dose": "Dose"}
-        table["n"] = table["n"].map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v))
-                                    else str(int(v)))
-        rob_columns = {"rob_overall": "RoB"} if table["rob_overall"].notna().any() else None
+        cols = ["label", "yi", "ci_low", "ci_high", "weight", "group", "marker", "rob_overall"] + list(columns)
+        table = {c: [row.get(c) for row in rows] for c in cols}
+        rob_columns = {"rob_overall": "RoB"} if any(row["rob_overall"] for row in rows) else None
         title = kwargs.pop("title", f"Low-dose naltrexone: {self.outcome.replace('_', ' ')}")
         kw = dict(xlabel=self.xlabel, favours=favours, columns=columns, footnotes=footnotes, title=title,
                   level=self.level, rob_columns=rob_columns)
         kw.update(kwargs)
-        return forest_plot(table, self.overall, self.subgroups if len(self.subgroups) > 1 else None,
-                           self.subgroup_test, **kw)
+        return (table, self.overall, self.subgroups if len(self.subgroups) > 1 else None, self.subgroup_test), kw
 
     def __str__(self) -> str:
         lines = [f"Meta-analysis of {self.outcome} ({self.measure}) — {self.settings}"]
         if self.overall is None:
             lines.append("  no poolable studies")
         else:
-            frame = self.summary_frame()
             lines.append(f"  {'':24s} {'k':>3s} {'estimate':>9s} {'95% CI':>17s} {'PI':>17s} {'p':>7s} "
                          f"{'tau²':>6s} {'I²':>5s}")
-            for _, row in frame.iterrows():
+            for row in self.summary_rows():
                 pi = "" if _nan(row["pi_low"]) else f"[{row['pi_low']:.2f}, {row['pi_high']:.2f}]"
                 lines.append(f"  {str(row['group'])[:24]:24s} {int(row['k']):3d} {row['estimate']:9.3f} "
                              f"[{row['ci_low']:6.2f}, {row['ci_high']:6.2f}] {pi:>17s} {_p(row['pvalue']):>7s} "
@@ -457,9 +486,9 @@ class Analysis:
                 lines.append(f"  Test for subgroup differences: Q = {q:.2f}, df = {df}, p = {_p(p)}")
         for note in self.notes:
             lines.append(f"  note: {note}")
-        if len(self.not_pooled):
+        if self.not_pooled_rows:
             lines.append("  not pooled:")
-            for _, row in self.not_pooled.iterrows():
+            for row in self.not_pooled_rows:
                 lines.append(f"    {row['label']}: {row['reason']}")
         return "\n".join(lines)
 

@@ -375,9 +375,9 @@ def effect_for_outcome(study: _rec.StudyRecord, o: _rec.Outcome, measure: str = 
                 n, n_note = _n_for(study)
                 if sign is None or n is None or n < 3:
                     continue
-                from scipy import stats
+                from scipy.special import stdtrit
 
-                t = float(stats.t.isf(p / 2, n - 1))
+                t = float(stdtrit(n - 1, 1 - p / 2))
                 dz = sign * t / math.sqrt(n)
                 de = designs.reported_standardized(dz, "dz", n=n, r=r, to_between=True)
                 de = designs.DesignEffect(de.yi, de.vi, f"p = {p:g} of the paired comparison taken as a "

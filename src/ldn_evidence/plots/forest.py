@@ -139,14 +139,13 @@ def _superscript(marker: str) -> str:
 
 
 def _one_line(x) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+    if x is None:
         return ""
     try:
-        import pandas as pd
-        if pd.isna(x):
+        if x != x:  # NaN, NaT
             return ""
-    except (TypeError, ValueError, ImportError):
-        pass
+    except (TypeError, ValueError):  # pandas.NA has no truth value
+        return ""
     if isinstance(x, float) and x.is_integer():
         return str(int(x))
     if isinstance(x, float):
@@ -266,35 +265,74 @@ def _rob_key(value, column: str, label: str):
     return text
 
 
+def _columns_of(table):
+    """Column name -> list of values, and which columns are numeric, from a DataFrame, a mapping
+    of equal-length sequences or a list of row mappings. pandas is not needed (nor imported) for
+    the last two, which keeps the command line's start-up fast."""
+    if hasattr(table, "columns") and hasattr(table, "reset_index"):  # a pandas DataFrame
+        from pandas.api.types import is_numeric_dtype
+
+        t = table.reset_index(drop=True)
+        return {c: list(t[c]) for c in t.columns}, {c: bool(is_numeric_dtype(t[c])) for c in t.columns}
+    if isinstance(table, Mapping):
+        cols = {c: list(v) for c, v in table.items()}
+    else:
+        rows = list(table)
+        names = list(dict.fromkeys(k for row in rows for k in row))
+        cols = {c: [row.get(c) for row in rows] for c in names}
+    lengths = {len(v) for v in cols.values()}
+    if len(lengths) > 1:
+        raise ValueError("forest_plot: the table's columns differ in length")
+
+    def numeric(values):
+        vals = [v for v in values if _one_line(v) != ""]
+        return bool(vals) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals)
+
+    return cols, {c: numeric(v) for c, v in cols.items()}
+
+
+def _to_float(values):
+    import numpy as np
+
+    out = []
+    for v in values:
+        if _one_line(v) == "":
+            out.append(math.nan)
+        elif isinstance(v, bool):
+            raise TypeError(f"{v!r} is not a number")
+        else:
+            out.append(float(v))
+    return np.asarray(out, dtype=float)
+
+
 def _prepare_table(table, columns, rob_columns):
     import numpy as np
-    import pandas as pd
 
-    if not isinstance(table, pd.DataFrame):
-        table = pd.DataFrame(table)
-    if len(table) == 0:
+    cols, numeric = _columns_of(table)
+    n_rows = len(next(iter(cols.values()))) if cols else 0
+    if n_rows == 0:
         raise ValueError("forest_plot: the table has no rows (no study to draw)")
-    missing = [c for c in ("label", "yi", "ci_low", "ci_high") if c not in table.columns]
+    missing = [c for c in ("label", "yi", "ci_low", "ci_high") if c not in cols]
     if missing:
         raise ValueError(f"forest_plot: the table lacks the column(s) {', '.join(missing)}; "
                          "needed: label, yi, ci_low, ci_high (weight, group, marker optional)")
     extra = _as_mapping(columns, "columns")
     rob = _as_mapping(rob_columns, "rob_columns")
     for c in list(extra) + list(rob):
-        if c not in table.columns:
+        if c not in cols:
             raise ValueError(f"forest_plot: column {c!r} named in columns/rob_columns "
                              "is not in the table")
-    t = table.reset_index(drop=True)
+    t = cols
     out = {"label": [_one_line(v) for v in t["label"]]}
-    if "marker" in t.columns:
+    if "marker" in t:
         out["label"] = [lab + _superscript(m) if _one_line(m) else lab
                         for lab, m in zip(out["label"], (_one_line(v) for v in t["marker"]))]
     for c in ("yi", "ci_low", "ci_high", "weight"):
-        if c not in t.columns:
-            out[c] = np.full(len(t), np.nan)
+        if c not in t:
+            out[c] = np.full(n_rows, np.nan)
             continue
         try:
-            out[c] = pd.to_numeric(t[c], errors="raise").to_numpy(dtype=float)
+            out[c] = _to_float(t[c])
         except (ValueError, TypeError) as err:
             raise ValueError(f"forest_plot: column {c!r} must be numeric ({err})") from None
     for i, lab in enumerate(out["label"]):
@@ -309,13 +347,13 @@ def _prepare_table(table, columns, rob_columns):
     w = out["weight"]
     if np.any(w[np.isfinite(w)] < 0):
         raise ValueError("forest_plot: weights must be percentages >= 0")
-    out["has_weight"] = "weight" in t.columns
+    out["has_weight"] = "weight" in t
     out["extra"] = {c: [_one_line(v) for v in t[c]] for c in extra}
-    out["extra_numeric"] = {c: bool(pd.api.types.is_numeric_dtype(t[c])) for c in extra}
+    out["extra_numeric"] = {c: numeric[c] for c in extra}
     out["extra_headers"] = extra
     out["rob"] = {c: [_rob_key(v, c, lab) for v, lab in zip(t[c], out["label"])] for c in rob}
     out["rob_headers"] = rob
-    if "group" in t.columns:
+    if "group" in t:
         out["group"] = [None if _one_line(g) == "" else g for g in t["group"]]
     else:
         out["group"] = None

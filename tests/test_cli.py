@@ -1,0 +1,160 @@
+"""The command line: every option of forest and summary, bad options, and the plotting helper."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ldn_evidence.cli import main
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    def _run(*args):
+        return CliRunner().invoke(main, list(args))
+    return _run
+
+
+def test_forest_default_writes_pain_png(run, tmp_path):
+    res = run("forest")
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "forest-pain.png"
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "wrote forest-pain.png" in res.stdout
+    assert "pain, SMD:" in res.stdout and "k = " in res.stdout
+    assert "REML" in res.stdout and "Hartung-Knapp" in res.stdout and "prediction interval" in res.stdout
+
+
+@pytest.mark.parametrize("args,name,magic", [
+    (["--outcome", "fiq"], "forest-fiq.png", b"\x89PNG"),
+    (["--format", "svg"], "forest-pain.svg", b"<?xml"),
+    (["--format", "pdf"], "forest-pain.pdf", b"%PDF"),
+    (["-o", "plot.svg"], "plot.svg", b"<?xml"),
+    (["-o", "plot", "--format", "pdf"], "plot.pdf", b"%PDF"),
+    (["--output", "x.png", "--dpi", "60"], "x.png", b"\x89PNG"),
+])
+def test_forest_outputs(run, tmp_path, args, name, magic):
+    res = run("forest", *args)
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / name).read_bytes().startswith(magic)
+
+
+@pytest.mark.parametrize("args,expect", [
+    (["--measure", "MD"], "pain, MD:"),
+    (["--measure", "smd"], "pain, SMD:"),
+    (["--method", "DL", "--test", "z"], "DerSimonian-Laird"),
+    (["--method", "pm"], "Paule-Mandel"),
+    (["--by", "line_of_therapy"], "pain, SMD:"),
+    (["--by", "none"], "pain, SMD:"),
+    (["--exclude", "younger2013"], "k = 3"),
+    (["--exclude", "younger2013,bested2023"], "k = 2"),
+    (["--exclude", "younger2013", "--exclude", "bested2023"], "k = 2"),
+    (["--r", "0.8"], "r = 0.8"),
+    (["--level", "90"], "90% level"),
+    (["--outcome", "symptom_severity"], "symptom_severity, SMD:"),
+])
+def test_forest_options(run, args, expect):
+    res = run("forest", *args)
+    assert res.exit_code == 0, res.output
+    assert expect in res.stdout
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--outcome", "happiness"], ["'happiness' is not one of", "'pain'", "'fiq'"]),
+    (["--measure", "OR"], ["'OR' is not one of", "'SMD'"]),
+    (["--method", "XX"], ["'XX' is not one of", "'REML'"]),
+    (["--test", "t"], ["'t' is not one of", "'knha'"]),
+    (["--by", "colour"], ["'colour' is not one of", "'design'"]),
+    (["--format", "gif"], ["'gif' is not one of", "'png'"]),
+    (["--r", "1.5"], ["1.5 is not in the range"]),
+    (["--exclude", "nobody"], ["no study with id 'nobody'", "younger2013"]),
+    (["--outcome", "fatigue"], ["nothing to plot"]),
+])
+def test_bad_options_exit_2_with_choices(run, args, words):
+    res = run("forest", *args)
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+    for w in words:
+        assert w in res.stderr, res.stderr
+
+
+def test_summary_text_json_csv(run):
+    text = run("summary")
+    assert text.exit_code == 0 and "Overall" in text.stdout and "Test for subgroup differences" in text.stdout
+    js = run("summary", "--format", "json")
+    data = json.loads(js.stdout)
+    assert data["method"] == "REML" and data["test"] == "knha" and data["results"][-1]["group"] == "Overall"
+    assert {"k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "pvalue", "tau2", "i2"} <= set(data["results"][0])
+    csv = run("summary", "--format", "csv", "--outcome", "fiq")
+    assert csv.stdout.splitlines()[0].startswith("group,k,estimate,ci_low,ci_high,pi_low,pi_high")
+
+
+def test_summary_json_equals_python_api(run):
+    import ldn_evidence as le
+
+    data = json.loads(run("summary", "--format", "json", "--method", "DL").stdout)
+    a = le.load_studies().analyse("pain", method="DL")
+    assert data["results"][-1]["estimate"] == pytest.approx(a.overall.estimate, rel=1e-12)
+
+
+def test_help_teaches_by_example(run):
+    for cmd in ([], ["forest"], ["summary"], ["studies"], ["validate"]):
+        res = run(*cmd, "--help")
+        assert res.exit_code == 0 and "Example" in res.stdout
+
+
+def test_studies_json_shape(run):
+    rows = json.loads(run("studies", "--format", "json").stdout)
+    assert {"id", "year", "design", "citation", "doi", "pmid", "n", "outcomes"} <= set(rows[0])
+    assert all(o["source"] for r in rows for o in r["outcomes"])
+
+
+@pytest.mark.slow
+def test_real_command_with_plotting_helper_matches_serial(tmp_path):
+    """The forked plotting helper (used by a cold command) draws the same file as drawing in-process."""
+    exe = [sys.executable, "-m", "ldn_evidence.cli", "forest"]
+    env = {k: v for k, v in os.environ.items() if k != "LDN_EVIDENCE_SERIAL"}
+    a = subprocess.run(exe + ["-o", str(tmp_path / "a.png")], env=env, capture_output=True, text=True)
+    b = subprocess.run(exe + ["-o", str(tmp_path / "b.png")], env={**env, "LDN_EVIDENCE_SERIAL": "1"},
+                       capture_output=True, text=True)
+    assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+    assert a.stdout == b.stdout.replace("b.png", "a.png")
+
+
+def test_plotting_helper_failure_falls_back(tmp_path, monkeypatch):
+    """A helper that cannot draw (here: unpicklable arguments) reports an error, never hangs."""
+    from ldn_evidence._prerender import start_plot_helper
+
+    monkeypatch.delenv("LDN_EVIDENCE_SERIAL", raising=False)
+    code = ("import sys; from ldn_evidence._prerender import start_plot_helper as s; h = s(); "
+            "print(h is None or h.draw((lambda: 0,), {}, 'x.png', {}) is not None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert out.stdout.strip() == "True", out.stderr
+    assert not (tmp_path / "x.png").exists()
+    assert start_plot_helper() is None or True  # in-process: matplotlib already imported -> None
+
+
+def test_help_is_fast_and_imports_nothing_heavy():
+    code = ("import sys, time; t = time.perf_counter(); from ldn_evidence.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('numpy', 'pandas', 'scipy', 'matplotlib', 'pydantic') if m in sys.modules]\n"
+            "print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_forest_path_does_not_import_pandas_or_scipy_stats(tmp_path):
+    code = ("import sys\nfrom ldn_evidence.cli import main\n"
+            f"try:\n    main(['forest', '-o', {str(tmp_path / 'f.png')!r}])\nexcept SystemExit:\n    pass\n"
+            "print([m for m in ('pandas', 'scipy.stats', 'statsmodels') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "LDN_EVIDENCE_SERIAL": "1"})
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr

@@ -1,0 +1,178 @@
+"""The review layer on the bundled LDN studies: each study's effect follows from its published
+numbers by the stated path (expected values computed here from the papers' numbers with
+scipy.stats, independently of the package), and the analysis pools exactly those effects."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import ldn_evidence as le
+from ldn_evidence.review import ReviewError
+
+
+@pytest.fixture(scope="module")
+def review():
+    return le.load_studies()
+
+
+def _row(frame, study):
+    rows = frame[frame["study"] == study]
+    assert len(rows) == 1, f"{study} not in {list(frame['study'])}"
+    return rows.iloc[0]
+
+
+def _hedges_j(df):
+    return math.exp(math.lgamma(df / 2) - math.log(math.sqrt(df / 2)) - math.lgamma((df - 1) / 2))
+
+
+def test_final_md_from_its_reported_difference_and_ci(review):
+    # Due Bruun 2024 abstract: difference -0.34 (95% CI -0.95 to 0.27), NRS 0-10
+    row = _row(review.effect_sizes("pain", "MD"), "due_bruun2024")
+    se = (0.27 - -0.95) / (2 * stats.norm.ppf(0.975))
+    assert row["yi"] == pytest.approx(-0.34)
+    assert row["vi"] == pytest.approx(se**2, rel=1e-12)
+    assert row["path"] == "reported mean difference"
+
+
+def test_final_smd_from_change_scores_with_sd_from_ci(review):
+    # per-arm change -1.3 (-1.7, -0.8) n=49 and -0.9 (-1.4, -0.5) n=50 -> SDs from the CIs (t, n-1)
+    row = _row(review.effect_sizes("pain", "SMD"), "due_bruun2024")
+    sd1 = math.sqrt(49) * (-0.8 - -1.7) / (2 * stats.t.ppf(0.975, 48))
+    sd2 = math.sqrt(50) * (-0.5 - -1.4) / (2 * stats.t.ppf(0.975, 49))
+    sp = math.sqrt((48 * sd1**2 + 49 * sd2**2) / 97)
+    g = _hedges_j(97) * (-1.3 - -0.9) / sp
+    assert row["yi"] == pytest.approx(g, rel=1e-10)
+    assert row["vi"] == pytest.approx(1 / 49 + 1 / 50 + g**2 / (2 * 99), rel=1e-10)
+    assert "SD from SE/CI" in row["path"]
+
+
+def test_innova_md_sign_from_per_arm_changes_and_se_from_p(review):
+    # adjusted difference 0.49, p = 0.236, n = 98; changes -0.33 (LDN) vs -0.64 (placebo) -> favours placebo
+    row = _row(review.effect_sizes("pain", "MD"), "rodriguezfreire_innova")
+    se = 0.49 / stats.t.ppf(1 - 0.236 / 2, 96)
+    assert row["yi"] == pytest.approx(0.49)
+    assert row["vi"] == pytest.approx(se**2, rel=1e-10)
+    assert "sign taken from the per-arm changes" in row["assumptions"]
+
+
+def test_innova_smd_from_reported_d(review):
+    row = _row(review.effect_sizes("pain", "SMD"), "rodriguezfreire_innova")
+    g = _hedges_j(96) * 0.19
+    assert row["yi"] == pytest.approx(g, rel=1e-10)
+    assert row["vi"] == pytest.approx(1 / 48 + 1 / 50 + g**2 / (2 * 98), rel=1e-10)
+
+
+def test_younger2013_smd_from_paired_p_value(review):
+    # 28.8% vs 18.0% reduction, p = 0.016; n analysed not reported -> 31 randomized; r = 0.5
+    row = _row(review.effect_sizes("pain", "SMD"), "younger2013")
+    n, r = 31, 0.5
+    dz = -stats.t.ppf(1 - 0.016 / 2, n - 1) / math.sqrt(n)
+    d = dz * math.sqrt(2 * (1 - r))
+    g = _hedges_j(n - 1) * d
+    assert row["yi"] == pytest.approx(g, rel=1e-10)
+    assert row["vi"] == pytest.approx((1 / n + g**2 / (2 * n)) * 2 * (1 - r), rel=1e-10)
+    assert row["uses_r"] and row["r"] == 0.5
+    assert "n randomized (31) used" in row["assumptions"]
+
+
+def test_bested_median_difference_via_wan_iqr(review):
+    # FIQR median difference -1.65 (IQR 18.55), n = 58: SD_diff = IQR / eta(n) (Wan 2014 S3)
+    row = _row(review.effect_sizes("fiq", "MD"), "bested2023")
+    n = 58
+    eta = 2 * stats.norm.ppf((0.75 * n - 0.125) / (n + 0.25))
+    assert row["yi"] == pytest.approx(-1.65)
+    assert row["vi"] == pytest.approx((18.55 / eta) ** 2 / n, rel=1e-10)
+
+
+def test_r_changes_crossover_effects_only(review):
+    lo = review.effect_sizes("pain", "SMD", r=0.2).set_index("study")
+    hi = review.effect_sizes("pain", "SMD", r=0.8).set_index("study")
+    assert lo.loc["younger2013", "vi"] > hi.loc["younger2013", "vi"]
+    assert lo.loc["due_bruun2024", "vi"] == hi.loc["due_bruun2024", "vi"]
+
+
+def test_studies_that_cannot_contribute_say_why(review):
+    frame = review.effect_sizes("pain", "SMD")
+    out = frame[~frame["included"]]
+    assert set(out["study"]) >= {"parkitny2017", "siembida2022"}
+    assert out["reason"].str.len().min() > 10
+    assert frame.loc[frame["included"], "source"].str.len().min() > 8
+
+
+def test_every_study_with_pain_or_fiq_gets_an_effect_or_a_reason(review):
+    for outcome in ("pain", "fiq"):
+        for measure in ("SMD", "MD"):
+            frame = review.effect_sizes(outcome, measure)
+            assert ((frame["included"] & frame["yi"].notna()) | frame["reason"].notna()).all()
+
+
+def test_md_keeps_one_scale(review):
+    frame = review.effect_sizes("pain", "MD")
+    assert frame.attrs["scale"] == "0-10"
+    assert "bested2023" not in set(frame.loc[frame["included"], "study"])  # SPIR range not recorded
+
+
+def test_analysis_pools_the_table(review):
+    a = review.analyse("pain")
+    t = a.table
+    res = le.meta_analysis(t["yi"], t["vi"], method="REML", test="knha")
+    assert a.overall.estimate == pytest.approx(res.estimate, rel=1e-12)
+    assert a.overall.pi_high == pytest.approx(res.pi_high, rel=1e-12)
+    assert t["weight"].sum() == pytest.approx(100)
+    assert list(a.subgroups) == ["Parallel RCTs", "Crossover trials"]
+    sub = le.subgroup_analysis(t["yi"], t["vi"], t["group"], method="REML", test="knha")
+    assert a.subgroup_test[2] == pytest.approx(sub.q_between_pvalue, rel=1e-12)
+    for name, r in a.subgroups.items():
+        assert r.estimate == pytest.approx(sub.subgroups[name].estimate, rel=1e-12)
+
+
+def test_defaults_are_stated(review):
+    a = review.analyse("pain")
+    text = str(a)
+    for words in ("REML", "Hartung-Knapp", "Q-profile", "prediction interval", "r = 0.5",
+                  "Test for subgroup differences", "not pooled"):
+        assert words in text
+    assert a.settings in str(a)
+
+
+@pytest.mark.parametrize("by", ["design", "line_of_therapy", "randomized", "blinding", "source", "none"])
+def test_every_subgrouping_runs(review, by):
+    a = review.analyse("pain", by=by)
+    assert a.k == len(a.rows)
+    assert not np.isnan(a.overall.estimate)
+
+
+def test_exclude_and_secondary(review):
+    full = review.analyse("symptom_severity")
+    prim = review.analyse("symptom_severity", include_secondary=False)
+    assert prim.k < full.k
+    assert "secondary" in prim.not_pooled.set_index("study").loc["younger2009", "reason"]
+    ex = review.analyse("pain", exclude=["younger2013"])
+    assert ex.k == review.analyse("pain").k - 1
+
+
+def test_bad_requests_raise_review_error(review):
+    with pytest.raises(ReviewError, match="unknown outcome"):
+        review.analyse("happiness")
+    with pytest.raises(ReviewError, match="no study with id 'nobody'"):
+        review.analyse("pain", exclude=["nobody"])
+    with pytest.raises(ReviewError, match="choose one of"):
+        review.analyse("pain", by="colour")
+
+
+def test_k1_analysis_notes_the_switch_to_z(review):
+    a = review.analyse("fiq")
+    assert a.k == 1
+    assert any("k = 1" in n for n in a.notes)
+
+
+def test_to_dict_is_json(review):
+    import json
+
+    d = review.analyse("pain").to_dict()
+    json.dumps(d)
+    assert d["results"][-1]["group"] == "Overall"
+    assert all(s["source"] for s in d["studies"])
