@@ -38,6 +38,9 @@ _EFFECT_COLUMNS = (
     "n", "dose", "outcome", "instrument", "timepoint", "measure", "yi", "vi", "sei", "ci_low", "ci_high", "path",
     "derivation", "assumptions", "uses_r", "r", "source", "source_kind", "secondary", "rob_overall", "rob_tool",
     "included", "reason")
+#: how an outcome family is named in titles
+OUTCOME_TITLES = {"pain": "pain", "fiq": "fibromyalgia impact (FIQ/FIQR)", "fiqr": "fibromyalgia impact (FIQR)",
+                  "symptom_severity": "overall symptom severity", "quality_of_life": "quality of life"}
 _GROUP_ORDER = ("Parallel RCTs", "Crossover trials", "Single-arm pre-post", "Case reports", "Dose finding")
 _METHOD_NAMES = {"EE": "equal effects", "FE": "equal effects", "DL": "DerSimonian-Laird",
                  "HE": "Hedges", "HS": "Hunter-Schmidt", "SJ": "Sidik-Jonkman", "ML": "maximum likelihood",
@@ -456,14 +459,13 @@ class Analysis:
         if self.not_pooled_rows:
             names = ", ".join(f"{row['label']} ({_short_reason(row['reason'])})" for row in self.not_pooled_rows)
             footnotes.append(f"Not pooled: {names}")
-        footnotes.append(f"Model: {self.settings}.")
         controlled = {row["group"] for row in rows} - {"Single-arm pre-post"}
         favours = ("Favours LDN", "Favours placebo") if controlled else ("Improvement", "Worsening")
         columns = {"design_short": "Design", "n": "N", "dose": "Dose"}
         cols = ["label", "yi", "ci_low", "ci_high", "weight", "group", "marker", "rob_overall"] + list(columns)
         table = {c: [row.get(c) for row in rows] for c in cols}
         rob_columns = {"rob_overall": "RoB"} if any(row["rob_overall"] for row in rows) else None
-        title = kwargs.pop("title", f"Low-dose naltrexone: {self.outcome.replace('_', ' ')}")
+        title = kwargs.pop("title", f"Low-dose naltrexone: {OUTCOME_TITLES.get(self.outcome, self.outcome)}")
         kw = dict(xlabel=self.xlabel, favours=favours, columns=columns, footnotes=footnotes, title=title,
                   level=self.level, rob_columns=rob_columns)
         kw.update(kwargs)

@@ -703,7 +703,7 @@ def forest_plot(table, overall=None, subgroups=None, subgroup_test=None, *,
     rob_heads = [d["rob_headers"][c] for c in rob_cols]
     rob_legend = []
     if rob_cols:
-        if any(len(h_) > 2 for h_ in rob_heads):
+        if len(rob_cols) > 1 and any(len(h_) > 2 for h_ in rob_heads):
             letters = [chr(ord("A") + i) if i < 26 else f"R{i + 1}" for i in range(len(rob_cols))]
             rob_legend.append("Risk of bias: " + "; ".join(
                 f"({a}) {h_}" for a, h_ in zip(letters, rob_heads)))

@@ -1,0 +1,27 @@
+"""Regenerate the figures shown in README.md and docs/review.md from the bundled studies.
+
+    python docs/make_figures.py
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import ldn_evidence as le
+
+HERE = Path(__file__).resolve().parent
+IMG = HERE / "img"
+
+
+def main() -> None:
+    IMG.mkdir(exist_ok=True)
+    review = le.load_studies()
+    for outcome in ("pain", "fiq"):
+        analysis = review.analyse(outcome)
+        fig = analysis.forest()
+        out = IMG / f"forest-{outcome}.png"
+        fig.savefig(out, dpi=100, pil_kwargs={"compress_level": 9})
+        print(f"wrote {out.relative_to(HERE.parent)}: {analysis.one_line()}")
+
+
+if __name__ == "__main__":
+    main()
