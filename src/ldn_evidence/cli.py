@@ -358,3 +358,5 @@ def summary(ctx, outcome, measure, method, test, by, exclude, r, level, fmt):
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+from .cli_living import add, diff, prisma, cumulative, tsa  # noqa: E402
+for _cmd in (add, diff, prisma, cumulative, tsa): main.add_command(_cmd)
