@@ -409,5 +409,6 @@ def gosh_plot(frame, *, highlight=None, xlabel="Effect size", bins=60, title=Non
     ax.set_ylabel("I\u00b2 (%)", fontsize=SIZE_PT)
     n = int(ok.sum())
     kind = "all" if frame.attrs.get("exact", True) else "random"
-    top.set_title(title or f"GOSH: {n:,} {kind} subsets", fontsize=SIZE_PT + 1, loc="left")
+    auto = f"GOSH: {kind} {len(frame):,} subsets" + (f" ({len(frame) - n:,} fits failed)" if n < len(frame) else "")
+    top.set_title(title or auto, fontsize=SIZE_PT + 1, loc="left")
     return _trim_ticks(fig)
