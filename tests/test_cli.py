@@ -158,3 +158,25 @@ def test_forest_path_does_not_import_pandas_or_scipy_stats(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "LDN_EVIDENCE_SERIAL": "1"})
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
+
+
+def test_sensitivity_text_json_csv_and_plots(run, tmp_path):
+    res = run("sensitivity", "--plot", "figs")
+    assert res.exit_code == 0, res.output
+    for words in ("tau² estimator", "Within-person r", "r = 0.2", "r = 0.8", "Randomized only",
+                  "Without secondary or conference numbers", "First-line use only", "Add-on use only",
+                  "leave-one-out", "Egger", "rank correlation", "trim-and-fill", "permutation test", "GOSH"):
+        assert words in res.stdout, words
+    names = {p.name for p in (tmp_path / "figs").iterdir()}
+    assert names == {f"{n}-pain.png" for n in ("sensitivity-forest", "funnel", "baujat", "influence",
+                                                "leave-one-out", "cumulative", "gosh")}
+    data = json.loads(run("sensitivity", "--format", "json").stdout)
+    assert data["analyses"][0]["family"] == "Primary analysis"
+    assert {"egger", "rank_test", "trim_and_fill", "permutation_test"} <= set(data["diagnostics"])
+    csv = run("sensitivity", "--format", "csv", "--outcome", "fiq")
+    assert csv.exit_code == 0 and csv.stdout.startswith("family,analysis,k,estimate")
+
+
+def test_sensitivity_bad_option(run):
+    res = run("sensitivity", "--method", "OLS")
+    assert res.exit_code == 2 and "'OLS' is not one of" in res.stderr

@@ -176,3 +176,22 @@ def test_to_dict_is_json(review):
     json.dumps(d)
     assert d["results"][-1]["group"] == "Overall"
     assert all(s["source"] for s in d["studies"])
+
+
+def test_sensitivity_rows_are_the_analyses_they_name(review):
+    sens = review.sensitivity("pain")
+    rows = {(r["family"], r["analysis"]): r for r in sens.rows}
+    primary = review.analyse("pain", by="none").overall
+    assert sens.rows[0]["estimate"] == pytest.approx(primary.estimate, rel=1e-12)
+    t = review.analyse("pain").table
+    for est in ("DL", "PM", "EB", "ML", "HE", "HS", "SJ", "EE"):
+        ref = le.meta_analysis(t["yi"], t["vi"], method=est, test="knha")
+        assert rows[("tau² estimator", est)]["tau2"] == pytest.approx(ref.tau2, rel=1e-9, abs=1e-12)
+    z = le.meta_analysis(t["yi"], t["vi"], method="REML", test="z")
+    assert rows[("Test and CI", "Wald z")]["ci_low"] == pytest.approx(z.ci_low, rel=1e-12)
+    assert rows[("Within-person r", "r = 0.8")]["estimate"] == pytest.approx(
+        review.analyse("pain", r=0.8).overall.estimate, rel=1e-12)
+    assert rows[("Line of therapy", "First-line use only")]["k"] == 0
+    assert rows[("Studies", "Parallel RCTs only")]["k"] == 2
+    fig = sens.forest()
+    assert fig.__class__.__name__ == "Figure"

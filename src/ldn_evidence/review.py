@@ -198,6 +198,49 @@ class Review(StudyCollection):
         rows.sort(key=lambda row: (order.get(row["group"], 99), row["year"] or 9999, row["label"]))
         return rows, {"outcome": outcome, "measure": measure, "r": r, "level": level, "scale": scale_label}
 
+    def sensitivity(self, outcome: str = "pain", measure: str = "SMD", method: str = "REML",
+                    test: str = "knha", r: float | None = None, progress=None) -> "SensitivityResult":
+        """Re-run the analysis under every reasonable alternative choice (Cochrane Handbook 10.14):
+        all nine tau² estimators, z vs Hartung-Knapp, the within-person correlation r from 0.2 to
+        0.8, randomized only, controlled only, parallel RCTs only, without high risk of bias,
+        without numbers from secondary reports or conference abstracts, first-line vs add-on use.
+
+        ``progress`` is an optional callable receiving (done, total) after each analysis.
+        """
+        specs = sensitivity_specs(self, measure.upper(), method.upper(), test, r)
+        rows = []
+        primary = None
+        for i, spec in enumerate(specs):
+            kw = {k: v for k, v in spec.items() if k not in ("family", "label")}
+            note = ""
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    a = self.analyse(outcome, by="none", **kw)
+            except Exception as exc:  # noqa: BLE001 - e.g. an estimator that does not converge
+                a, note = None, f"{type(exc).__name__}: {exc}"
+            if i == 0:
+                if a is None:
+                    raise ReviewError(f"the primary analysis failed: {note}")
+                primary = a
+            res = a.overall if a is not None else None
+            if a is not None and res is None:
+                note = "no poolable studies"
+            elif a is not None and a.notes and any("k = 1" in n for n in a.notes):
+                note = "k = 1"
+            rows.append({
+                "family": spec["family"], "analysis": spec["label"], "k": 0 if res is None else res.k,
+                "estimate": math.nan if res is None else res.estimate,
+                "ci_low": math.nan if res is None else res.ci_low, "ci_high": math.nan if res is None else res.ci_high,
+                "pi_low": math.nan if res is None else res.pi_low, "pi_high": math.nan if res is None else res.pi_high,
+                "pvalue": math.nan if res is None else res.pvalue, "tau2": math.nan if res is None else res.tau2,
+                "i2": math.nan if res is None else res.i2,
+                "studies": "" if a is None else ", ".join(row["label"] for row in a.rows), "note": note,
+            })
+            if progress is not None:
+                progress(i + 1, len(specs))
+        return SensitivityResult(outcome=outcome, measure=measure.upper(), rows=rows, primary=primary)
+
     def analyse(self, outcome: str = "pain", measure: str = "SMD", method: str = "REML",
                 test: str = "knha", by: str = "design", exclude: Sequence[str] = (), r: float | None = None,
                 level: float = 95, include_secondary: bool = True, only: Sequence[str] | None = None
@@ -294,6 +337,51 @@ class Review(StudyCollection):
                         r=r_used, by=by, exclude=tuple(exclude), rows=pooled, not_pooled_rows=not_pooled,
                         overall=overall, subgroups=subgroups, subgroup_test=subgroup_test, notes=notes,
                         scale=attrs["scale"])
+
+
+_ESTIMATORS = ("REML", "DL", "PM", "EB", "ML", "HE", "HS", "SJ", "EE")
+_HIGH_RISK = {"high", "serious", "critical"}
+
+
+def sensitivity_specs(review: "Review", measure: str = "SMD", method: str = "REML", test: str = "knha",
+                      r: float | None = None) -> list[dict]:
+    """The review-level sensitivity analyses: one dict of :meth:`Review.analyse` arguments each,
+    with a ``family`` and a ``label``. The first is the primary analysis."""
+    r0 = review.within_person_r if r is None else r
+    base = {"measure": measure, "method": method, "test": test, "r": r0}
+    specs = [{"family": "Primary analysis", "label": f"{method} + {'Hartung-Knapp' if test == 'knha' else 'z'}"
+              f", r = {r0:g}", **base}]
+    for est in _ESTIMATORS:
+        if est != method:
+            specs.append({"family": "tau² estimator", "label": est, **base, "method": est})
+    other = "z" if test == "knha" else "knha"
+    specs.append({"family": "Test and CI", "label": "Wald z" if other == "z" else "Hartung-Knapp", **base,
+                  "test": other})
+    for rv in (0.2, 0.35, 0.5, 0.65, 0.8):
+        if abs(rv - r0) > 1e-12:
+            specs.append({"family": "Within-person r", "label": f"r = {rv:g}", **base, "r": rv})
+    ids = {s.id: s for s in review.studies}
+
+    def only(pred):
+        return [sid for sid, s in ids.items() if pred(s)]
+
+    specs += [
+        {"family": "Studies", "label": "Randomized only", **base, "only": only(lambda s: s.randomized)},
+        {"family": "Studies", "label": "Controlled only (no single-arm)", **base,
+         "only": only(lambda s: s.design in ("parallel_rct", "crossover_rct", "crossover_nonrandomized"))},
+        {"family": "Studies", "label": "Parallel RCTs only", **base,
+         "only": only(lambda s: s.design == "parallel_rct")},
+        {"family": "Studies", "label": "Without high risk of bias", **base,
+         "only": only(lambda s: not (s.risk_of_bias and s.risk_of_bias.overall
+                                     and s.risk_of_bias.overall.judgement in _HIGH_RISK))},
+        {"family": "Studies", "label": "Without secondary or conference numbers", **base,
+         "include_secondary": False},
+        {"family": "Line of therapy", "label": "First-line use only", **base,
+         "only": only(lambda s: s.line_of_therapy == "first_line")},
+        {"family": "Line of therapy", "label": "Add-on use only", **base,
+         "only": only(lambda s: s.line_of_therapy == "add_on")},
+    ]
+    return specs
 
 
 def _groups(rows: list[dict], by: str) -> list[str]:
@@ -498,6 +586,64 @@ class Analysis:
         import html
 
         return ("<pre>" + html.escape(str(self)) + "</pre>" + self.summary_frame().to_html(index=False))
+
+
+@dataclass
+class SensitivityResult:
+    """Review-level sensitivity analyses of one outcome: one row per analysis."""
+
+    outcome: str
+    measure: str
+    rows: list
+    primary: Any
+
+    @property
+    def table(self):
+        """DataFrame: family, analysis, k, estimate, CI, PI, p, tau², I², studies, note."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=["family", "analysis", "k", "estimate", "ci_low", "ci_high",
+                                                "pi_low", "pi_high", "pvalue", "tau2", "i2", "studies", "note"])
+
+    def __str__(self) -> str:
+        lines = [f"Sensitivity analyses of {self.outcome} ({self.measure}); primary: {self.primary.settings}",
+                 f"  {'analysis':44s} {'k':>3s} {'estimate':>9s} {'95% CI':>17s} {'PI':>17s} {'p':>7s} "
+                 f"{'tau²':>6s} {'I²':>5s}"]
+        family = None
+        for row in self.rows:
+            if row["family"] != family:
+                family = row["family"]
+                lines.append(f"  {family}")
+            if row["k"] == 0 or _nan(row["estimate"]):
+                lines.append(f"    {row['analysis'][:42]:42s} {row['k']:3d}  {row['note'] or 'no studies'}")
+                continue
+            pi = "" if _nan(row["pi_low"]) else f"[{row['pi_low']:.2f}, {row['pi_high']:.2f}]"
+            lines.append(f"    {row['analysis'][:42]:42s} {row['k']:3d} {row['estimate']:9.3f} "
+                         f"[{row['ci_low']:6.2f}, {row['ci_high']:6.2f}] {pi:>17s} {_p(row['pvalue']):>7s} "
+                         f"{row['tau2']:6.3f} {row['i2']:4.0f}%" + (f"  ({row['note']})" if row["note"] else ""))
+        return "\n".join(lines)
+
+    def forest(self, **kwargs):
+        """A "sensitivity forest": one row per analysis, grouped by family, the primary result's
+        CI shaded as a reference band (a matplotlib Figure)."""
+        from .plots.forest import forest_plot
+
+        rows = [row for row in self.rows if row["k"] > 0 and not _nan(row["estimate"])]
+        table = {"label": [row["analysis"] for row in rows], "yi": [row["estimate"] for row in rows],
+                 "ci_low": [row["ci_low"] for row in rows], "ci_high": [row["ci_high"] for row in rows],
+                 "group": [row["family"] for row in rows], "k": [row["k"] for row in rows],
+                 "tau2": [f"{row['tau2']:.3f}" for row in rows], "i2": [f"{row['i2']:.0f}%" for row in rows]}
+        missing = [row["analysis"] for row in self.rows if row not in rows]
+        footnotes = [f"Each row is a separate meta-analysis of {self.outcome} ({self.measure}); "
+                     f"primary: {self.primary.settings}."]
+        if missing:
+            footnotes.append("No poolable studies: " + ", ".join(missing))
+        kw = dict(xlabel=_MEASURE_LABEL.get(self.measure, self.measure), columns={"k": "k", "tau2": "τ²",
+                  "i2": "I²"}, footnotes=footnotes, title=f"Sensitivity analyses: {self.outcome}")
+        controlled = True
+        kw["favours"] = ("Favours LDN", "Favours placebo") if controlled else ("Improvement", "Worsening")
+        kw.update(kwargs)
+        return forest_plot(table, None, None, None, **kw)
 
 
 def _short_reason(reason: str) -> str:
