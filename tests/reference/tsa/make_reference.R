@@ -32,5 +32,15 @@ add("one-sided 0.025, beta 0.2, 5 equal looks, non-binding beta spending", getDe
 add("one-sided 0.025, beta 0.1, 4 unequal looks, non-binding beta spending", getDesignGroupSequential(
   informationRates = c(0.2, 0.45, 0.7, 1), alpha = 0.025, beta = 0.1, sided = 1, typeOfDesign = "asOF",
   typeBetaSpending = "bsOF", bindingFutility = FALSE), futility = TRUE)
-writeLines(toJSON(list(source = paste("rpact", packageVersion("rpact")), cases = cases), auto_unbox = TRUE,
+add("two-sided 0.05, Pocock-type, 4 equal looks", getDesignGroupSequential(kMax = 4, alpha = 0.05, sided = 2,
+  typeOfDesign = "asP"))
+# Diversity D2 = (v_R - v_F) / v_R (Wetterslev 2009) from metafor's DL and equal-effects fits
+library(metafor)
+dat <- escalc(measure = "RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat.bcg)
+re <- rma(yi, vi, data = dat, method = "DL")
+fe <- rma(yi, vi, data = dat, method = "EE")
+diversity <- list(data = "metafor dat.bcg, log risk ratios", yi = as.numeric(dat$yi), vi = as.numeric(dat$vi),
+                  tau2_DL = re$tau2, v_R = re$se^2, v_F = fe$se^2, D2 = (re$se^2 - fe$se^2) / re$se^2,
+                  metafor = as.character(packageVersion("metafor")))
+writeLines(toJSON(list(source = paste("rpact", packageVersion("rpact")), cases = cases, diversity = diversity), auto_unbox = TRUE,
                   digits = 12, pretty = TRUE), "rpact_boundaries.json")

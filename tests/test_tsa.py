@@ -1,0 +1,115 @@
+"""Trial sequential analysis against rpact 3.3.4 (tests/reference/tsa/make_reference.R) and
+published formulas."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ldn_evidence.tsa import (
+    diversity,
+    group_sequential_boundaries,
+    required_information_size,
+    spending,
+    trial_sequential_analysis,
+)
+
+REF = json.loads((Path(__file__).parent / "reference" / "tsa" / "rpact_boundaries.json").read_text())
+CASES = {c["name"]: c for c in REF["cases"]}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_boundaries_match_rpact(name):
+    c = CASES[name]
+    kind = "pocock" if "Pocock" in name else "obf"
+    b = group_sequential_boundaries(c["informationRates"], alpha=c["alpha"], sides=c["sided"],
+                                    spending_function=kind, beta=c.get("beta"))
+    np.testing.assert_allclose(b.upper, c["criticalValues"], atol=1e-6)
+    np.testing.assert_allclose(b.alpha_spent, c["alphaSpent"], atol=2e-8)
+    if "futilityBounds" in c:
+        np.testing.assert_allclose(b.futility[:-1], c["futilityBounds"], atol=2e-6)
+        assert b.futility[-1] == pytest.approx(b.upper[-1])
+        np.testing.assert_allclose(b.beta_spent, c["betaSpent"], atol=2e-8)
+        assert b.inflation == pytest.approx(c["inflationFactor"], abs=1e-6)
+        assert b.theta ** 2 == pytest.approx(c["shift"], abs=1e-5)
+
+
+def test_classic_obrien_fleming_values():
+    # Lan-DeMets O'Brien-Fleming type, 5 equally spaced looks, alpha 0.025 per side: the values
+    # tabulated with ldbounds/gsDesign (4.877, 3.357, 2.680, 2.290, 2.031)
+    b = group_sequential_boundaries(np.linspace(0.2, 1, 5), alpha=0.05, sides=2)
+    np.testing.assert_allclose(b.upper, [4.877, 3.357, 2.680, 2.290, 2.031], atol=5e-4)
+    # a single look is the fixed-sample test
+    assert group_sequential_boundaries([1.0]).upper[0] == pytest.approx(1.959964, abs=1e-6)
+
+
+def test_spending_function_formula():
+    t = np.array([0.1, 0.5, 1.0])
+    from statistics import NormalDist
+
+    nd = NormalDist()
+    z = nd.inv_cdf(1 - 0.025 / 2)
+    expected = [math.erfc(z / math.sqrt(x) / math.sqrt(2)) for x in t]  # 2 - 2 Phi(z / sqrt(t))
+    np.testing.assert_allclose(spending(t, 0.025), expected, rtol=1e-9)
+    assert spending(1.0, 0.05, "pocock") == pytest.approx(0.05)
+    assert spending(0.0, 0.05) == 0.0
+
+
+def test_required_information_size():
+    # 4 (z_.975 + z_.8)^2 / 0.2^2 = 784.9 (the usual two-arm sample size for d = 0.2)
+    ris = required_information_size(0.2)
+    assert ris.ris == pytest.approx(4 * (1.959964 + 0.841621) ** 2 / 0.04, rel=1e-6)
+    assert round(ris.ris) == 785
+    adj = required_information_size(0.2, d2=0.5)
+    assert adj.adjusted == pytest.approx(2 * ris.ris)
+    md = required_information_size(1.0, sd=2.0, alpha=0.05, beta=0.1)
+    assert md.ris == pytest.approx(4 * (1.959964 + 1.281552) ** 2 * 4, rel=1e-6)
+    with pytest.raises(ValueError):
+        required_information_size(0)
+    with pytest.raises(ValueError):
+        required_information_size(0.2, d2=1.0)
+
+
+def test_diversity_matches_metafor():
+    d = REF["diversity"]
+    assert diversity(d["yi"], d["vi"]) == pytest.approx(d["D2"], rel=1e-9)
+    assert diversity([0.1], [0.04]) == 0.0
+    assert diversity([0.1, 0.1], [0.04, 0.05]) == 0.0
+
+
+def test_invalid_inputs():
+    with pytest.raises(ValueError):
+        group_sequential_boundaries([0.5, 0.4, 1.0])
+    with pytest.raises(ValueError):
+        group_sequential_boundaries([0.5, 1.2])
+    with pytest.raises(ValueError):
+        group_sequential_boundaries([0.5, 1.0], spending_function="haybittle")
+
+
+def test_review_tsa_on_bundled_data():
+    from ldn_evidence.review import load_studies
+
+    review = load_studies()
+    res = trial_sequential_analysis(review, "pain", mird=0.2)
+    steps = res.steps
+    assert (np.diff(steps["cum_n"]) > 0).all()
+    # the last cumulative Z is the random-effects (DL, z) pooled estimate over its SE, sign flipped
+    from ldn_evidence.models import meta_analysis
+
+    a = review.analyse("pain", by="none", test="z")
+    t = a.table[a.table["randomized"].astype(bool)]
+    m = meta_analysis(t["yi"].to_numpy(), t["vi"].to_numpy(), method="DL", test="z")
+    assert steps["z"].iloc[-1] == pytest.approx(-m.estimate / m.se)
+    assert res.ris.d2 == pytest.approx(diversity(t["yi"], t["vi"]))
+    assert res.information_size >= res.ris.adjusted
+    assert "no boundary crossed" in res.conclusion or "crosses" in res.conclusion or "futility" in res.conclusion
+    d = res.to_dict()
+    json.dumps(d)
+    fig = res.plot()
+    from ldn_evidence.plots._layout import overlapping_texts, texts_outside
+
+    assert not overlapping_texts(fig)
+    assert not texts_outside(fig)
