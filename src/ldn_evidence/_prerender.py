@@ -17,7 +17,7 @@ import pickle
 import struct
 import sys
 
-__all__ = ["PlotHelper", "start_plot_helper"]
+__all__ = ["PlotHelper", "start_plot_helper", "configure_matplotlib"]
 
 _HEADER = struct.Struct("!Q")
 
@@ -40,6 +40,15 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
+def configure_matplotlib() -> None:
+    """Command-line rendering settings: glyphs without hinting. FreeType's hinting costs about a
+    third of the drawing time of a forest plot's many short texts and changes nothing in vector
+    output; in a PNG at 100 dpi the difference is hard to see."""
+    import matplotlib
+
+    matplotlib.rcParams["text.hinting"] = "no_hinting"
+
+
 def _child(cmd_r: int, res_w: int) -> None:  # pragma: no cover - runs in the forked process
     status = b"error: helper did not start"
     try:
@@ -47,6 +56,8 @@ def _child(cmd_r: int, res_w: int) -> None:  # pragma: no cover - runs in the fo
         from matplotlib.figure import Figure  # noqa: F401
 
         from .plots.forest import forest_plot
+
+        configure_matplotlib()
 
         try:
             (size,) = _HEADER.unpack(_read_exact(cmd_r, _HEADER.size))

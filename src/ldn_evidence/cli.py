@@ -325,7 +325,10 @@ def _forest(ctx, helper, outcome, measure, method, test, by, exclude, r, level, 
         save["pil_kwargs"] = {"compress_level": 3}  # zlib 3: faster than the default 6, and smaller here
     failed = helper.draw(args, kwargs, output, save) if helper is not None else "no helper"
     if failed:
+        from ._prerender import configure_matplotlib
         from .plots.forest import forest_plot
+
+        configure_matplotlib()
 
         forest_plot(*args, **kwargs).savefig(output, **save)
     click.echo(f"wrote {output}")
