@@ -413,9 +413,11 @@ def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot
     primary = result.primary
     diagnostics = _diagnostics(primary, permutations, seed)
     if fmt == "json":
+        from .review import json_safe
+
         out = {"outcome": outcome, "measure": measure, "primary": primary.to_dict(),
-               "analyses": [{k: _json_value(v) for k, v in row.items()} for row in result.rows],
-               "diagnostics": {k: _json_value(v) for k, v in diagnostics["summary"].items()}}
+               "analyses": [{k: json_safe(v) for k, v in row.items()} for row in result.rows],
+               "diagnostics": {k: json_safe(v) for k, v in diagnostics["summary"].items()}}
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
     elif fmt == "csv":
         click.echo(result.table.to_csv(index=False), nl=False)
@@ -426,16 +428,6 @@ def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot
     if plot_dir:
         for path in _sensitivity_figures(result, primary, diagnostics, plot_dir):
             click.echo(f"wrote {path}", err=fmt != "text")
-
-
-def _json_value(v):
-    import math
-
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if hasattr(v, "item"):
-        return _json_value(v.item())
-    return v
 
 
 def _diagnostics(analysis, permutations, seed) -> dict:

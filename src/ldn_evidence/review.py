@@ -493,23 +493,16 @@ class Analysis:
 
     def to_dict(self) -> dict:
         """Plain-JSON description: settings, pooled results, studies and those not pooled."""
-        def clean(v):
-            if isinstance(v, float) and not math.isfinite(v):
-                return None
-            if hasattr(v, "item"):
-                return clean(v.item())
-            return v
-
         def records(rows, cols):
-            return [{c: clean(row.get(c)) for c in cols} for row in rows]
+            return [{c: json_safe(row.get(c)) for c in cols} for row in rows]
 
         out = {
             "outcome": self.outcome, "measure": self.measure, "method": self.method, "test": self.test,
             "level": self.level, "r": self.r, "by": self.by, "exclude": list(self.exclude),
             "settings": self.settings, "notes": list(self.notes),
-            "results": [{c: clean(v) for c, v in row.items()} for row in self.summary_rows()],
+            "results": [{c: json_safe(v) for c, v in row.items()} for row in self.summary_rows()],
             "subgroup_test": None if self.subgroup_test is None else dict(
-                zip(("q", "df", "pvalue"), (clean(x) for x in self.subgroup_test))),
+                zip(("q", "df", "pvalue"), (json_safe(x) for x in self.subgroup_test))),
             "studies": records(self.rows, ["study", "label", "group", "design", "n", "yi", "vi", "ci_low",
                                             "ci_high", "weight", "path", "derivation", "assumptions", "source",
                                            "source_kind"]),
@@ -644,6 +637,15 @@ class SensitivityResult:
         kw["favours"] = ("Favours LDN", "Favours placebo") if controlled else ("Improvement", "Worsening")
         kw.update(kwargs)
         return forest_plot(table, None, None, None, **kw)
+
+
+def json_safe(v):
+    """A value as JSON can hold it: numpy scalars as Python numbers, NaN and infinities as None."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if hasattr(v, "item"):
+        return json_safe(v.item())
+    return v
 
 
 def _short_reason(reason: str) -> str:
