@@ -252,3 +252,20 @@ def test_fast_parser_refuses_duplicate_keys():
     from ldn_evidence.records import _fast_parse
 
     assert _fast_parse("a: 1\na: 2\n") is None
+
+
+def test_stale_temporaries_of_dead_writers_are_removed(write, valid_text):
+    import subprocess as sp
+
+    path = write(valid_text)
+    dead = sp.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = path.parent / f".{path.name}.{dead.pid}.abc123.tmp"
+    stale.write_text("half a file")
+    live = path.parent / f".{path.name}.{os.getpid()}.def456.tmp"
+    live.write_text("someone writing now")
+    review = le.load_studies(path)
+    review["alpha2020"].notes = "x"
+    le.save_studies(review)
+    assert not stale.exists()
+    assert live.exists()

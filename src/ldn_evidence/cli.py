@@ -531,7 +531,9 @@ def _sensitivity_figures(result, primary, diagnostics, plot_dir):
     return written
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
 from .cli_living import add, diff, prisma, cumulative, tsa  # noqa: E402
 for _cmd in (add, diff, prisma, cumulative, tsa): main.add_command(_cmd)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

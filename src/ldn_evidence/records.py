@@ -1174,13 +1174,41 @@ def dump_yaml(doc: Any) -> str:
     return buf.getvalue()
 
 
+def _remove_stale_temporaries(folder: Path, name: str) -> None:
+    """Delete temporary files left by writers that were killed mid-write (their process is gone).
+
+    The temporary file's name carries its writer's PID; one whose PID is alive is left alone."""
+    pattern = re.compile(rf"^\.{re.escape(name)}\.(\d+)\.[^/]*\.tmp$")
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        m = pattern.match(entry.name)
+        if not m:
+            continue
+        pid = int(m.group(1))
+        try:
+            os.kill(pid, 0)
+            continue  # a live writer (or another user's process): not ours to remove
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OSError):
+            continue
+        try:
+            os.unlink(entry.path)
+        except OSError:
+            pass
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` so that ``path`` holds either the old or the new content, never a mixture:
     a temporary file in the same folder, flushed and fsynced, then ``os.replace`` (POSIX rename is
     atomic), then the folder is fsynced so the rename itself survives a crash."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    _remove_stale_temporaries(folder, target.name)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
