@@ -22,9 +22,10 @@ import io
 import os
 import re
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
+
+from .errors import Problem, StudiesFileError  # defined apart so the CLI can catch them cheaply
 
 from pydantic import (
     BaseModel,
@@ -600,34 +601,6 @@ def study_json_schema() -> dict:
 # --------------------------------------------------------------------------------------------
 # Problems and errors
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a studies file, located as precisely as the file allows."""
-
-    file: str
-    line: int | None
-    study: str | None
-    field: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        parts = [where]
-        if self.study:
-            parts.append(f"study '{self.study}'")
-        if self.field:
-            parts.append(f"field '{self.field}'")
-        return ": ".join(parts) + f": {self.message}"
-
-
-class StudiesFileError(Exception):
-    """A studies file that cannot be used; ``problems`` lists every reason."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 # --------------------------------------------------------------------------------------------

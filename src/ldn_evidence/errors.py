@@ -1,0 +1,35 @@
+"""Errors a user can fix, kept free of heavy imports so that the command line can catch them
+without loading pydantic (about 0.1 s) before it needs to."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Problem", "StudiesFileError"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a studies file, located as precisely as the file allows."""
+
+    file: str
+    line: int | None
+    study: str | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        parts = [where]
+        if self.study:
+            parts.append(f"study '{self.study}'")
+        if self.field:
+            parts.append(f"field '{self.field}'")
+        return ": ".join(parts) + f": {self.message}"
+
+
+class StudiesFileError(Exception):
+    """A studies file that cannot be used; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
