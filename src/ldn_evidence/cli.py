@@ -294,6 +294,8 @@ def forest(ctx, outcome, measure, method, test, by, exclude, r, level, output, f
     """
     from pathlib import Path
 
+    import numpy  # noqa: F401  both processes need it: import it once, before the fork
+
     from ._prerender import start_plot_helper
 
     helper = start_plot_helper()  # imports matplotlib in parallel while the statistics run
