@@ -22,7 +22,7 @@ class _Group(click.Group):
     """Turns expected errors into a message and an exit status instead of a traceback."""
 
     def invoke(self, ctx: click.Context):
-        from .errors import StudiesFileError
+        from .errors import ReviewError, StudiesFileError
 
         debug = bool(ctx.params.get("debug"))
         try:
@@ -38,14 +38,8 @@ class _Group(click.Group):
             ctx.exit(EXIT_USAGE)
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
-        except UserError as exc:
+        except (UserError, ReviewError) as exc:
             if debug:
-                raise
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(EXIT_USAGE)
-        except ValueError as exc:
-            # the review layer's ReviewError (a ValueError): an answerable request asked wrongly
-            if debug or type(exc).__name__ != "ReviewError":
                 raise
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_USAGE)

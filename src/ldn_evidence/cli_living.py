@@ -272,9 +272,7 @@ def tsa(ctx, outcome, mird, sd, alpha, beta, d2, no_futility, information, inclu
                                         measure=measure.upper(), method=method.upper(), d2=d2,
                                         futility=not no_futility, information=information,
                                         randomized_only=not include_nonrandomized, r=r, exclude=_ids(exclude))
-    except ValueError as exc:
-        if type(exc).__name__ == "ReviewError":
-            raise
+    except ValueError as exc:  # a ReviewError or a TSA parameter out of range: exit 2 either way
         raise _user_error(str(exc)) from None
     if fmt == "json":
         click.echo(json.dumps(res.to_dict(), indent=2, ensure_ascii=False))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Problem", "StudiesFileError"]
+__all__ = ["Problem", "StudiesFileError", "ReviewError"]
 
 
 @dataclass(frozen=True)
@@ -33,3 +33,7 @@ class StudiesFileError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ReviewError(ValueError):
+    """A request the review cannot answer as asked (unknown outcome, study id, subgroup variable ...)."""

@@ -22,6 +22,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from .errors import ReviewError
 from .records import StudyCollection, read_studies
 
 __all__ = ["Review", "Analysis", "load_studies", "BY_CHOICES", "MEASURES", "OUTCOME_CHOICES"]
@@ -45,10 +46,6 @@ _GROUP_ORDER = ("Parallel RCTs", "Crossover trials", "Single-arm pre-post", "Cas
 _METHOD_NAMES = {"EE": "equal effects", "FE": "equal effects", "DL": "DerSimonian-Laird",
                  "HE": "Hedges", "HS": "Hunter-Schmidt", "SJ": "Sidik-Jonkman", "ML": "maximum likelihood",
                  "REML": "REML", "EB": "empirical Bayes", "PM": "Paule-Mandel"}
-
-
-class ReviewError(ValueError):
-    """A request the review cannot answer as asked (bad outcome, unknown study id ...)."""
 
 
 def _z(level: float) -> float:
@@ -633,7 +630,7 @@ class SensitivityResult:
             footnotes.append("No poolable studies: " + ", ".join(missing))
         kw = dict(xlabel=_MEASURE_LABEL.get(self.measure, self.measure), columns={"k": "k", "tau2": "τ²",
                   "i2": "I²"}, footnotes=footnotes, title=f"Sensitivity analyses: {self.outcome}")
-        controlled = True
+        controlled = any(row["group"] != "Single-arm pre-post" for row in self.primary.rows)
         kw["favours"] = ("Favours LDN", "Favours placebo") if controlled else ("Improvement", "Worsening")
         kw.update(kwargs)
         return forest_plot(table, None, None, None, **kw)
