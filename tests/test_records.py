@@ -269,3 +269,12 @@ def test_stale_temporaries_of_dead_writers_are_removed(write, valid_text):
     le.save_studies(review)
     assert not stale.exists()
     assert live.exists()
+
+
+def test_bundled_review_lists_excluded_reports_with_reasons_and_consistent_prisma():
+    info = le.load_studies().info
+    assert len(info.excluded) >= 4
+    assert all(x.reason and x.source for x in info.excluded)
+    p = info.prisma
+    assert p.included_studies == len(le.load_studies())
+    assert p.full_text_assessed == p.included_studies + sum(p.excluded_full_text.values())

@@ -569,6 +569,17 @@ class Prisma(_Model):
     note: str | None = None
 
 
+class ExcludedStudy(_Model):
+    """A report screened in full (or on its full record) and excluded, with the reason
+    (Cochrane Handbook 4.6.4, 'Characteristics of excluded studies')."""
+
+    citation: str = Field(min_length=8)
+    doi: Annotated[str, Field(pattern=r"^10\.\d{4,9}/\S+$")] | None = None
+    pmid: Annotated[int, Field(ge=1, le=99_999_999)] | None = None
+    reason: str = Field(min_length=8)
+    source: str = Field(min_length=8, description="where the report was read")
+
+
 class OngoingTrial(_Model):
     registration: str
     title: str
@@ -586,6 +597,7 @@ class ReviewInfo(_Model):
         0.5, description="default correlation for crossover and pre-post effects")
     searches: list[Search] = Field(default_factory=list)
     prisma: Prisma | None = None
+    excluded: list[ExcludedStudy] = Field(default_factory=list)
     ongoing: list[OngoingTrial] = Field(default_factory=list)
     note: str | None = None
 
