@@ -116,8 +116,8 @@ class PlotHelper:
 
 def start_plot_helper() -> PlotHelper | None:
     """Fork the plotting helper when it can help; None when the caller should draw itself."""
-    if os.environ.get("LDN_EVIDENCE_SERIAL") or not hasattr(os, "fork"):
-        return None
+    if os.environ.get("LDN_EVIDENCE_SERIAL") or not sys.platform.startswith("linux"):
+        return None  # fork after importing numpy is only known to be safe on Linux
     if "matplotlib.figure" in sys.modules:
         return None  # nothing to overlap
     if (os.cpu_count() or 1) < 2:
