@@ -52,6 +52,10 @@ def wrap_to_width(text: str, width: float, measure: Callable[[str], float]) -> l
         if not words:
             lines.append("")
             continue
+        whole = " ".join(words)
+        if measure(whole) <= width:  # most lines fit: one measurement instead of one per word
+            lines.append(whole)
+            continue
         line = words[0]
         for word in words[1:]:
             candidate = f"{line} {word}"
