@@ -79,7 +79,7 @@ def tsa_plot(result, *, title: str | None = None, width: float = 8.0, height: fl
     ax.set_xlabel(f"Cumulative information ({unit})", fontsize=9)
     ax.set_ylabel("Cumulative Z", fontsize=9)
     ax.tick_params(labelsize=8)
-    ax.legend(loc="lower left", fontsize=7, frameon=False)
+    ax.legend(loc="best", fontsize=7, frameon=True, framealpha=0.9, edgecolor="none")  # the place with least overlap
     fig.text(0.1, 1 - 0.22 / total_h, title or f"Trial sequential analysis: {result.outcome.replace('_', ' ')} ({result.measure})",
              fontsize=10, fontweight="bold", va="center")
     for i, line in enumerate(lines):
