@@ -180,3 +180,11 @@ def test_sensitivity_text_json_csv_and_plots(run, tmp_path):
 def test_sensitivity_bad_option(run):
     res = run("sensitivity", "--method", "OLS")
     assert res.exit_code == 2 and "'OLS' is not one of" in res.stderr
+
+
+def test_forest_bad_output_is_a_bad_option(run, tmp_path):
+    res = run("forest", "-o", str(tmp_path / "missing" / "x.png"))
+    assert res.exit_code == 2 and "does not exist" in res.stderr and "Traceback" not in res.output
+    (tmp_path / "adir.png").mkdir()
+    res = run("forest", "-o", str(tmp_path / "adir.png"))
+    assert res.exit_code == 2 and "is a folder" in res.stderr

@@ -260,6 +260,20 @@ def _analyse(ctx, outcome, measure, method, test, by, exclude, r, level):
                           by=by, exclude=ids, r=r, level=level)
 
 
+def _check_writable(output: str) -> None:
+    """A bad --output is a bad option (exit 2), found before any work is done."""
+    import os
+    from pathlib import Path
+
+    folder = Path(output).parent
+    if not folder.is_dir():
+        raise UserError(f"cannot write {output}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"cannot write {output}: the folder {folder} is not writable")
+    if Path(output).is_dir():
+        raise UserError(f"cannot write {output}: it is a folder; give a file name")
+
+
 @main.command()
 @_analysis_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
@@ -312,6 +326,7 @@ def _forest(ctx, helper, outcome, measure, method, test, by, exclude, r, level, 
             fmt = suffix if suffix in ("png", "svg", "pdf") else "png"
         if suffix != fmt:
             output = f"{output}.{fmt}" if not suffix else str(Path(output).with_suffix(f".{fmt}"))
+    _check_writable(output)
     analysis = _analyse(ctx, outcome, measure, method, test, by, exclude, r, level)
     if analysis.overall is None:
         raise UserError(f"nothing to plot: {analysis.one_line()}")
