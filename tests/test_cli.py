@@ -187,4 +187,4 @@ def test_forest_bad_output_is_a_bad_option(run, tmp_path):
     assert res.exit_code == 2 and "does not exist" in res.stderr and "Traceback" not in res.output
     (tmp_path / "adir.png").mkdir()
     res = run("forest", "-o", str(tmp_path / "adir.png"))
-    assert res.exit_code == 2 and "is a folder" in res.stderr
+    assert res.exit_code == 2 and "is a directory" in res.stderr  # click's own check

@@ -270,8 +270,6 @@ def _check_writable(output: str) -> None:
         raise UserError(f"cannot write {output}: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
         raise UserError(f"cannot write {output}: the folder {folder} is not writable")
-    if Path(output).is_dir():
-        raise UserError(f"cannot write {output}: it is a folder; give a file name")
 
 
 @main.command()
