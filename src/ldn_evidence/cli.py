@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from . import __version__
+from . import __version__, choices
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -215,10 +215,7 @@ def schema() -> None:
     click.echo(json.dumps(study_json_schema(), indent=2, ensure_ascii=False))
 
 
-_OUTCOMES = ("pain", "fiq", "fiqr", "symptom_severity", "fatigue", "sleep", "mood", "depression",
-             "quality_of_life")
-_METHODS = ("REML", "DL", "PM", "EB", "ML", "HE", "HS", "SJ", "EE")
-_BY = ("design", "line_of_therapy", "randomized", "blinding", "source", "none")
+_OUTCOMES, _METHODS, _BY, _MEASURES = choices.OUTCOMES, choices.METHODS, choices.BY, choices.MEASURES
 
 
 class _UpperChoice(click.Choice):
@@ -233,7 +230,7 @@ def _analysis_options(f):
     opts = [
         click.option("--outcome", type=click.Choice(_OUTCOMES), default="pain", show_default=True,
                      help="Outcome to pool (fiq = FIQ and FIQR)."),
-        click.option("--measure", type=_UpperChoice(["SMD", "MD"]), default="SMD",
+        click.option("--measure", type=_UpperChoice(_MEASURES), default="SMD",
                      show_default=True, help="Hedges' g, or mean difference (rescaled to 0-10 if scales differ)."),
         click.option("--method", type=_UpperChoice(_METHODS), default="REML",
                      show_default=True, help="tau² estimator (metafor's codes)."),
@@ -370,7 +367,7 @@ def summary(ctx, outcome, measure, method, test, by, exclude, r, level, fmt):
 
 @main.command()
 @click.option("--outcome", type=click.Choice(_OUTCOMES), default="pain", show_default=True, help="Outcome to examine.")
-@click.option("--measure", type=_UpperChoice(["SMD", "MD"]), default="SMD", show_default=True, help="Effect measure.")
+@click.option("--measure", type=_UpperChoice(_MEASURES), default="SMD", show_default=True, help="Effect measure.")
 @click.option("--method", type=_UpperChoice(_METHODS), default="REML", show_default=True,
               help="tau² estimator of the primary analysis.")
 @click.option("--test", type=click.Choice(["knha", "z"], case_sensitive=False), default="knha", show_default=True,

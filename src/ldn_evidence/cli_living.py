@@ -10,9 +10,7 @@ from pathlib import Path
 
 import click
 
-_OUTCOMES = ("pain", "fiq", "fiqr", "symptom_severity", "fatigue", "sleep", "mood", "depression",
-             "quality_of_life")
-_METHODS = ("REML", "DL", "PM", "EB", "ML", "HE", "HS", "SJ", "EE")
+from .choices import METHODS as _METHODS, OUTCOMES as _OUTCOMES
 
 
 def _user_error(message: str):

@@ -22,18 +22,14 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from . import choices
 from .errors import ReviewError
 from .records import StudyCollection, read_studies
 
 __all__ = ["Review", "Analysis", "load_studies", "BY_CHOICES", "MEASURES", "OUTCOME_CHOICES"]
 
-#: subgroup variables :meth:`Review.analyse` understands
-BY_CHOICES = ("design", "line_of_therapy", "randomized", "blinding", "source", "none")
-#: effect measures for continuous outcomes
-MEASURES = ("SMD", "MD")
-#: outcome families that can be pooled
-OUTCOME_CHOICES = ("pain", "fiq", "fiqr", "symptom_severity", "fatigue", "sleep", "mood", "depression",
-                   "quality_of_life")
+#: subgroup variables :meth:`Review.analyse` understands; effect measures; outcome families
+BY_CHOICES, MEASURES, OUTCOME_CHOICES = choices.BY, choices.MEASURES, choices.OUTCOMES
 _EFFECT_COLUMNS = (
     "study", "label", "year", "design", "design_short", "group", "line_of_therapy", "randomized", "blinding",
     "n", "dose", "outcome", "instrument", "timepoint", "measure", "yi", "vi", "sei", "ci_low", "ci_high", "path",
@@ -336,7 +332,7 @@ class Review(StudyCollection):
                         scale=attrs["scale"])
 
 
-_ESTIMATORS = ("REML", "DL", "PM", "EB", "ML", "HE", "HS", "SJ", "EE")
+_ESTIMATORS = choices.METHODS
 _HIGH_RISK = {"high", "serious", "critical"}
 
 
