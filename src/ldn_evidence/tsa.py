@@ -336,7 +336,7 @@ def group_sequential_boundaries(t: Sequence[float], alpha: float = 0.05, sides: 
     Examples
     --------
     >>> b = group_sequential_boundaries([0.2, 0.4, 0.6, 0.8, 1.0])
-    >>> [round(x, 3) for x in b.upper]
+    >>> [round(float(x), 3) for x in b.upper]
     [4.877, 3.357, 2.68, 2.29, 2.031]
     """
     t = _check_t(t)
