@@ -59,6 +59,10 @@ def test_forest_outputs(run, tmp_path, args, name, magic):
     (["--r", "0.8"], "r = 0.8"),
     (["--level", "90"], "90% level"),
     (["--outcome", "symptom_severity"], "symptom_severity, SMD:"),
+    (["--outcome", "adverse_events"], "adverse_events, RR: 0.97 [0.87, 1.08]"),
+    (["--outcome", "adverse_events", "--measure", "or"], "adverse_events, OR:"),
+    (["--outcome", "discontinuation", "--measure", "RD"], "discontinuation, RD:"),
+    (["--outcome", "responders_30"], "responders_30, RR: 1.60"),
 ])
 def test_forest_options(run, args, expect):
     res = run("forest", *args)
@@ -68,7 +72,9 @@ def test_forest_options(run, args, expect):
 
 @pytest.mark.parametrize("args,words", [
     (["--outcome", "happiness"], ["'happiness' is not one of", "'pain'", "'fiq'"]),
-    (["--measure", "OR"], ["'OR' is not one of", "'SMD'"]),
+    (["--measure", "HR"], ["'HR' is not one of", "'SMD'", "'RR'"]),
+    (["--measure", "OR"], ["'OR' does not fit a continuous outcome (pain)", "SMD, MD"]),
+    (["--outcome", "adverse_events", "--measure", "SMD"], ["does not fit a binary outcome", "RR, OR, RD"]),
     (["--method", "XX"], ["'XX' is not one of", "'REML'"]),
     (["--test", "t"], ["'t' is not one of", "'knha'"]),
     (["--by", "colour"], ["'colour' is not one of", "'design'"]),

@@ -195,3 +195,49 @@ def test_sensitivity_rows_are_the_analyses_they_name(review):
     assert rows[("Studies", "Parallel RCTs only")]["k"] == 2
     fig = sens.forest()
     assert fig.__class__.__name__ == "Figure"
+
+
+def test_binary_outcomes_from_parallel_event_counts(review):
+    """RR from events, as metafor escalc('RR'): log((a/n1)/(c/n2)), v = 1/a - 1/n1 + 1/c - 1/n2."""
+    es = review.effect_sizes("adverse_events").set_index("study")
+    row = es.loc["due_bruun2024"]  # 41/49 vs 43/50 (news summary of the paper)
+    assert row["yi"] == pytest.approx(math.log((41 / 49) / (43 / 50)), rel=1e-12)
+    assert row["vi"] == pytest.approx(1 / 41 - 1 / 49 + 1 / 43 - 1 / 50, rel=1e-12)
+    assert row["secondary"]
+    innova = es.loc["rodriguezfreire_innova"]  # 33/48 vs 36/50 (abstract)
+    assert innova["yi"] == pytest.approx(math.log((33 / 48) / (36 / 50)), rel=1e-12)
+    assert "crossover" in es.loc["younger2013", "reason"]
+    assert "no comparator" in es.loc["metyas2018", "reason"]
+
+
+def test_binary_events_recovered_from_percentages_only_when_unique(review):
+    es = review.effect_sizes("responders_30").set_index("study")
+    row = es.loc["due_bruun2024"]  # 45% of 49 and 28% of 50: only 22/49 and 14/50 give those percentages
+    assert row["yi"] == pytest.approx(math.log((22 / 49) / (14 / 50)), rel=1e-12)
+    assert "the only count giving the reported 45%" in row["assumptions"]
+
+
+def test_zero_cell_gets_half_added_as_metafor(review):
+    es = review.effect_sizes("serious_adverse_events", measure="RR").set_index("study")
+    row = es.loc["due_bruun2024"]  # 0/49 vs 1/50 -> 0.5/50 vs 1.5/51
+    assert row["yi"] == pytest.approx(math.log((0.5 / 50) / (1.5 / 51)), rel=1e-12)
+    assert row["vi"] == pytest.approx(1 / 0.5 - 1 / 50 + 1 / 1.5 - 1 / 51, rel=1e-12)
+
+
+def test_ratio_results_are_shown_back_transformed(review):
+    a = review.analyse("adverse_events")
+    assert a.measure == "RR"
+    line = a.one_line()
+    assert f"{math.exp(a.overall.estimate):.2f}" in line
+    assert a.summary_rows()[-1]["estimate_rr"] == pytest.approx(math.exp(a.overall.estimate))
+    fig = a.forest()
+    texts = {t.get_text() for t in fig.findobj(lambda o: hasattr(o, "get_text"))}
+    assert "0.97 [0.82, 1.15]" in texts  # FINAL's RR and CI as the reader reads them
+    assert "RR [95% CI]" in texts
+
+
+def test_measure_must_fit_the_outcome(review):
+    with pytest.raises(ReviewError, match="does not fit a binary outcome"):
+        review.analyse("adverse_events", measure="SMD")
+    with pytest.raises(ReviewError, match="does not fit a continuous outcome"):
+        review.analyse("pain", measure="RR")

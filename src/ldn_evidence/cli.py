@@ -230,8 +230,9 @@ def _analysis_options(f):
     opts = [
         click.option("--outcome", type=click.Choice(_OUTCOMES), default="pain", show_default=True,
                      help="Outcome to pool (fiq = FIQ and FIQR)."),
-        click.option("--measure", type=_UpperChoice(_MEASURES), default="SMD",
-                     show_default=True, help="Hedges' g, or mean difference (rescaled to 0-10 if scales differ)."),
+        click.option("--measure", type=_UpperChoice(_MEASURES), default=None,
+                     help="SMD (Hedges' g) or MD for continuous outcomes; RR, OR or RD for binary ones "
+                          "[default: SMD, or RR for a binary outcome]."),
         click.option("--method", type=_UpperChoice(_METHODS), default="REML",
                      show_default=True, help="tau² estimator (metafor's codes)."),
         click.option("--test", type=click.Choice(["knha", "z"], case_sensitive=False), default="knha",
@@ -253,7 +254,7 @@ def _analysis_options(f):
 def _analyse(ctx, outcome, measure, method, test, by, exclude, r, level):
     review = _load(ctx)
     ids = [x.strip() for item in exclude for x in item.split(",") if x.strip()]
-    return review.analyse(outcome=outcome, measure=measure.upper(), method=method.upper(), test=test.lower(),
+    return review.analyse(outcome=outcome, measure=measure, method=method.upper(), test=test.lower(),
                           by=by, exclude=ids, r=r, level=level)
 
 
@@ -293,6 +294,7 @@ def forest(ctx, outcome, measure, method, test, by, exclude, r, level, output, f
       ldn-evidence forest --measure MD -o pain-md.pdf       # mean difference on 0-10
       ldn-evidence forest --method DL --test z              # the classic DerSimonian-Laird
       ldn-evidence forest --by line_of_therapy              # first-line vs add-on
+      ldn-evidence forest --outcome adverse_events          # risk ratio, log axis
       ldn-evidence forest --exclude younger2013 --r 0.3     # a sensitivity analysis
     """
     from pathlib import Path
@@ -367,7 +369,8 @@ def summary(ctx, outcome, measure, method, test, by, exclude, r, level, fmt):
 
 @main.command()
 @click.option("--outcome", type=click.Choice(_OUTCOMES), default="pain", show_default=True, help="Outcome to examine.")
-@click.option("--measure", type=_UpperChoice(_MEASURES), default="SMD", show_default=True, help="Effect measure.")
+@click.option("--measure", type=_UpperChoice(_MEASURES), default=None,
+              help="Effect measure [default: SMD, or RR for a binary outcome].")
 @click.option("--method", type=_UpperChoice(_METHODS), default="REML", show_default=True,
               help="tau² estimator of the primary analysis.")
 @click.option("--test", type=click.Choice(["knha", "z"], case_sensitive=False), default="knha", show_default=True,

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from . import choices
+
 __all__ = [
     "LivingError", "LockTimeout", "studies_lock", "find_duplicates", "add_records", "AddResult",
     "diff_reviews", "ReviewDiff", "cumulative_by_year", "git_revision_files", "touched_outcomes",
@@ -575,7 +577,7 @@ class ReviewDiff:
         for o in self.outcomes:
             lines.append(f"  {o['outcome']} ({o['measure']}):")
             for label, r in (("before", o["before"]), ("after", o["after"])):
-                lines.append(f"    {label:6s} {_fmt_result(r)}")
+                lines.append(f"    {label:6s} {_fmt_result(r, o['measure'])}")
             if o["flags"]:
                 lines.append(f"    ** conclusion changed: {'; '.join(o['flags'])}")
             elif o["before"] == o["after"]:
@@ -583,12 +585,18 @@ class ReviewDiff:
         return "\n".join(lines)
 
 
-def _fmt_result(r: dict | None) -> str:
+def _fmt_result(r: dict | None, measure: str = "") -> str:
+    """One pooled result; ratio measures (RR, OR) back-transformed from the log scale."""
+    import math
+
     if r is None:
         return "no poolable studies"
+    ratio = measure in choices.RATIO_MEASURES
 
     def f(x, d=2):
-        return "NA" if x is None else f"{x:.{d}f}"
+        if x is None:
+            return "NA"
+        return f"{math.exp(x) if ratio and d == 2 else x:.{d}f}"
 
     pi = "" if r["pi_low"] is None else f", PI [{f(r['pi_low'])}, {f(r['pi_high'])}]"
     return (f"k = {r['k']}: {f(r['estimate'])} [{f(r['ci_low'])}, {f(r['ci_high'])}]{pi}, "
@@ -615,14 +623,15 @@ def diff_reviews(old, new, *, outcomes: Sequence[str] | None = None, measure: st
     results = []
     settings = ""
     for outcome in outcomes or OUTCOME_CHOICES:
-        a = old.analyse(outcome, measure=measure, method=method, test=test)
-        b = new.analyse(outcome, measure=measure, method=method, test=test)
+        m = measure if outcome in choices.CONTINUOUS_OUTCOMES else choices.default_measure(outcome)
+        a = old.analyse(outcome, measure=m, method=method, test=test)
+        b = new.analyse(outcome, measure=m, method=method, test=test)
         settings = b.settings.replace(", r = ", "; r = ")
         ra, rb = _result_dict(a), _result_dict(b)
         if ra is None and rb is None:
             continue
         flags = _conclusion_flags(ra, rb)
-        results.append({"outcome": outcome, "measure": measure, "before": ra, "after": rb, "flags": flags,
+        results.append({"outcome": outcome, "measure": m, "before": ra, "after": rb, "flags": flags,
                         "conclusion_changed": bool(flags)})
     return ReviewDiff(old_name=old_name, new_name=new_name, added=added, removed=removed, changed=changed,
                       review_changes=review_changes, outcomes=results, settings=settings)

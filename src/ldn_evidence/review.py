@@ -37,7 +37,10 @@ _EFFECT_COLUMNS = (
     "included", "reason")
 #: how an outcome family is named in titles
 OUTCOME_TITLES = {"pain": "pain", "fiq": "fibromyalgia impact (FIQ/FIQR)", "fiqr": "fibromyalgia impact (FIQR)",
-                  "symptom_severity": "overall symptom severity", "quality_of_life": "quality of life"}
+                  "symptom_severity": "overall symptom severity", "quality_of_life": "quality of life",
+                  "adverse_events": "any adverse event", "serious_adverse_events": "serious adverse events",
+                  "discontinuation": "discontinuation", "responders_30": "responders (at least 30% less pain)",
+                  "responders_50": "responders (at least 50% less pain)"}
 _GROUP_ORDER = ("Parallel RCTs", "Crossover trials", "Single-arm pre-post", "Case reports", "Dose finding")
 _METHOD_NAMES = {"EE": "equal effects", "FE": "equal effects", "DL": "DerSimonian-Laird",
                  "HE": "Hedges", "HS": "Hunter-Schmidt", "SJ": "Sidik-Jonkman", "ML": "maximum likelihood",
@@ -81,7 +84,7 @@ class Review(StudyCollection):
     def within_person_r(self) -> float:
         return self.info.within_person_r
 
-    def effect_sizes(self, outcome: str = "pain", measure: str = "SMD", r: float | None = None,
+    def effect_sizes(self, outcome: str = "pain", measure: str | None = None, r: float | None = None,
                      level: float = 95, scale_md: bool = True):
         """One row per study that reports the outcome: its effect, variance and provenance.
 
@@ -89,8 +92,11 @@ class Review(StudyCollection):
         ----------
         outcome : str
             Outcome family: ``pain``, ``fiq`` (FIQ and FIQR), ``fiqr``, ``symptom_severity`` ...
-        measure : {"SMD", "MD"}
-            Hedges' g (single-arm studies: standardized mean change, SMCR) or mean difference.
+        measure : {"SMD", "MD", "RR", "OR", "RD"}, optional
+            Continuous outcomes: Hedges' g (single-arm studies: standardized mean change, SMCR;
+            the default) or mean difference. Binary outcomes (adverse_events, discontinuation,
+            responders_30 ...): log risk ratio (the default), log odds ratio or risk difference,
+            from parallel-group event counts.
         r : float, optional
             Within-person correlation for crossover and pre-post effects (default: the review's
             ``within_person_r``, 0.5); a study's own ``within_person_r`` overrides it.
@@ -125,10 +131,13 @@ class Review(StudyCollection):
 
         if outcome not in OUTCOME_CHOICES:
             raise ReviewError(f"unknown outcome {outcome!r}; choose one of: {', '.join(OUTCOME_CHOICES)}")
-        measure = measure.upper()
-        if measure not in MEASURES:
-            raise ReviewError(f"unknown measure {measure!r} for a continuous outcome; choose one of: "
-                              f"{', '.join(MEASURES)}")
+        measure = choices.default_measure(outcome) if measure is None else measure.upper()
+        binary = outcome in choices.BINARY_OUTCOMES
+        allowed = choices.BINARY_MEASURES if binary else choices.CONTINUOUS_MEASURES
+        if measure not in allowed:
+            kind = "a binary" if binary else "a continuous"
+            raise ReviewError(f"measure {measure!r} does not fit {kind} outcome ({outcome}); choose one of: "
+                              f"{', '.join(allowed)}")
         r = self.within_person_r if r is None else float(r)
         if not -1 < r < 1:
             raise ReviewError(f"r must lie between -1 and 1 (got {r})")
@@ -191,7 +200,7 @@ class Review(StudyCollection):
         rows.sort(key=lambda row: (order.get(row["group"], 99), row["year"] or 9999, row["label"]))
         return rows, {"outcome": outcome, "measure": measure, "r": r, "level": level, "scale": scale_label}
 
-    def sensitivity(self, outcome: str = "pain", measure: str = "SMD", method: str = "REML",
+    def sensitivity(self, outcome: str = "pain", measure: str | None = None, method: str = "REML",
                     test: str = "knha", r: float | None = None, progress=None) -> "SensitivityResult":
         """Re-run the analysis under every reasonable alternative choice (Cochrane Handbook 10.14):
         all nine tau² estimators, z vs Hartung-Knapp, the within-person correlation r from 0.2 to
@@ -200,7 +209,8 @@ class Review(StudyCollection):
 
         ``progress`` is an optional callable receiving (done, total) after each analysis.
         """
-        specs = sensitivity_specs(self, measure.upper(), method.upper(), test, r)
+        measure = choices.default_measure(outcome) if measure is None else measure.upper()
+        specs = sensitivity_specs(self, measure, method.upper(), test, r)
         rows = []
         primary = None
         for i, spec in enumerate(specs):
@@ -232,9 +242,9 @@ class Review(StudyCollection):
             })
             if progress is not None:
                 progress(i + 1, len(specs))
-        return SensitivityResult(outcome=outcome, measure=measure.upper(), rows=rows, primary=primary)
+        return SensitivityResult(outcome=outcome, measure=measure, rows=rows, primary=primary)
 
-    def analyse(self, outcome: str = "pain", measure: str = "SMD", method: str = "REML",
+    def analyse(self, outcome: str = "pain", measure: str | None = None, method: str = "REML",
                 test: str = "knha", by: str = "design", exclude: Sequence[str] = (), r: float | None = None,
                 level: float = 95, include_secondary: bool = True, only: Sequence[str] | None = None
                 ) -> "Analysis":
@@ -342,15 +352,16 @@ def sensitivity_specs(review: "Review", measure: str = "SMD", method: str = "REM
     with a ``family`` and a ``label``. The first is the primary analysis."""
     r0 = review.within_person_r if r is None else r
     base = {"measure": measure, "method": method, "test": test, "r": r0}
+    uses_r = measure in choices.CONTINUOUS_MEASURES  # binary effects come from parallel trials only
     specs = [{"family": "Primary analysis", "label": f"{method} + {'Hartung-Knapp' if test == 'knha' else 'z'}"
-              f", r = {r0:g}", **base}]
+              + (f", r = {r0:g}" if uses_r else ""), **base}]
     for est in _ESTIMATORS:
         if est != method:
             specs.append({"family": "tau² estimator", "label": est, **base, "method": est})
     other = "z" if test == "knha" else "knha"
     specs.append({"family": "Test and CI", "label": "Wald z" if other == "z" else "Hartung-Knapp", **base,
                   "test": other})
-    for rv in (0.2, 0.35, 0.5, 0.65, 0.8):
+    for rv in (0.2, 0.35, 0.5, 0.65, 0.8) if uses_r else ():
         if abs(rv - r0) > 1e-12:
             specs.append({"family": "Within-person r", "label": f"r = {rv:g}", **base, "r": rv})
     ids = {s.id: s for s in review.studies}
@@ -393,7 +404,25 @@ def _groups(rows: list[dict], by: str) -> list[str]:
     raise ReviewError(by)
 
 
-_MEASURE_LABEL = {"SMD": "Standardised mean difference (Hedges' g)", "MD": "Mean difference"}
+_MEASURE_LABEL = {"SMD": "Standardised mean difference (Hedges' g)", "MD": "Mean difference",
+                  "RR": "Risk ratio", "OR": "Odds ratio", "RD": "Risk difference"}
+_BENEFIT_OUTCOMES = ("responders_30", "responders_50")
+
+
+def _favours(outcome: str, controlled: bool) -> tuple[str, str]:
+    """Labels under the axis, left then right: a lower value favours LDN except for responders."""
+    if not controlled:
+        return ("Improvement", "Worsening")
+    if outcome in _BENEFIT_OUTCOMES:
+        return ("Favours placebo", "Favours LDN")
+    return ("Favours LDN", "Favours placebo")
+
+
+def _shown(measure: str, *values: float) -> tuple[float, ...]:
+    """Values as a reader sees them: ratios exponentiated from the log scale."""
+    if measure in choices.RATIO_MEASURES:
+        return tuple(math.exp(v) if v == v else v for v in values)
+    return values
 
 
 @dataclass
@@ -462,15 +491,16 @@ class Analysis:
         if self.overall is None:
             return f"{self.outcome}, {self.measure}: no poolable studies"
         o = self.overall
-        pi = "" if math.isnan(o.pi_low) else f"; PI [{o.pi_low:.2f}, {o.pi_high:.2f}]"
-        return (f"{self.outcome}, {self.measure}: {o.estimate:.2f} [{o.ci_low:.2f}, {o.ci_high:.2f}], "
+        est, lo, hi, pl, ph = _shown(self.measure, o.estimate, o.ci_low, o.ci_high, o.pi_low, o.pi_high)
+        pi = "" if math.isnan(o.pi_low) else f"; PI [{pl:.2f}, {ph:.2f}]"
+        return (f"{self.outcome}, {self.measure}: {est:.2f} [{lo:.2f}, {hi:.2f}], "
                 f"p = {_p(o.pvalue)}, k = {o.k}, tau² = {o.tau2:.3f}, I² = {o.i2:.0f}%{pi}")
 
     def summary_rows(self) -> list[dict]:
         """:meth:`summary_frame` as a list of plain dicts."""
-        rows = [_row(name, res) for name, res in self.subgroups.items()]
+        rows = [_row(name, res, self.measure) for name, res in self.subgroups.items()]
         if self.overall is not None:
-            rows.append(_row("Overall", self.overall))
+            rows.append(_row("Overall", self.overall, self.measure))
         return rows
 
     def summary_frame(self):
@@ -478,9 +508,7 @@ class Analysis:
         import pandas as pd
 
         rows = self.summary_rows()
-        frame = pd.DataFrame(rows, columns=["group", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high",
-                                            "pvalue", "tau2", "tau2_ci_low", "tau2_ci_high", "i2", "q",
-                                            "q_df", "q_pvalue"])
+        frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else list(_SUMMARY_COLUMNS))
         frame.attrs.update(outcome=self.outcome, measure=self.measure, settings=self.settings)
         return frame
 
@@ -533,15 +561,15 @@ class Analysis:
         if self.not_pooled_rows:
             names = ", ".join(f"{row['label']} ({_short_reason(row['reason'])})" for row in self.not_pooled_rows)
             footnotes.append(f"Not pooled: {names}")
-        controlled = {row["group"] for row in rows} - {"Single-arm pre-post"}
-        favours = ("Favours LDN", "Favours placebo") if controlled else ("Improvement", "Worsening")
+        controlled = bool({row["group"] for row in rows} - {"Single-arm pre-post"})
+        favours = _favours(self.outcome, controlled)
         columns = {"design_short": "Design", "n": "N", "dose": "Dose"}
         cols = ["label", "yi", "ci_low", "ci_high", "weight", "group", "marker", "rob_overall"] + list(columns)
         table = {c: [row.get(c) for row in rows] for c in cols}
         rob_columns = {"rob_overall": "RoB"} if any(row["rob_overall"] for row in rows) else None
         title = kwargs.pop("title", f"Low-dose naltrexone: {OUTCOME_TITLES.get(self.outcome, self.outcome)}")
         kw = dict(xlabel=self.xlabel, favours=favours, columns=columns, footnotes=footnotes, title=title,
-                  level=self.level, rob_columns=rob_columns)
+                  level=self.level, rob_columns=rob_columns, log_scale=self.measure in choices.RATIO_MEASURES)
         kw.update(kwargs)
         return (table, self.overall, self.subgroups if len(self.subgroups) > 1 else None, self.subgroup_test), kw
 
@@ -550,13 +578,19 @@ class Analysis:
         if self.overall is None:
             lines.append("  no poolable studies")
         else:
-            lines.append(f"  {'':24s} {'k':>3s} {'estimate':>9s} {'95% CI':>17s} {'PI':>17s} {'p':>7s} "
+            head = self.measure if self.measure in choices.RATIO_MEASURES else "estimate"
+            lines.append(f"  {'':24s} {'k':>3s} {head:>9s} {'95% CI':>17s} {'PI':>17s} {'p':>7s} "
                          f"{'tau²':>6s} {'I²':>5s}")
             for row in self.summary_rows():
-                pi = "" if _nan(row["pi_low"]) else f"[{row['pi_low']:.2f}, {row['pi_high']:.2f}]"
-                lines.append(f"  {str(row['group'])[:24]:24s} {int(row['k']):3d} {row['estimate']:9.3f} "
-                             f"[{row['ci_low']:6.2f}, {row['ci_high']:6.2f}] {pi:>17s} {_p(row['pvalue']):>7s} "
+                est, lo, hi, pl, ph = _shown(self.measure, row["estimate"], row["ci_low"], row["ci_high"],
+                                             row["pi_low"], row["pi_high"])
+                pi = "" if _nan(pl) else f"[{pl:.2f}, {ph:.2f}]"
+                lines.append(f"  {str(row['group'])[:24]:24s} {int(row['k']):3d} {est:9.3f} "
+                             f"[{lo:6.2f}, {hi:6.2f}] {pi:>17s} {_p(row['pvalue']):>7s} "
                              f"{row['tau2']:6.3f} {row['i2']:4.0f}%")
+            if self.measure in choices.RATIO_MEASURES:
+                lines.append(f"  ({self.measure} and its intervals back-transformed from the log scale; "
+                             "tau² on the log scale)")
             if self.subgroup_test is not None:
                 q, df, p = self.subgroup_test
                 lines.append(f"  Test for subgroup differences: Q = {q:.2f}, df = {df}, p = {_p(p)}")
@@ -603,9 +637,11 @@ class SensitivityResult:
             if row["k"] == 0 or _nan(row["estimate"]):
                 lines.append(f"    {row['analysis'][:42]:42s} {row['k']:3d}  {row['note'] or 'no studies'}")
                 continue
-            pi = "" if _nan(row["pi_low"]) else f"[{row['pi_low']:.2f}, {row['pi_high']:.2f}]"
-            lines.append(f"    {row['analysis'][:42]:42s} {row['k']:3d} {row['estimate']:9.3f} "
-                         f"[{row['ci_low']:6.2f}, {row['ci_high']:6.2f}] {pi:>17s} {_p(row['pvalue']):>7s} "
+            est, lo, hi, pl, ph = _shown(self.measure, row["estimate"], row["ci_low"], row["ci_high"],
+                                         row["pi_low"], row["pi_high"])
+            pi = "" if _nan(pl) else f"[{pl:.2f}, {ph:.2f}]"
+            lines.append(f"    {row['analysis'][:42]:42s} {row['k']:3d} {est:9.3f} "
+                         f"[{lo:6.2f}, {hi:6.2f}] {pi:>17s} {_p(row['pvalue']):>7s} "
                          f"{row['tau2']:6.3f} {row['i2']:4.0f}%" + (f"  ({row['note']})" if row["note"] else ""))
         return "\n".join(lines)
 
@@ -627,7 +663,8 @@ class SensitivityResult:
         kw = dict(xlabel=_MEASURE_LABEL.get(self.measure, self.measure), columns={"k": "k", "tau2": "τ²",
                   "i2": "I²"}, footnotes=footnotes, title=f"Sensitivity analyses: {self.outcome}")
         controlled = any(row["group"] != "Single-arm pre-post" for row in self.primary.rows)
-        kw["favours"] = ("Favours LDN", "Favours placebo") if controlled else ("Improvement", "Worsening")
+        kw["favours"] = _favours(self.outcome, controlled)
+        kw["log_scale"] = self.measure in choices.RATIO_MEASURES
         kw.update(kwargs)
         return forest_plot(table, None, None, None, **kw)
 
@@ -655,7 +692,19 @@ def _p(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def _row(name, res) -> dict:
+def _row(name, res, measure: str = "") -> dict:
+    row = _row_log(name, res)
+    if measure in choices.RATIO_MEASURES:  # the reader's scale beside the log scale
+        for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
+            row[f"{key}_{measure.lower()}"] = _shown(measure, row[key])[0]
+    return row
+
+
+_SUMMARY_COLUMNS = ("group", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "pvalue", "tau2",
+                    "tau2_ci_low", "tau2_ci_high", "i2", "q", "q_df", "q_pvalue")
+
+
+def _row_log(name, res) -> dict:
     return {"group": name, "k": res.k, "estimate": res.estimate, "ci_low": res.ci_low, "ci_high": res.ci_high,
             "pi_low": res.pi_low, "pi_high": res.pi_high, "pvalue": res.pvalue, "tau2": res.tau2,
             "tau2_ci_low": res.tau2_ci_low, "tau2_ci_high": res.tau2_ci_high, "i2": res.i2, "q": res.q,

@@ -62,6 +62,7 @@ CONTINUOUS_OUTCOMES = {
     "quality_of_life": ("quality_of_life",),
 }
 _HIGHER_IS_BETTER_BY_DEFAULT = {"quality_of_life", "satisfaction_with_life", "sleep"}
+_BINARY = ("adverse_events", "serious_adverse_events", "discontinuation", "responders_30", "responders_50")
 
 
 def design_group(design: str) -> str:
@@ -104,7 +105,12 @@ def outcome_entries(study: _rec.StudyRecord, outcome: str) -> list[_rec.Outcome]
     names = CONTINUOUS_OUTCOMES.get(outcome, (outcome,))
     found = [o for o in study.outcomes if o.outcome in names]
     order = {"ldn_vs_placebo": 0, "ldn_vs_control": 1, "pre_post": 2, "single_group": 3, "dose_response": 4}
-    return sorted(found, key=lambda o: (not o.primary, order.get(o.contrast, 9), names.index(o.outcome)))
+
+    def specific(o):  # for harms, "any adverse event" before a single named event
+        return 0 if not o.name or o.name.lower().startswith(("any", "all")) else 1
+
+    return sorted(found, key=lambda o: (order.get(o.contrast, 9) if outcome in _BINARY else 0, specific(o),
+                                        not o.primary, order.get(o.contrast, 9), names.index(o.outcome)))
 
 
 def _lower_is_better(o: _rec.Outcome) -> tuple[bool, str | None]:
@@ -199,6 +205,70 @@ def _kind_of(block) -> str | None:
     return {"cohen_d": "d", "d_unspecified": "d", "hedges_g": "g", "d_z": "dz", "r": "r"}.get(block.type)
 
 
+def _events_of(arm, reported_n: int | None) -> tuple[int | None, int | None, str | None]:
+    """(events, n, derivation) of an arm: counts as reported, or events from a reported percent
+    and n when exactly one whole number of events gives that percent at the reported precision."""
+    n = arm.n if arm.n is not None else reported_n
+    if arm.events is not None and n is not None:
+        return arm.events, n, None
+    if arm.percent is None or n is None or n <= 0:
+        return None, None, None
+    digits = len(repr(float(arm.percent)).split(".")[1].rstrip("0")) if "." in repr(float(arm.percent)) else 0
+    candidates = [e for e in range(n + 1) if round(100 * e / n, digits) == round(arm.percent, digits)]
+    if len(candidates) != 1:
+        return None, None, None
+    return candidates[0], n, (f"{arm.arm}: events = {candidates[0]} of {n}, the only count giving the "
+                              f"reported {arm.percent:g}%")
+
+
+def binary_effect(study: _rec.StudyRecord, o: _rec.Outcome, measure: str = "RR") -> StudyEffect:
+    """Risk ratio, odds ratio or risk difference of LDN vs comparator from per-arm event counts
+    (metafor's escalc, log scale for RR/OR, 0.5 added to every cell of a table with a zero cell).
+
+    Parallel-group trials only: a crossover trial's paired events (how many had the event on
+    both, one or neither treatment) are not reported, and single-group counts have no comparator.
+    """
+    from .effect_sizes import escalc_arrays
+
+    eff = StudyEffect(study=study.id, outcome=o.outcome, measure=measure, timepoint=o.timepoint,
+                      instrument=o.name)
+    if o.contrast not in ("ldn_vs_placebo", "ldn_vs_control"):
+        eff.reason = "single-group counts: no comparator"
+        return eff
+    if study.design in ("crossover_rct", "crossover_nonrandomized"):
+        eff.reason = "crossover trial: paired event counts (events on both, one or neither treatment) not reported"
+        return eff
+    if study.exclude_from_pooling:
+        eff.reason = f"excluded from pooling: {study.exclude_from_pooling}"
+        return eff
+    for b in _blocks(o, _rec.Events):
+        t, c = _arm(b.arms, *_LDN), _arm(b.arms, *_CTRL)
+        if t is None or c is None:
+            continue
+        e1, n1, how1 = _events_of(t, None)
+        e2, n2, how2 = _events_of(c, None)
+        if e1 is None or e2 is None:
+            continue
+        yi, vi, _ = escalc_arrays(measure, ai=[e1], n1i=[n1], ci=[e2], n2i=[n2])
+        eff.yi, eff.vi = float(yi[0]), float(vi[0])
+        scale = "log " if measure in ("RR", "OR") else ""
+        zero = " (0.5 added to each cell: a zero cell)" if 0 in (e1, e2, n1 - e1, n2 - e2) else ""
+        eff.derivation = (f"{scale}{measure} from events {e1}/{n1} (LDN) vs {e2}/{n2} (comparator), metafor "
+                          f"escalc{zero}")
+        eff.path = "per-arm event counts" + (" (from percentages)" if how1 or how2 else "")
+        eff.sources = [b.source]
+        eff.source_kinds = [b.source_kind]
+        eff.n = n1 + n2
+        eff.assumptions += [h for h in (how1, how2) if h]
+        if b.derivation:
+            eff.assumptions.append(f"reported number derived: {b.derivation}")
+        if not (math.isfinite(eff.yi) and math.isfinite(eff.vi) and eff.vi > 0):
+            eff.reason = "no events in either arm: the effect is not estimable"
+        return eff
+    eff.reason = f"no per-arm event counts with n for LDN and comparator ({', '.join(sorted({b.form for b in o.data}))})"
+    return eff
+
+
 def effect_for_outcome(study: _rec.StudyRecord, o: _rec.Outcome, measure: str = "SMD",
                        r: float = 0.5) -> StudyEffect:
     """The effect of LDN for one outcome entry of one study.
@@ -217,6 +287,8 @@ def effect_for_outcome(study: _rec.StudyRecord, o: _rec.Outcome, measure: str = 
     """
     from . import designs
 
+    if measure in ("RR", "OR", "RD"):
+        return binary_effect(study, o, measure)
     if measure not in ("SMD", "MD"):
         raise ValueError(f"measure must be 'SMD' or 'MD' (got {measure!r})")
     if study.within_person_r is not None:
