@@ -15,7 +15,7 @@ IMG = HERE / "img"
 def main() -> None:
     IMG.mkdir(exist_ok=True)
     review = le.load_studies()
-    for outcome in ("pain", "fiq"):
+    for outcome in ("pain", "fiq", "adverse_events"):
         analysis = review.analyse(outcome)
         fig = analysis.forest()
         out = IMG / f"forest-{outcome}.png"
