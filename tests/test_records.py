@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ldn_evidence as le
-from ldn_evidence.records import StudiesFileError, read_studies, study_json_schema
+from ldn_evidence.records import StudiesFileError, study_json_schema
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -297,8 +297,6 @@ def forest(ctx, outcome, measure, method, test, by, exclude, r, level, output, f
       ldn-evidence forest --outcome adverse_events          # risk ratio, log axis
       ldn-evidence forest --exclude younger2013 --r 0.3     # a sensitivity analysis
     """
-    from pathlib import Path
-
     import numpy  # noqa: F401  both processes need it: import it once, before the fork
 
     from ._prerender import start_plot_helper

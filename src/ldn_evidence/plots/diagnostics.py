@@ -93,7 +93,6 @@ def funnel_plot(res, trimfill=None, *, contours=(90, 95, 99), null_value=0.0, xl
     _style(ax)
     levels = sorted(contours)
     zs = [_z(lv) for lv in levels]                 # increasing
-    s = np.array([0.0, top])
     xspan = [yi.min(), yi.max(), null_value + zs[-1] * top, null_value - zs[-1] * top]
     if fill_y is not None:
         xspan += [fill_y.min(), fill_y.max()]
