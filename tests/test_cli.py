@@ -62,6 +62,7 @@ def test_forest_outputs(run, tmp_path, args, name, magic):
     (["--outcome", "adverse_events", "--measure", "or"], "adverse_events, OR:"),
     (["--outcome", "discontinuation", "--measure", "RD"], "discontinuation, RD:"),
     (["--outcome", "responders_30"], "responders_30, RR: 1.60"),
+    (["--outcome", "symptom_severity", "--tag", "carvalho_skare_2023"], "symptom_severity, SMD: -0.74"),
 ])
 def test_forest_options(run, args, expect):
     res = run("forest", *args)

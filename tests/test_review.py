@@ -241,3 +241,13 @@ def test_measure_must_fit_the_outcome(review):
         review.analyse("adverse_events", measure="SMD")
     with pytest.raises(ReviewError, match="does not fit a continuous outcome"):
         review.analyse("pain", measure="RR")
+
+
+def test_tag_restricts_to_the_seed_reviews_articles(review):
+    seed = review.analyse("symptom_severity", tags=["carvalho_skare_2023"])
+    tagged = {s.id for s in review if "carvalho_skare_2023" in s.tags}
+    assert {row["study"] for row in seed.rows} <= tagged
+    assert {row["study"] for row in seed.not_pooled_rows} <= tagged
+    assert any("carvalho_skare_2023" in n for n in seed.notes)
+    with pytest.raises(ReviewError, match="no study has the tag"):
+        review.analyse("pain", tags=["no_such_tag"])

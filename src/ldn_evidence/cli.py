@@ -241,6 +241,8 @@ def _analysis_options(f):
                      help="Subgroups, each with its own tau², plus the test for subgroup differences."),
         click.option("--exclude", multiple=True, metavar="ID[,ID...]",
                      help="Leave out studies by id (repeatable or comma-separated)."),
+        click.option("--tag", "tags", multiple=True, metavar="TAG",
+                     help="Only studies with this tag, e.g. carvalho_skare_2023 (the seed review's seven)."),
         click.option("--r", "r", type=click.FloatRange(-0.99, 0.99), default=None, metavar="R",
                      help="Within-person correlation for crossover/pre-post effects [default: the review's, 0.5]."),
         click.option("--level", type=click.FloatRange(50, 99.9), default=95, show_default=True,
@@ -251,11 +253,11 @@ def _analysis_options(f):
     return f
 
 
-def _analyse(ctx, outcome, measure, method, test, by, exclude, r, level):
+def _analyse(ctx, outcome, measure, method, test, by, exclude, tags, r, level):
     review = _load(ctx)
     ids = [x.strip() for item in exclude for x in item.split(",") if x.strip()]
     return review.analyse(outcome=outcome, measure=measure, method=method.upper(), test=test.lower(),
-                          by=by, exclude=ids, r=r, level=level)
+                          by=by, exclude=ids, r=r, level=level, tags=list(tags) or None)
 
 
 def _check_writable(output: str) -> None:
@@ -279,7 +281,7 @@ def _check_writable(output: str) -> None:
 @click.option("--dpi", type=click.IntRange(50, 600), default=100, show_default=True,
               help="Resolution of a PNG (300 for print).")
 @click.pass_context
-def forest(ctx, outcome, measure, method, test, by, exclude, r, level, output, fmt, dpi):
+def forest(ctx, outcome, measure, method, test, by, exclude, tags, r, level, output, fmt, dpi):
     """Forest plot of one outcome: studies by design, subgroup and overall diamonds,
     prediction interval, test for subgroup differences, derivation footnotes.
 
@@ -296,6 +298,7 @@ def forest(ctx, outcome, measure, method, test, by, exclude, r, level, output, f
       ldn-evidence forest --by line_of_therapy              # first-line vs add-on
       ldn-evidence forest --outcome adverse_events          # risk ratio, log axis
       ldn-evidence forest --exclude younger2013 --r 0.3     # a sensitivity analysis
+      ldn-evidence forest --outcome symptom_severity --tag carvalho_skare_2023   # the seed's picture
     """
     import numpy  # noqa: F401  both processes need it: import it once, before the fork
 
@@ -303,13 +306,13 @@ def forest(ctx, outcome, measure, method, test, by, exclude, r, level, output, f
 
     helper = start_plot_helper()  # imports matplotlib in parallel while the statistics run
     try:
-        _forest(ctx, helper, outcome, measure, method, test, by, exclude, r, level, output, fmt, dpi)
+        _forest(ctx, helper, outcome, measure, method, test, by, exclude, tags, r, level, output, fmt, dpi)
     finally:
         if helper is not None:
             helper.close()
 
 
-def _forest(ctx, helper, outcome, measure, method, test, by, exclude, r, level, output, fmt, dpi):
+def _forest(ctx, helper, outcome, measure, method, test, by, exclude, tags, r, level, output, fmt, dpi):
     from pathlib import Path
 
     if output is None:
@@ -322,7 +325,7 @@ def _forest(ctx, helper, outcome, measure, method, test, by, exclude, r, level, 
         if suffix != fmt:
             output = f"{output}.{fmt}" if not suffix else str(Path(output).with_suffix(f".{fmt}"))
     _check_writable(output)
-    analysis = _analyse(ctx, outcome, measure, method, test, by, exclude, r, level)
+    analysis = _analyse(ctx, outcome, measure, method, test, by, exclude, tags, r, level)
     if analysis.overall is None:
         raise UserError(f"nothing to plot: {analysis.one_line()}")
     args, kwargs = analysis.forest_args()
@@ -347,7 +350,7 @@ def _forest(ctx, helper, outcome, measure, method, test, by, exclude, r, level, 
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
               help="Output format.")
 @click.pass_context
-def summary(ctx, outcome, measure, method, test, by, exclude, r, level, fmt):
+def summary(ctx, outcome, measure, method, test, by, exclude, tags, r, level, fmt):
     """Pooled results per subgroup and overall: k, estimate, CI, prediction interval, p, tau², I².
 
     \b
@@ -356,7 +359,7 @@ def summary(ctx, outcome, measure, method, test, by, exclude, r, level, fmt):
       ldn-evidence summary --outcome fiq --format json
       ldn-evidence summary --method PM --test z --format csv > pain.csv
     """
-    analysis = _analyse(ctx, outcome, measure, method, test, by, exclude, r, level)
+    analysis = _analyse(ctx, outcome, measure, method, test, by, exclude, tags, r, level)
     if fmt == "json":
         click.echo(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False))
     elif fmt == "csv":

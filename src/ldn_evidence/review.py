@@ -246,8 +246,8 @@ class Review(StudyCollection):
 
     def analyse(self, outcome: str = "pain", measure: str | None = None, method: str = "REML",
                 test: str = "knha", by: str = "design", exclude: Sequence[str] = (), r: float | None = None,
-                level: float = 95, include_secondary: bool = True, only: Sequence[str] | None = None
-                ) -> "Analysis":
+                level: float = 95, include_secondary: bool = True, only: Sequence[str] | None = None,
+                tags: Sequence[str] | None = None) -> "Analysis":
         """Random-effects meta-analysis of one outcome, overall and by subgroup.
 
         Parameters
@@ -268,6 +268,9 @@ class Review(StudyCollection):
             False leaves out effects that rest on numbers from news reports or conference abstracts.
         only : sequence of str, optional
             Restrict to these study ids.
+        tags : sequence of str, optional
+            Restrict to studies carrying any of these tags, e.g. ``["carvalho_skare_2023"]`` for
+            the seven articles of the seed's 2023 review.
 
         Returns
         -------
@@ -281,14 +284,24 @@ class Review(StudyCollection):
         for sid in list(exclude) + list(only or []):
             if sid not in known:
                 raise ReviewError(f"no study with id {sid!r}; ids: {', '.join(sorted(known))}")
+        if tags:
+            all_tags = {t for s in self.studies for t in s.tags}
+            unknown = [t for t in tags if t not in all_tags]
+            if unknown:
+                raise ReviewError(f"no study has the tag(s) {', '.join(map(repr, unknown))}; tags: "
+                                  f"{', '.join(sorted(all_tags))}")
+            tagged = [s.id for s in self.studies if set(s.tags) & set(tags)]
+            only = [sid for sid in (only if only is not None else tagged) if sid in tagged]
         rows, attrs = self._effect_rows(outcome, measure, r, level)
         r_used = attrs["r"]
         excluded = set(exclude)
         pooled, not_pooled = [], []
         for row in rows:
+            if only is not None and row["study"] not in only:
+                continue  # outside the studies asked for: not part of this analysis at all
             reason = row["reason"]
             if row["included"]:
-                if row["study"] in excluded or (only is not None and row["study"] not in only):
+                if row["study"] in excluded:
                     reason = "left out by request"
                 elif not include_secondary and row["secondary"]:
                     reason = "left out: secondary or conference-abstract numbers"
@@ -328,6 +341,10 @@ class Review(StudyCollection):
             notes += list(dict.fromkeys(str(w.message) for w in caught))
         else:
             notes.append(f"no study gives a poolable {measure} for {outcome}")
+        if tags:
+            notes.append(f"restricted to the studies tagged {', '.join(tags)}")
+        elif only is not None:
+            notes.append(f"restricted to {len(only)} studies: {', '.join(only)}")
         if any(row["uses_r"] for row in pooled):
             notes.append(f"within-person correlation r = {r_used:g} assumed for crossover/pre-post effects "
                          "(vary it with r=..., or run the sensitivity analyses)")
