@@ -267,21 +267,24 @@ def _add_cells(cells: list[np.ndarray], add: float, to: str) -> list[np.ndarray]
     return cells
 
 
+def _complement(part: np.ndarray, rest: np.ndarray | None, total: np.ndarray | None, total_name: str,
+                sum_text: str) -> np.ndarray:
+    """The non-events of a group: given, or the total minus the events (filling NaNs), after
+    checking that given values add up (metafor: 'n1i' must equal 'ai + bi')."""
+    if rest is not None and total is not None and np.any((total != part + rest) & ~np.isnan(total + part + rest)):
+        raise ValueError(f"one or more '{total_name}' values are not equal to '{sum_text}'")
+    if rest is None:
+        return total - part
+    if total is not None:
+        return np.where(np.isnan(rest), total - part, rest)
+    return rest
+
+
 def _binary(measure: str, a: dict, vt: np.ndarray, add: float, to: str,
             drop00: bool) -> tuple[np.ndarray, np.ndarray]:
     ai, bi, ci, di, n1, n2 = (a[x] for x in ("ai", "bi", "ci", "di", "n1i", "n2i"))
-    if bi is not None and n1 is not None and np.any((n1 != ai + bi) & ~np.isnan(n1 + ai + bi)):
-        raise ValueError("one or more 'n1i' values are not equal to 'ai + bi'")
-    if di is not None and n2 is not None and np.any((n2 != ci + di) & ~np.isnan(n2 + ci + di)):
-        raise ValueError("one or more 'n2i' values are not equal to 'ci + di'")
-    if bi is None:
-        bi = n1 - ai
-    elif n1 is not None:
-        bi = np.where(np.isnan(bi), n1 - ai, bi)
-    if di is None:
-        di = n2 - ci
-    elif n2 is not None:
-        di = np.where(np.isnan(di), n2 - ci, di)
+    bi = _complement(ai, bi, n1, "n1i", "ai + bi")
+    di = _complement(ci, di, n2, "n2i", "ci + di")
     if _neg(ai) or _neg(bi) or _neg(ci) or _neg(di):
         raise ValueError("one or more counts are negative (or larger than the group size)")
     if drop00:
@@ -309,12 +312,7 @@ def _binary(measure: str, a: dict, vt: np.ndarray, add: float, to: str,
 def _proportion(measure: str, a: dict, vt: np.ndarray, add: float,
                 to: str) -> tuple[np.ndarray, np.ndarray]:
     xi, mi, ni = a["xi"], a["mi"], a["ni"]
-    if mi is not None and ni is not None and np.any((ni != xi + mi) & ~np.isnan(ni + xi + mi)):
-        raise ValueError("one or more 'ni' values are not equal to 'xi + mi'")
-    if mi is None:
-        mi = ni - xi
-    elif ni is not None:
-        mi = np.where(np.isnan(mi), ni - xi, mi)
+    mi = _complement(xi, mi, ni, "ni", "xi + mi")
     if _neg(xi) or _neg(mi):
         raise ValueError("one or more counts are negative (or xi larger than ni)")
     if _nonpos(xi + mi):
