@@ -1,0 +1,164 @@
+"""ldn_evidence.distributions against R (pinned JSON from tests/reference/distributions/),
+against scipy.special (live), and against closed forms.
+
+The R values come from the functions metafor calls (pt, qt, pchisq, qchisq, pf) on grids of
+degrees of freedom from 0.5 to 10^4. The tolerances are the accuracy the module documents. They
+are tightest where meta-analysis lives (df up to 100: a few 1e-13) and looser for df in the
+thousands, where the log-gamma terms of the prefactors lose digits.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.special as sp
+
+from ldn_evidence import distributions as d
+
+REF = json.loads((Path(__file__).parent / "reference" / "distributions" / "r_distributions.json").read_text())
+
+# (max df, rtol): the documented accuracy
+TOLERANCES = [(100, 1e-12), (1000, 5e-12), (1e4, 1e-10)]
+
+
+def _check(ours, ref, df, *, floor=1e-300):
+    ours, ref, df = np.asarray(ours, float), np.asarray(ref, float), np.asarray(df, float)
+    assert ours.shape == ref.shape
+    tiny = np.abs(ref) < floor
+    assert np.all(np.abs(ours[tiny]) < 1e-280)  # underflow on both sides (a subnormal in R)
+    lo = 0.0
+    for hi, rtol in TOLERANCES:
+        band = ~tiny & (df > lo) & (df <= hi)
+        np.testing.assert_allclose(ours[band], ref[band], rtol=rtol, atol=0, err_msg=f"df in ({lo}, {hi}]")
+        lo = hi
+
+
+def _ref(name):
+    block = REF[name]
+    return {k: np.array([np.nan if x is None else x for x in v], float) if isinstance(v, list) else v
+            for k, v in block.items()}
+
+
+def test_t_cdf_matches_r_pt():
+    r = _ref("pt")
+    _check(d.stdtr(r["df"], r["t"]), r["value"], r["df"])
+
+
+def test_t_quantile_matches_r_qt():
+    r = _ref("qt")
+    ours = d.stdtrit(r["df"], r["p"])
+    median = r["p"] == 0.5
+    assert np.all(np.abs(ours[median]) < 1e-15)  # R returns 0 or 2.6e-16 (df = 0.5)
+    near = np.abs(r["p"] - 0.5) <= 0.01          # conditioning: (0.5 - p) carries p's rounding
+    np.testing.assert_allclose(ours[near & ~median], r["value"][near & ~median], rtol=1e-11)
+    # R's qt() loses digits for df < 1 and p within 1e-5 of 1: at df = 0.5, p = 1 - 1e-10 it
+    # gives 1.02849269890445e19, where the exact quantile of that double (mpmath, 40 digits) is
+    # 1.0284909861208814e19
+    r_inexact = (r["df"] < 1) & (r["p"] > 1 - 1e-5)
+    assert ours[r_inexact & (r["p"] == 1 - 1e-10)] == pytest.approx(1.0284909861208814e19, rel=1e-14)
+    keep = ~near & ~r_inexact
+    _check(ours[keep], r["value"][keep], r["df"][keep])
+
+
+def test_chi_square_cdf_and_upper_tail_match_r_pchisq():
+    lower, upper = _ref("pchisq"), _ref("pchisq_upper")
+    _check(d.chdtr(lower["df"], lower["x"]), lower["value"], lower["df"])
+    _check(d.chdtrc(upper["df"], upper["x"]), upper["value"], upper["df"])
+
+
+def test_chi_square_upper_quantile_matches_r_qchisq():
+    r = _ref("qchisq_upper")
+    _check(d.chdtri(r["df"], r["q"]), r["value"], r["df"])
+
+
+def test_f_upper_tail_matches_r_pf():
+    r = _ref("pf_upper")
+    _check(d.fdtrc(r["dfn"], r["dfd"], r["f"]), r["value"], r["dfd"])
+
+
+def test_quantiles_invert_the_distribution_functions():
+    df = np.array([1.5, 3, 4, 9, 14, 29, 60])[:, None]
+    p = np.array([1e-9, 0.005, 0.025, 0.2, 0.8, 0.975, 0.995])[None, :]
+    np.testing.assert_allclose(d.stdtr(df, d.stdtrit(df, p)), np.broadcast_to(p, (7, 7)), rtol=1e-13)
+    np.testing.assert_allclose(d.chdtrc(df, d.chdtri(df, p)), np.broadcast_to(p, (7, 7)), rtol=1e-13)
+
+
+def test_agrees_with_scipy_special_on_a_random_batch():
+    """The vectorized path (more than 16 values) on what a GOSH batch evaluates."""
+    rng = np.random.default_rng(2026)
+    df = rng.integers(1, 60, 5000).astype(float)
+    stat = rng.standard_t(df) * 3
+    q = rng.chisquare(df) * rng.uniform(0.2, 3, df.size)
+    np.testing.assert_allclose(d.stdtr(df, -np.abs(stat)), sp.stdtr(df, -np.abs(stat)), rtol=1e-12)
+    np.testing.assert_allclose(d.chdtrc(df, q), sp.chdtrc(df, q), rtol=1e-12)
+    np.testing.assert_allclose(d.chdtr(df, q), sp.chdtr(df, q), rtol=1e-12)
+    np.testing.assert_allclose(d.fdtrc(2.0, df, q / df), sp.fdtrc(2.0, df, q / df), rtol=1e-12)
+    z = np.linspace(-37, 37, 2001)
+    np.testing.assert_allclose(d.ndtr(z), sp.ndtr(z), rtol=1e-12)
+    p = np.linspace(1e-6, 1 - 1e-6, 999)
+    np.testing.assert_allclose(d.ndtri(p), sp.ndtri(p), rtol=1e-13, atol=1e-15)
+    x = np.array([0.25, 0.5, 1, 1.5, 2.5, 7, 30.5, 1e3, 1e6])
+    np.testing.assert_allclose(d.gammaln(x), sp.gammaln(x), rtol=1e-14)
+
+
+def test_scalar_and_vector_paths_agree():
+    """Up to 16 values run element by element on math; more run as numpy arrays."""
+    df = np.repeat([1.0, 2.5, 7.0, 40.0], 5)
+    t = np.tile([-30.0, -2.0, -0.01, 1.0, 4.0], 4)
+    x = np.abs(t) * 3
+    vector_t, vector_c = d.stdtr(df, t), d.chdtrc(df, x)
+    scalar_t = np.array([d.stdtr(a, b) for a, b in zip(df, t)])
+    scalar_c = np.array([d.chdtrc(a, b) for a, b in zip(df, x)])
+    np.testing.assert_allclose(vector_t, scalar_t, rtol=1e-14)
+    np.testing.assert_allclose(vector_c, scalar_c, rtol=1e-14)
+
+
+def test_closed_forms():
+    t = -np.array([1e6, 10, 1, 1e-8])                    # lower tails, written without cancellation
+    np.testing.assert_allclose(d.stdtr(1, t), np.arctan(-1 / t) / np.pi, rtol=1e-14)    # Cauchy
+    root = np.sqrt(2 + t * t)
+    np.testing.assert_allclose(d.stdtr(2, t), 1 / (root * (root - t)), rtol=1e-14)
+    np.testing.assert_allclose(d.stdtr(2, -t), 1 - 1 / (root * (root - t)), rtol=1e-15)
+    x = np.array([1e-8, 0.5, 3, 40, 700])
+    np.testing.assert_allclose(d.chdtrc(2, x), np.exp(-x / 2), rtol=5e-14)               # exponential
+    # (not at x = 1e-8: there q = 1 - 5e-9, whose rounding alone moves x by 2e-8 relative)
+    np.testing.assert_allclose(d.chdtri(2, np.exp(-x[1:] / 2)), x[1:], rtol=1e-13)
+    np.testing.assert_allclose(d.chdtrc(1, x), [math.erfc(math.sqrt(v / 2)) for v in x], rtol=1e-13)
+    # Hartung-Knapp critical values (R 4.2: qt(0.975, 3), qt(0.975, 9), qnorm(0.975))
+    assert d.stdtrit(3, 0.975) == pytest.approx(3.1824463052837078, rel=1e-14)
+    assert d.stdtrit(9, 0.975) == pytest.approx(2.2621571627982049, rel=1e-14)
+    assert d.ndtri(0.975) == pytest.approx(1.9599639845400536, rel=1e-15)
+
+
+def test_far_tails_do_not_overflow():
+    assert d.stdtrit(0.5, 1e-100) == pytest.approx(-1.028491156316349e199, rel=1e-12)  # R's qt()
+    assert d.stdtrit(100, 1e-300) == pytest.approx(sp.stdtrit(100, 1e-300), rel=1e-12)
+    assert d.stdtr(0.5, -1e200) == pytest.approx(sp.stdtr(0.5, -1e200), rel=1e-12)       # 1e-100, no overflow
+    assert d.stdtr(3, -1e200) == 0.0                                                      # 1e-600 underflows
+    assert d.chdtrc(3, 1e4) == 0.0 and d.chdtri(3, 1e-300) == pytest.approx(sp.chdtri(3, 1e-300), rel=1e-12)
+
+
+def test_edges_follow_scipy_conventions():
+    nan = math.nan
+    assert d.stdtr(5, 0) == 0.5 and d.stdtr(5, -np.inf) == 0 and d.stdtr(5, np.inf) == 1
+    assert d.stdtr(np.inf, 1.0) == pytest.approx(sp.ndtr(1.0), rel=1e-15)
+    assert math.isnan(d.stdtr(0, 1)) and math.isnan(d.stdtr(-1, 1)) and math.isnan(d.stdtr(3, nan))
+    assert d.stdtrit(5, 0) == -np.inf and d.stdtrit(5, 1) == np.inf and d.stdtrit(5, 0.5) == 0
+    assert math.isnan(d.stdtrit(5, 1.5)) and math.isnan(d.stdtrit(0, 0.3))
+    assert d.chdtr(3, 0) == 0 and d.chdtrc(3, 0) == 1 and d.chdtrc(3, np.inf) == 0
+    assert math.isnan(d.chdtr(3, -1)) and math.isnan(d.chdtrc(-2, 1))
+    assert d.chdtri(3, 0) == np.inf and d.chdtri(3, 1) == 0 and math.isnan(d.chdtri(3, 2))
+    assert d.fdtrc(1, 1, 0) == 1 and math.isnan(d.fdtrc(1, 1, -1)) and d.fdtrc(2, 3, np.inf) == 0
+    assert d.ndtri(0) == -np.inf and d.ndtri(1) == np.inf and math.isnan(d.ndtri(nan))
+    assert d.gammaln(0) == np.inf and d.gammaln(1) == 0
+
+
+def test_shapes_and_types_like_scipy():
+    assert isinstance(d.stdtr(3, 1.0), np.floating) and np.ndim(d.chdtri(3, 0.05)) == 0
+    assert d.stdtr(np.arange(1, 4)[:, None], np.linspace(-1, 1, 5)).shape == (3, 5)
+    assert d.chdtrc([[2.0]], [1.0, 2.0, 3.0]).shape == (1, 3)
+    assert d.stdtrit([], []).shape == (0,)
+    assert d.chdtrc(np.array([], float), 1.0).shape == (0,)
