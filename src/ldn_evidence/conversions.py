@@ -56,7 +56,7 @@ def critical_value(level: float = 0.95, df: Any = None) -> Any:
 
     ``critical_value(0.95)`` is 1.959964; ``critical_value(0.95, df=9)`` is 2.262157.
     """
-    from scipy import special  # the functions behind scipy.stats' norm.ppf and t.ppf
+    from . import distributions as special  # scipy.special's norm and t quantiles, without its import cost
 
     q = 1 - (1 - _check_level(level)) / 2
     if df is None:
@@ -104,7 +104,7 @@ def se_from_p(estimate: Any, p: Any, *, df: Any = None) -> Any:
     (for a t-test, ``df = n1 + n2 - 2``).  For ratio measures pass the log estimate.
     An exactly reported p is required: "p < 0.05" gives only a bound on the SE.
     """
-    from scipy import special
+    from . import distributions as special
 
     p = _f(p)
     if np.any((p <= 0) | (p > 1)):
@@ -155,13 +155,13 @@ def sd_from_ci(lower: Any, upper: Any, n: Any, level: float = 0.95, *,
 
 def _xi(n: np.ndarray) -> np.ndarray:
     """Wan et al. (2014) eq. 9: expected range of n standard normals, approx."""
-    from scipy.special import ndtri
+    from .distributions import ndtri
     return 2 * ndtri((n - 0.375) / (n + 0.25))
 
 
 def _eta(n: np.ndarray) -> np.ndarray:
     """Wan et al. (2014) eq. 16: expected IQR of n standard normals, approx."""
-    from scipy.special import ndtri
+    from .distributions import ndtri
     return 2 * ndtri((0.75 * n - 0.125) / (n + 0.25))
 
 

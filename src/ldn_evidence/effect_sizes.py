@@ -80,7 +80,7 @@ def hedges_j(m: Any) -> np.ndarray:
     Hedges LV (1981). Distribution theory for Glass's estimator of effect size and
     related estimators. J Educ Stat 6(2):107-128, eq. 6e.
     """
-    from scipy.special import gammaln
+    from .distributions import gammaln
 
     m = np.asarray(m, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -24,7 +24,8 @@ gosh(res, ...)             gosh(res, subsets=)                    DataFrame, one
 permutation_test(res, ..)  permutest(res, iter=, exact=)          PermutationResult
 =========================  =====================================  ==========================
 
-numpy is imported at module load; scipy.special and pandas when first needed.
+numpy is imported at module load, pandas when first needed; distribution functions come from
+:mod:`ldn_evidence.distributions`.
 """
 from __future__ import annotations
 
@@ -126,7 +127,7 @@ def influence(res):
     deleted fits' Knapp-Hartung factors scale the statistics exactly as in metafor.
     """
     _check(res, "influence")
-    from scipy.special import chdtr
+    from .distributions import chdtr
 
     k, p = res.k, 1
     y, v = np.asarray(res.yi, float), np.asarray(res.vi, float)
@@ -308,7 +309,7 @@ def egger_test(res, predictor="sei", model="rma", ni=None):
     if np.linalg.matrix_rank(X) < 2:
         raise ValueError("model matrix no longer of full rank after adding the predictor (metafor stops here)")
     limit = predictor in ("sei", "vi", "ninv", "sqrtninv")
-    from scipy.special import stdtr, stdtrit
+    from .distributions import stdtr, stdtrit
 
     alpha = 1 - res.level / 100 if res.level > 1 else 1 - res.level
     if model == "rma":
@@ -384,7 +385,7 @@ def _kendall_cdf(q, n):
 
 def _kendall_test(x, y, exact=True):
     """R's cor.test(x, y, method = "kendall", exact = exact), two-sided: (tau, p, exact_used)."""
-    from scipy.special import ndtr
+    from .distributions import ndtr
 
     n = x.size
     dx = np.sign(x[:, None] - x[None, :])

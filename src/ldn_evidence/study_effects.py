@@ -447,7 +447,7 @@ def effect_for_outcome(study: _rec.StudyRecord, o: _rec.Outcome, measure: str = 
                 n, n_note = _n_for(study)
                 if sign is None or n is None or n < 3:
                     continue
-                from scipy.special import stdtrit
+                from .distributions import stdtrit
 
                 t = float(stdtrit(n - 1, 1 - p / 2))
                 dz = sign * t / math.sqrt(n)

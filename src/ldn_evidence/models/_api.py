@@ -743,7 +743,7 @@ def subgroup_analysis(yi, vi, groups, method="REML", test="knha", level=95, labe
         pooled = np.sum(w * est) / np.sum(w)
         qb = float(np.sum(w * (est - pooled) ** 2))
         dfb = len(names) - 1
-        import scipy.special as sp
+        from .. import distributions as sp
 
         return SubgroupResult(subgroups=subgroups, q_between=qb, q_between_df=dfb,
                               q_between_pvalue=float(sp.chdtrc(dfb, qb)), overall=overall, tau2_mode="separate",
@@ -754,7 +754,7 @@ def subgroup_analysis(yi, vi, groups, method="REML", test="knha", level=95, labe
     import_names = [f"group[{n}]" for n in names[1:]]
     reg = meta_regression(y, v, dummies, method=method, test=test, level=level, labels=labs, control=control)
     reg.names = ["intercept"] + import_names
-    import scipy.special as sp
+    from .. import distributions as sp
 
     L = np.column_stack([np.ones(len(names)), np.vstack([np.zeros(len(names) - 1), np.eye(len(names) - 1)])])
     est = L @ reg.coef

@@ -234,14 +234,16 @@ class BatchFit:
 
 
 # ---------------------------------------------------------------------------------------------
-# distribution helpers (scipy.special is imported lazily: it costs ~0.2 s)
+# distribution helpers
 # ---------------------------------------------------------------------------------------------
 
 
 def _special():
-    import scipy.special as sp
+    """The t, chi-square and F functions (``scipy.special`` names; see :mod:`..distributions`
+    for why they are not scipy's own)."""
+    from .. import distributions
 
-    return sp
+    return distributions
 
 
 def _mad(y, mk):
