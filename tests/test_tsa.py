@@ -113,3 +113,12 @@ def test_review_tsa_on_bundled_data():
 
     assert not overlapping_texts(fig)
     assert not texts_outside(fig)
+    # the "Favours" labels sit in the right margin, where no curve or line can run through them
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    panel = ax.get_window_extent(renderer)
+    favours = [t for t in ax.texts if t.get_text().startswith("Favours")]
+    assert len(favours) == 2
+    assert all(t.get_window_extent(renderer).x0 > panel.x1 for t in favours)
+    ris = [t.get_text() for t in ax.texts if t.get_text().startswith("RIS")]
+    assert ris == [f"RIS = {res.information_size:,.0f} ({res.ris.adjusted:,.0f} x {res.boundaries.inflation:.4g}) "]

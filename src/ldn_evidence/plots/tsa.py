@@ -27,7 +27,7 @@ def tsa_plot(result, *, title: str | None = None, width: float = 8.0, height: fl
     FigureCanvasAgg(fig)
     footer = (f"{result.ris.describe()}"
               + (f"; x {b.inflation:.3f} for futility boundaries" if b.futility is not None else "")
-              + f". {result.method} random effects. {result.conclusion}.")
+              + f". {result.method} random effects. {result.conclusion[:1].upper()}{result.conclusion[1:]}.")
     prop = FontProperties(size=7)
     meas = TextMeasurer(fig)
     lines = wrap_to_width(footer, width * 0.86, lambda s: meas.width(s, prop))
@@ -66,15 +66,19 @@ def tsa_plot(result, *, title: str | None = None, width: float = 8.0, height: fl
     ax.set_xlim(0, xmax)
     lim = max(cap, float(np.nanmax(np.abs(zs))) + 0.5)
     ax.set_ylim(-lim, lim)
-    ax.text(size, lim * 0.97, f" RIS = {size:,.0f}", ha="left" if size < xmax * 0.8 else "right", va="top",
+    ris_label = (f"RIS = {size:,.0f} " if b.inflation == 1.0
+                 else f"RIS = {size:,.0f} ({result.ris.adjusted:,.0f} x {b.inflation:.4g}) ")
+    ax.text(size, lim * 0.97, ris_label, ha="left" if size < xmax * 0.6 else "right", va="top",
             fontsize=8, color="#333333")
     from matplotlib.transforms import blended_transform_factory
 
     edge = blended_transform_factory(ax.transAxes, ax.transData)
     for z in (1.96, -1.96):
         ax.text(1.01, z, f"{z:+.2f}", transform=edge, va="center", ha="left", fontsize=7, color="#555555")
-    ax.text(xmax * 0.99, lim * 0.6, "Favours LDN", ha="right", va="center", fontsize=8, color="#333333")
-    ax.text(xmax * 0.99, -lim * 0.6, "Favours comparator", ha="right", va="center", fontsize=8, color="#333333")
+    # in the right margin, beside the half of the plot each names: never under a curve or a line
+    middle = (1.96 + lim) / 2
+    for y, words in ((middle, "Favours LDN"), (-middle, "Favours comparator")):
+        ax.text(1.012, y, words, transform=edge, rotation=90, ha="left", va="center", fontsize=8, color="#333333")
     unit = "participants" if result.information == "participants" else "statistical information (1/variance)"
     ax.set_xlabel(f"Cumulative information ({unit})", fontsize=9)
     ax.set_ylabel("Cumulative Z", fontsize=9)
