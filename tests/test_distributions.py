@@ -2,9 +2,9 @@
 against scipy.special (live), and against closed forms.
 
 The R values come from the functions metafor calls (pt, qt, pchisq, qchisq, pf) on grids of
-degrees of freedom from 0.5 to 10^4. The tolerances are the accuracy the module documents. They
-are tightest where meta-analysis lives (df up to 100: a few 1e-13) and looser for df in the
-thousands, where the log-gamma terms of the prefactors lose digits.
+degrees of freedom from 0.5 to 10^4. The tolerances are the accuracy the module documents:
+5e-13 up to 1,000 degrees of freedom, 1e-12 at 10^4. Beyond 10,000 the module hands over to
+scipy.special (tested below).
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from ldn_evidence import distributions as d
 REF = json.loads((Path(__file__).parent / "reference" / "distributions" / "r_distributions.json").read_text())
 
 # (max df, rtol): the documented accuracy
-TOLERANCES = [(100, 1e-12), (1000, 5e-12), (1e4, 1e-10)]
+TOLERANCES = [(1000, 5e-13), (1e4, 1e-12)]
 
 
 def _check(ours, ref, df, *, floor=1e-300):
@@ -112,8 +112,9 @@ def test_scalar_and_vector_paths_agree():
     vector_t, vector_c = d.stdtr(df, t), d.chdtrc(df, x)
     scalar_t = np.array([d.stdtr(a, b) for a, b in zip(df, t)])
     scalar_c = np.array([d.chdtrc(a, b) for a, b in zip(df, x)])
-    np.testing.assert_allclose(vector_t, scalar_t, rtol=1e-14)
-    np.testing.assert_allclose(vector_c, scalar_c, rtol=1e-14)
+    # numpy's and libm's exp/log may differ by an ulp, which a prefactor exp(-66) turns into 1e-14
+    np.testing.assert_allclose(vector_t, scalar_t, rtol=5e-14)
+    np.testing.assert_allclose(vector_c, scalar_c, rtol=5e-14)
 
 
 def test_closed_forms():
@@ -162,3 +163,27 @@ def test_shapes_and_types_like_scipy():
     assert d.chdtrc([[2.0]], [1.0, 2.0, 3.0]).shape == (1, 3)
     assert d.stdtrit([], []).shape == (0,)
     assert d.chdtrc(np.array([], float), 1.0).shape == (0,)
+
+
+def test_beyond_10000_degrees_of_freedom_scipy_answers():
+    """Where the continued fractions would lose digits (1e-7 at df = 1e10), the elements go to
+    scipy.special; the others in the same call stay ours."""
+    df = np.array([12.0, 1e4, 1.0001e4, 1e7, 1e10, np.inf])
+    t = np.full(df.shape, -2.5)
+    ours = d.stdtr(df, t)
+    np.testing.assert_array_equal(ours[2:5], sp.stdtr(df[2:5], t[2:5]))
+    np.testing.assert_allclose(ours, sp.stdtr(df, t), rtol=1e-12)
+    assert d.chdtrc(1e7, 1e7) == sp.chdtrc(1e7, 1e7)          # our series would need 1e4+ terms
+    assert d.chdtri(1e6, 0.025) == sp.chdtri(1e6, 0.025)
+    assert d.stdtrit(1e10, 0.025) == sp.stdtrit(1e10, 0.025)
+    assert d.fdtrc(3, 1e6, 1.2) == sp.fdtrc(3, 1e6, 1.2) and d.fdtrc(1e6, 3, 1.2) == sp.fdtrc(1e6, 3, 1.2)
+    assert d.chdtrc([[5.0, 5e4]], 6.0).shape == (1, 2)
+
+
+def test_underflowed_arguments_give_limits_not_errors():
+    for vector in (False, True):
+        def f(fn, *args):
+            return fn(*[np.full(20, a) for a in args])[0] if vector else fn(*args)
+        assert f(d.stdtr, 3.0, 1e-200) == 0.5 and f(d.stdtr, 3.0, -1e-200) == 0.5
+        assert f(d.chdtrc, 3.0, 5e-324) == 1.0 and f(d.chdtr, 3.0, 1e-310) == 0.0
+        assert f(d.fdtrc, 1.0, 1.0, 1e-320) == 1.0
