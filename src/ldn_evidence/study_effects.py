@@ -523,4 +523,6 @@ def _why_not(o: _rec.Outcome, measure: str, design: str) -> str:
     if measure == "MD" and forms and set(forms) <= {"percent_change", "p_value", "standardized_effect", "text",
                                                     "events"}:
         return f"no difference on the outcome's scale ({have}): MD not available"
-    return f"the reported data ({have}) do not give an effect with a variance for {measure}"
+    if set(forms) == {"text"}:
+        return "only a result in words (no group data or effect estimate)"
+    return f"no {measure} with a variance can be computed from the reported data ({have})"
