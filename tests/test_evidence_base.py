@@ -201,6 +201,25 @@ def test_innova(review):
     assert (ae["ldn"].events, ae["placebo"].events) == (33, 36)
 
 
+def test_ldn_tdcs_factorial_trial(review):
+    """Braz J Anesthesiol (SciELO S2352-22912023000400409), abstract: 86 women in four arms of a
+    2 x 2 factorial with tDCS; only within-arm p-values for VAS pain."""
+    s = review["ldn_tdcs_bjan2023"]
+    assert (s.design, s.randomized, s.blinding, s.comparator) == ("parallel_rct", True, "double", "placebo")
+    assert s.population.n_randomized == 86 and s.population.sex == "female"
+    assert s.registration.nct == "NCT04502251" and "RBR-7HK8N" in s.registration.other
+    assert s.intervention.dose_mg_per_day == 4.5
+    assert "21" in s.population.note and "43" in s.population.note
+    within = [b for o in s.outcomes if o.contrast == "pre_post" for b in o.data if b.form == "p_value"]
+    assert [b.p_value for b in within] == [0.010, 0.001, 0.009]
+    assert any("between-group" in m for m in s.missing)
+    # listed, not pooled, with the reason
+    a = review.analyse("pain")
+    assert "ldn_tdcs_bjan2023" not in set(a.table.loc[a.table["included"].astype(bool), "study"])
+    row = a.not_pooled.set_index("study").loc["ldn_tdcs_bjan2023"]
+    assert "words" in row["reason"]
+
+
 def test_uncontrolled_reports(review):
     d = review["driver2023"]
     assert d.design == "retrospective_cohort" and d.population.n_analysed == 115
@@ -217,9 +236,13 @@ def test_uncontrolled_reports(review):
 
 def test_parallel_rct_pain_data_are_computable(review):
     """Every parallel RCT's primary pain outcome has per-arm changes with n, and a between-group
-    difference, so a review layer can compute an effect."""
+    difference, so a review layer can compute an effect. A trial whose abstract reports no
+    between-group pain result (the LDN + tDCS factorial trial) names it under ``missing``."""
     for s in review.studies:
         if s.design != "parallel_rct":
+            continue
+        if not any(o.outcome == "pain" and o.primary for o in s.outcomes):
+            assert any("between-group" in m and "pain" in m for m in s.missing), s.id
             continue
         pain = _outcome(s, "pain", primary=True)
         change = _block(pain, "change_scores")
