@@ -165,12 +165,12 @@ class _Numpy:
     exp = staticmethod(np.exp)
     log1p = staticmethod(np.log1p)
     where = staticmethod(np.where)
+    all = staticmethod(np.all)
 
     @staticmethod
     def log(x: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore"):   # as math's path: log(0) = -inf, quietly
             return np.log(x)
-    all = staticmethod(np.all)
 
     @staticmethod
     def lgamma(x: np.ndarray) -> np.ndarray:
