@@ -197,3 +197,17 @@ def test_forest_bad_output_is_a_bad_option(run, tmp_path):
     (tmp_path / "adir.png").mkdir()
     res = run("forest", "-o", str(tmp_path / "adir.png"))
     assert res.exit_code == 2 and "is a directory" in res.stderr  # click's own check
+
+
+def test_a_closed_pipe_stops_quietly(tmp_path):
+    """`ldn-evidence studies | head -1`: the reader is gone before the command writes. No
+    traceback and no 'error:' line; status 141 as for a Unix tool stopped by SIGPIPE."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-c", "from ldn_evidence.cli import run; run()", "studies"],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert proc.stderr == ""
+    assert proc.returncode == 141

@@ -16,6 +16,7 @@ from . import __version__, choices
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
+EXIT_BROKEN_PIPE = 141   # 128 + SIGPIPE, what `yes | head -1` reports for `yes`
 
 
 class _Group(click.Group):
@@ -38,6 +39,15 @@ class _Group(click.Group):
             ctx.exit(EXIT_USAGE)
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:
+            # the reader went away (`ldn-evidence studies | head -1`): not an error of ours. Stop
+            # quietly, as a Unix tool killed by SIGPIPE would (status 128 + 13), and point stdout
+            # at /dev/null so that the final flush cannot fail again.
+            import os
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(EXIT_BROKEN_PIPE)
         except (UserError, ReviewError) as exc:
             if debug:
                 raise
