@@ -1,9 +1,10 @@
 """Overlap the two slow halves of ``ldn-evidence forest``: statistics and matplotlib.
 
 A cold ``ldn-evidence forest`` spends about as long importing matplotlib (~0.2 s) as it spends
-importing numpy and pydantic, reading the studies and computing the analysis. On a machine with two or more cores this
-module forks a helper process at the start of the command that imports matplotlib and the
-forest module while the parent loads the studies and fits the models; the parent then sends the
+importing numpy and pydantic, reading the studies and computing the analysis. On a machine with
+two or more cores this module forks a helper process at the start of the command that imports
+matplotlib and the forest module while the parent loads the studies and fits the models; the
+parent then sends the
 plot's inputs (plain data, pickled) through a pipe and the helper draws and saves the figure.
 
 Nothing depends on the helper: if fork is unavailable, matplotlib is already imported (Jupyter,

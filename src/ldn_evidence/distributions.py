@@ -179,17 +179,6 @@ class _Numpy:
         return np.array([math.lgamma(v) for v in values.tolist()])[inverse.reshape(x.shape)]
 
 
-def _each(kernel, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Run ``kernel(*values, ops)`` (returning a tuple) on every element, looping in Python for
-    small inputs and on whole arrays for large ones."""
-    n = arrays[0].size
-    if n > _SMALL:
-        return kernel(*arrays, _Numpy)
-    rows = [kernel(*vals, _Math) for vals in zip(*(a.tolist() for a in arrays))]
-    width = len(rows[0]) if rows else 1
-    return tuple(np.array([r[j] for r in rows], dtype=float) for j in range(width))
-
-
 # ------------------------------------------------------------------------------------------------
 # incomplete beta and gamma ratios (kernels: arguments strictly inside the domain)
 # ------------------------------------------------------------------------------------------------
@@ -423,7 +412,7 @@ def stdtr(df: Any, t: Any) -> Any:
         near = ~far
         if near.any():
             odds = (u[near] / np.sqrt(n[near])) ** 2       # t^2 / df, at most 1e20 here
-            inner, _ = _each(_ibeta, n[near] / 2.0, np.full(odds.shape, 0.5), odds)
+            inner, _ = _ibeta(n[near] / 2.0, np.full(odds.shape, 0.5), odds, _Numpy)
             tail[near] = 0.5 * inner
         out[mid] = np.where(t[mid] < 0, tail, 1.0 - tail)
     return _result(out, shape)
@@ -541,7 +530,7 @@ def _chi2(df: Any, x: Any) -> tuple[tuple[int, ...], np.ndarray, np.ndarray]:
     upper[edge] = 1.0 - lower[edge]
     mid = ok & ~edge
     if mid.any():
-        lower[mid], upper[mid] = _each(_igamma, df[mid] / 2.0, x[mid] / 2.0)
+        lower[mid], upper[mid] = _igamma(df[mid] / 2.0, x[mid] / 2.0, _Numpy)
     return shape, lower, upper
 
 
@@ -646,6 +635,6 @@ def fdtrc(dfn: Any, dfd: Any, f: Any) -> Any:
     mid = ok & (f > 0) & np.isfinite(f)
     if mid.any():
         n, d, v = dfn[mid], dfd[mid], f[mid]
-        upper, _ = _each(_ibeta, d / 2.0, n / 2.0, n * v / d)
+        upper, _ = _ibeta(d / 2.0, n / 2.0, n * v / d, _Numpy)
         out[mid] = upper
     return _result(out, shape)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import distributions as sp
 from ._batch import BatchFit, normalize_method, normalize_test, rma_batch
 
 
@@ -743,8 +744,6 @@ def subgroup_analysis(yi, vi, groups, method="REML", test="knha", level=95, labe
         pooled = np.sum(w * est) / np.sum(w)
         qb = float(np.sum(w * (est - pooled) ** 2))
         dfb = len(names) - 1
-        from .. import distributions as sp
-
         return SubgroupResult(subgroups=subgroups, q_between=qb, q_between_df=dfb,
                               q_between_pvalue=float(sp.chdtrc(dfb, qb)), overall=overall, tau2_mode="separate",
                               method=method, test=test, level=float(level))
@@ -754,8 +753,6 @@ def subgroup_analysis(yi, vi, groups, method="REML", test="knha", level=95, labe
     import_names = [f"group[{n}]" for n in names[1:]]
     reg = meta_regression(y, v, dummies, method=method, test=test, level=level, labels=labs, control=control)
     reg.names = ["intercept"] + import_names
-    from .. import distributions as sp
-
     L = np.column_stack([np.ones(len(names)), np.vstack([np.zeros(len(names) - 1), np.eye(len(names) - 1)])])
     est = L @ reg.coef
     se = np.sqrt(np.einsum("gp,pq,gq->g", L, reg.vcov, L))

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import distributions as sp  # t, chi-square and F functions; see that module for why not scipy's
 from ._zeroin import EPS, R_TOL, zeroin
 
 METHODS = ("EE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
@@ -234,16 +235,8 @@ class BatchFit:
 
 
 # ---------------------------------------------------------------------------------------------
-# distribution helpers
+# helpers
 # ---------------------------------------------------------------------------------------------
-
-
-def _special():
-    """The t, chi-square and F functions (``scipy.special`` names; see :mod:`..distributions`
-    for why they are not scipy's own)."""
-    from .. import distributions
-
-    return distributions
 
 
 def _mad(y, mk):
@@ -395,7 +388,6 @@ def rma_batch(yi, vi, mask=None, X=None, method="REML", test="z", level=95.0, *,
         se_tau2 = nan.copy()
 
     # ------------------------------------------------------------------ model fit
-    sp = _special()
     alpha = 1.0 - level / 100.0 if level > 1 else 1.0 - level
     with np.errstate(divide="ignore", invalid="ignore"):
         w = mf / (v + np.where(converged, tau2, 0.0)[:, None])
@@ -623,7 +615,6 @@ def _paule_mandel(kern, y, v, mf, mk, kf, dfree, con, messages):
 
 def _q_profile(kern, v, mf, tau2, dfree, alpha, rows, con):
     """Q-profile CI for tau^2 (Viechtbauer 2007), following confint.rma.uni's search."""
-    sp = _special()
     n = rows.size
     df = dfree[rows]
     crit_u = sp.chdtri(df, alpha / 2.0)  # qchisq(alpha/2, df, lower.tail=FALSE)
