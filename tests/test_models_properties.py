@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ldn_evidence.models import METHODS, meta_analysis, rma_batch
-from ldn_evidence.models._batch import _GeneralKernel, _InterceptKernel
+from ldn_evidence.engine.batch import _GeneralKernel, _InterceptKernel
 
 REF = json.loads((Path(__file__).parent / "reference" / "engine" / "metafor_rma.json").read_text())
 BCG = next(d for d in REF["datasets"] if d["name"] == "bcg_logrr")

@@ -240,7 +240,7 @@ def _same(a, b):
                          ids=["yaml-1.2-scalars", "bundled-studies"])
 def test_fast_parser_reads_what_the_round_trip_parser_reads(text):
     """The libyaml fast path must give exactly ruamel.yaml's YAML 1.2 values (not YAML 1.1's)."""
-    from ldn_evidence.records import _fast_parse, _parse, _plain
+    from ldn_evidence.records.yaml import fast_parse as _fast_parse, parse_yaml as _parse, plain as _plain
 
     fast = _fast_parse(text)
     assert fast is not None
@@ -249,7 +249,7 @@ def test_fast_parser_reads_what_the_round_trip_parser_reads(text):
 
 
 def test_fast_parser_refuses_duplicate_keys():
-    from ldn_evidence.records import _fast_parse
+    from ldn_evidence.records.yaml import fast_parse as _fast_parse
 
     assert _fast_parse("a: 1\na: 2\n") is None
 

@@ -9,13 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ldn_evidence.tsa import (
-    diversity,
-    group_sequential_boundaries,
-    required_information_size,
-    spending,
-    trial_sequential_analysis,
-)
+from ldn_evidence.diagnostics.tsa import diversity, group_sequential_boundaries, required_information_size, spending
+from ldn_evidence.review.tsa import trial_sequential_analysis
 
 REF = json.loads((Path(__file__).parent / "reference" / "tsa" / "rpact_boundaries.json").read_text())
 CASES = {c["name"]: c for c in REF["cases"]}

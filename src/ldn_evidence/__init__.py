@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 #: public name -> submodule that defines it
 _LAZY = {
@@ -17,17 +17,22 @@ _LAZY = {
     "validate_studies": "records",
     "save_studies": "records",
     "StudyRecord": "records",
-    "escalc": "effect_sizes",
+    "escalc": "effects",
     "meta_analysis": "models",
     "meta_regression": "models",
     "subgroup_analysis": "models",
     "MetaResult": "models",
 }
 
+#: the layers, importable as attributes (``le.plots.forest``) without an import statement
+_SUBPACKAGES = ("records", "effects", "models", "diagnostics", "plots", "review", "cli", "vocabulary", "errors")
+
 __all__ = sorted(_LAZY) + ["__version__"]
 
 
 def __getattr__(name: str):
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
     try:
         module = _LAZY[name]
     except KeyError:

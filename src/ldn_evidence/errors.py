@@ -1,10 +1,19 @@
 """Errors a user can fix, kept free of heavy imports so that the command line can catch them
-without loading pydantic (about 0.1 s) before it needs to."""
+without loading pydantic (about 0.1 s) before it needs to.
+
+The command line turns each of these into one message and exit status 2 (``StudiesFileError``
+lists every problem it holds); anything else is a failure of ours (exit status 1).
+
+Examples
+--------
+>>> str(Problem("studies.yaml", 12, "younger2013", "population.n_analysed", "must be >= 0"))
+"studies.yaml:12: study 'younger2013': field 'population.n_analysed': must be >= 0"
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Problem", "StudiesFileError", "ReviewError"]
+__all__ = ["Problem", "StudiesFileError", "ReviewError", "LivingError", "LockTimeout"]
 
 
 @dataclass(frozen=True)
@@ -37,3 +46,11 @@ class StudiesFileError(Exception):
 
 class ReviewError(ValueError):
     """A request the review cannot answer as asked (unknown outcome, study id, subgroup variable ...)."""
+
+
+class LivingError(Exception):
+    """A change to the review that cannot be carried out as asked (nothing was written)."""
+
+
+class LockTimeout(LivingError):
+    """Another process holds the studies file's lock."""

@@ -25,7 +25,7 @@ permutation_test(res, ..)  permutest(res, iter=, exact=)          PermutationRes
 =========================  =====================================  ==========================
 
 numpy is imported at module load, pandas when first needed; distribution functions come from
-:mod:`ldn_evidence.distributions`.
+:mod:`scipy.special`.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .models._batch import rma_batch
+from .engine.batch import rma_batch
 
 __all__ = [
     "leave_one_out", "influence", "baujat", "cumulative", "egger_test", "rank_test", "trim_and_fill", "gosh",
@@ -127,7 +127,7 @@ def influence(res):
     deleted fits' Knapp-Hartung factors scale the statistics exactly as in metafor.
     """
     _check(res, "influence")
-    from .distributions import chdtr
+    from scipy.special import chdtr
 
     k, p = res.k, 1
     y, v = np.asarray(res.yi, float), np.asarray(res.vi, float)
@@ -189,9 +189,9 @@ def cumulative(res, order=None, *, by=None):
         Alternatively a sort key (metafor 3.8's ``order=`` argument, e.g. the years): studies
         enter in stably sorted order of ``by``.
 
-    Returns a DataFrame, one row per step (index = label of the study added), with ``k`` and
-    the columns of :func:`leave_one_out`. Step 1 is the first study alone (tau^2 = 0, z test,
-    as metafor).
+    Returns a DataFrame, one row per step (index = label of the study added), with ``k``, the
+    columns of :func:`leave_one_out` and the prediction interval (``pi_low``, ``pi_high``). Step 1
+    is the first study alone (tau^2 = 0, z test, as metafor).
     """
     _check(res, "cumulative", kmin=1)
     k = res.k
@@ -214,6 +214,7 @@ def cumulative(res, order=None, *, by=None):
     cols = {"k": np.arange(1, k + 1)}
     cols.update(_fit_columns(b, res.test))
     cols[_stat_name(res.test)] = b.stat[:, 0]
+    cols["pi_low"], cols["pi_high"] = b.pi_low, b.pi_high
     return _frame(cols, [res.labels[i] for i in order])
 
 
@@ -309,7 +310,7 @@ def egger_test(res, predictor="sei", model="rma", ni=None):
     if np.linalg.matrix_rank(X) < 2:
         raise ValueError("model matrix no longer of full rank after adding the predictor (metafor stops here)")
     limit = predictor in ("sei", "vi", "ninv", "sqrtninv")
-    from .distributions import stdtr, stdtrit
+    from scipy.special import stdtr, stdtrit
 
     alpha = 1 - res.level / 100 if res.level > 1 else 1 - res.level
     if model == "rma":
@@ -385,7 +386,7 @@ def _kendall_cdf(q, n):
 
 def _kendall_test(x, y, exact=True):
     """R's cor.test(x, y, method = "kendall", exact = exact), two-sided: (tau, p, exact_used)."""
-    from .distributions import ndtr
+    from scipy.special import ndtr
 
     n = x.size
     dx = np.sign(x[:, None] - x[None, :])

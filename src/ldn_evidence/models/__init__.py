@@ -28,10 +28,8 @@ which leave-one-out, GOSH and permutation analyses need. metafor's absolute tole
 (1e-5 for scoring; ``.Machine$double.eps^0.25`` for ``uniroot``) mean a "more exact" optimum
 is *further* from metafor than 1e-6, so we reproduce its iterations step by step.
 
-The statistics are pure functions on arrays (:mod:`._batch`); importing this module imports
-numpy only (pandas is imported when first needed; the t, chi-square and F functions come from
-:mod:`ldn_evidence.distributions`, not scipy.special, whose import alone costs more than a
-third of a cold ``ldn-evidence forest``), so the command line starts fast.
+The statistics are pure functions on arrays (:mod:`ldn_evidence.engine`); importing this module imports
+numpy and scipy.special (pandas is imported when first needed).
 
 References
 ----------
@@ -56,7 +54,7 @@ from ._api import (
     meta_regression,
     subgroup_analysis,
 )
-from ._batch import METHODS, TESTS, BatchFit, rma_batch
+from ..engine.batch import METHODS, TESTS, BatchFit, rma_batch
 
 __all__ = [
     "meta_analysis",

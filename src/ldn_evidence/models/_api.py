@@ -6,9 +6,9 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import special as sp
 
-from .. import distributions as sp
-from ._batch import BatchFit, normalize_method, normalize_test, rma_batch
+from ..engine.batch import BatchFit, normalize_method, normalize_test, rma_batch
 
 
 class ConvergenceWarning(UserWarning):

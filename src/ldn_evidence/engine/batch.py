@@ -26,9 +26,9 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import special as sp
 
-from .. import distributions as sp  # t, chi-square and F functions; see that module for why not scipy's
-from ._zeroin import EPS, R_TOL, zeroin
+from .zeroin import EPS, R_TOL, zeroin
 
 METHODS = ("EE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
 TESTS = ("z", "knha")

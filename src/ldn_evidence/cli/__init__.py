@@ -1,0 +1,25 @@
+"""The ``ldn-evidence`` command: thin click commands over the Python API, no statistics here.
+
+One module per command (:mod:`.commands`) over one shared options module (:mod:`._options`); the group and its
+error handling are in :mod:`.main`. Each command imports the library it drives when it runs, so
+``ldn-evidence --help`` starts without numpy, pydantic or matplotlib.
+"""
+from ._options import UserError
+from .commands.add import add
+from .commands.cumulative import cumulative
+from .commands.diff import diff
+from .commands.forest import forest
+from .commands.prisma import prisma
+from .commands.schema import schema
+from .commands.sensitivity import sensitivity
+from .commands.studies import studies
+from .commands.summary import summary
+from .commands.tsa import tsa
+from .commands.validate import validate
+from .main import main, run
+
+for _command in (forest, summary, studies, validate, schema, sensitivity, add, diff, prisma, cumulative, tsa):
+    main.add_command(_command)
+del _command
+
+__all__ = ["main", "run", "UserError"]

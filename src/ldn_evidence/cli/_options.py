@@ -1,0 +1,174 @@
+"""What the commands share: the error a user can fix, the analysis options, output files, the
+studies file, and study-id lists.
+
+Only click and :mod:`ldn_evidence.vocabulary` are imported here, so that ``ldn-evidence --help``
+lists every command without loading numpy, pydantic or matplotlib; each command imports the
+library it drives when it runs.
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import click
+
+from ..vocabulary import BY, MEASURES, REVIEW_METHODS
+
+__all__ = ["UserError", "EXIT_USAGE", "EXIT_FAILURE", "EXIT_BROKEN_PIPE", "EXIT_INTERRUPTED", "UpperChoice",
+           "analysis_options", "analyse", "test_option", "level_option", "studies_path", "load_review", "split_ids",
+           "resolve_output", "check_writable_folder", "check_figure_folder", "FIGURE_FORMATS"]
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+EXIT_BROKEN_PIPE = 141   # 128 + SIGPIPE, what `yes | head -1` reports for `yes`
+EXIT_INTERRUPTED = 130   # 128 + SIGINT, what a shell reports after Ctrl-C
+#: figure formats every figure-writing command accepts
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
+class UserError(Exception):
+    """A problem with what the user asked for (exit status 2)."""
+
+
+class UpperChoice(click.Choice):
+    """A choice of upper-case codes (REML, SMD) that also accepts lower case."""
+
+    def convert(self, value, param, ctx):
+        return super().convert(value.upper() if isinstance(value, str) else value, param, ctx)
+
+
+class _FiniteFloatRange(click.FloatRange):
+    """click's FloatRange lets ``nan`` through every bound; this one refuses it."""
+
+    def convert(self, value, param, ctx):
+        rv = super().convert(value, param, ctx)
+        if rv is not None and not math.isfinite(rv):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return rv
+
+
+def finite_range(min=None, max=None, **kw) -> click.FloatRange:  # noqa: A002 - click's names
+    """A FloatRange that also refuses NaN and infinities."""
+    return _FiniteFloatRange(min, max, **kw)
+
+
+def test_option(default: str = "knha"):
+    """``--test``: z, knha (Hartung-Knapp) or adhoc (modified Hartung-Knapp); aliases accepted."""
+    return click.option("--test", type=click.Choice(["knha", "z", "adhoc", "hksj", "hk"], case_sensitive=False),
+                        default=default, show_default=True,
+                        help="Hartung-Knapp (knha; hksj and hk are aliases), modified Hartung-Knapp (adhoc) or "
+                             "Wald z intervals and tests.")
+
+
+def level_option():
+    """``--level``: a percent."""
+    return click.option("--level", type=finite_range(50, 99.9), default=95, show_default=True,
+                        help="Confidence level in percent.")
+
+
+def analysis_options(f):
+    """The options shared by forest, summary and sensitivity."""
+    opts = [
+        click.option("--outcome", default="pain", show_default=True, metavar="OUTCOME",
+                     help="Outcome to pool: an outcome id of the review, e.g. pain, fiq (FIQ and FIQR), "
+                          "adverse_events (case-insensitive)."),
+        click.option("--measure", type=UpperChoice(MEASURES), default=None,
+                     help="SMD (Hedges' g) or MD for continuous outcomes; RR, OR or RD for binary ones "
+                          "[default: SMD, or RR for a binary outcome]."),
+        click.option("--method", type=UpperChoice(REVIEW_METHODS), default="REML",
+                     show_default=True, help="tau² estimator (metafor's codes)."),
+        test_option(),
+        click.option("--by", type=click.Choice(BY), default="design", show_default=True,
+                     help="Subgroups, each with its own tau², plus the test for subgroup differences."),
+        click.option("--exclude", multiple=True, metavar="ID[,ID...]",
+                     help="Leave out studies by id (repeatable or comma-separated; see `ldn-evidence studies`)."),
+        click.option("--tag", "tags", multiple=True, metavar="TAG",
+                     help="Only studies with this tag, e.g. carvalho_skare_2023 (the seed review's seven)."),
+        click.option("--r", "r", type=finite_range(-0.99, 0.99), default=None, metavar="R",
+                     help="Within-person correlation for crossover/pre-post effects [default: the review's, 0.5]."),
+        level_option(),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def studies_path(ctx: click.Context) -> Path:
+    """The studies file the command works on: ``--studies``, else the bundled one."""
+    from ..records import default_studies_path
+
+    p = (ctx.obj or {}).get("studies_path")
+    return Path(p) if p else default_studies_path()
+
+
+def load_review(ctx: click.Context):
+    """The selected review, loaded and validated."""
+    from ..review import load_studies
+
+    return load_studies((ctx.obj or {}).get("studies_path"))
+
+
+def analyse(ctx: click.Context, outcome, measure, method, test, by, exclude, tags, r, level):
+    """The analysis the shared options ask for (:meth:`ldn_evidence.review.Review.analyse`)."""
+    review = load_review(ctx)
+    return review.analyse(outcome=outcome.lower(), measure=measure, method=method, test=test, by=by,
+                          exclude=split_ids(exclude), r=r, level=level, tags=list(tags) or None)
+
+
+def split_ids(values) -> list[str]:
+    """``--exclude a,b --exclude c`` -> ``["a", "b", "c"]``."""
+    return [x.strip() for item in values for x in item.split(",") if x.strip()]
+
+
+def check_writable_folder(folder: str | os.PathLike, what: str) -> None:
+    """A folder that is missing or not writable is a bad option (exit 2), found before any work."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f"cannot write {what}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"cannot write {what}: the folder {folder} is not writable")
+
+
+def check_figure_folder(folder: str | os.PathLike) -> Path:
+    """A folder for figures (created later if missing): its nearest existing ancestor must be a
+    writable folder. Checked before any work."""
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"cannot write figures into {folder}: it is a file, not a folder")
+    existing = path.resolve()
+    while not existing.exists():
+        existing = existing.parent
+    check_writable_folder(existing, f"figures into {folder}")
+    return path
+
+
+def resolve_output(output: str | None, fmt: str | None, default_stem: str) -> tuple[str, str]:
+    """The file a figure goes to and its format, checked before any work is done.
+
+    ``--format`` wins; otherwise the format is the output's suffix; without either, PNG. A
+    suffix that is not a figure format we write (``.gif``, ``.jpg``) is refused rather than
+    silently written as PNG; so are an empty name and a name the file system cannot hold.
+    """
+    if output is None:
+        fmt = fmt or "png"
+        output = f"{default_stem}.{fmt}"
+    else:
+        if not output.strip():
+            raise UserError("the output file name is empty")
+        suffix = Path(output).suffix.lower().lstrip(".")
+        if fmt is None:
+            if suffix and suffix not in FIGURE_FORMATS:
+                raise UserError(f"cannot write {output}: .{suffix} is not a figure format this command writes "
+                                f"({', '.join(FIGURE_FORMATS)}); give --format or another suffix")
+            fmt = suffix or "png"
+        if suffix != fmt:
+            output = f"{output}.{fmt}" if not suffix or suffix not in FIGURE_FORMATS else \
+                str(Path(output).with_suffix(f".{fmt}"))
+    name = Path(output).name
+    if len(os.fsencode(name)) > 255:
+        raise UserError(f"cannot write {output[:60]}...: the file name is longer than 255 bytes")
+    if Path(output).is_dir():
+        raise UserError(f"cannot write {output}: it is a folder")
+    check_writable_folder(Path(output).parent, output)
+    return output, fmt

@@ -1,0 +1,57 @@
+"""``ldn-evidence diff``: what changed between two versions of a review's file."""
+from __future__ import annotations
+
+import json
+import tempfile
+
+import click
+
+from ...vocabulary import REVIEW_METHODS
+from .._options import UpperChoice, UserError, studies_path, test_option
+
+__all__ = ["diff"]
+
+
+@click.command()
+@click.argument("old", required=False, type=click.Path(dir_okay=False))
+@click.argument("new", required=False, type=click.Path(dir_okay=False))
+@click.option("--rev", metavar="A..B", help="Compare the studies file at two git revisions (A.. = A against the "
+              "working file).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--outcome", "outcomes", multiple=True, metavar="OUTCOME",
+              help="Outcomes to compare (repeatable) [default: every outcome with poolable data].")
+@click.option("--measure", type=click.Choice(["SMD", "MD"], case_sensitive=False), default="SMD", show_default=True)
+@click.option("--method", type=UpperChoice(REVIEW_METHODS), default="REML", show_default=True)
+@test_option()
+@click.pass_context
+def diff(ctx, old, new, rev, fmt, outcomes, measure, method, test):
+    """Compare two versions of a studies file: studies added, removed and changed (field by
+    field, old -> new) and every outcome's pooled estimate, CI, PI, tau² and I² before -> after,
+    flagging a changed conclusion (the CI now crosses or excludes the null; the direction flips).
+
+    \b
+    Examples:
+      ldn-evidence diff old.yaml new.yaml
+      ldn-evidence diff --rev HEAD~1..HEAD
+      ldn-evidence diff --rev v0.1.0.. --format json
+    """
+    from ...review import load_studies
+    from ...review.diff import diff_reviews, git_revision_files
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if rev:
+            if old or new:
+                raise UserError("give either OLD NEW or --rev, not both")
+            old_p, new_p, old_name, new_name = git_revision_files(rev, studies_path(ctx), tmp)
+        else:
+            if not (old and new):
+                raise UserError("give two files (OLD NEW) or --rev A..B")
+            old_p, new_p, old_name, new_name = old, new, old, new
+        a = load_studies(old_p)
+        b = load_studies(new_p)
+    d = diff_reviews(a, b, outcomes=[o.lower() for o in outcomes] or None, measure=measure.upper(),
+                     method=method, test=test, old_name=old_name, new_name=new_name)
+    if fmt == "json":
+        click.echo(json.dumps(d.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(d.to_text())

@@ -1,0 +1,49 @@
+"""``ldn-evidence forest``: the forest plot of one outcome, the headline of the review."""
+from __future__ import annotations
+
+import click
+
+from .._options import FIGURE_FORMATS, UserError, analyse, analysis_options, resolve_output
+
+__all__ = ["forest"]
+
+
+@click.command()
+@analysis_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="File to write [default: forest-<outcome>.<format>].")
+@click.option("--format", "fmt", type=click.Choice(FIGURE_FORMATS), default=None,
+              help="Image format [default: from --output, else png].")
+@click.option("--dpi", type=click.IntRange(50, 600), default=100, show_default=True,
+              help="Resolution of a PNG (300 for print).")
+@click.pass_context
+def forest(ctx, outcome, measure, method, test, by, exclude, tags, r, level, output, fmt, dpi):
+    """Forest plot of one outcome: studies by design, subgroup and overall diamonds,
+    prediction interval, test for subgroup differences, derivation footnotes.
+
+    Prints the file written and the pooled result in one line. Defaults: pain, SMD (Hedges' g),
+    REML tau², Hartung-Knapp intervals, Q-profile tau² CI, prediction interval, subgroups by
+    design, r = 0.5 for crossover and pre-post effects.
+
+    \b
+    Examples:
+      ldn-evidence forest                                   # -> forest-pain.png
+      ldn-evidence forest --outcome fiq --format svg        # -> forest-fiq.svg
+      ldn-evidence forest --measure MD -o pain-md.pdf       # mean difference on 0-10
+      ldn-evidence forest --method DL --test z              # the classic DerSimonian-Laird
+      ldn-evidence forest --by line_of_therapy              # first-line vs add-on
+      ldn-evidence forest --outcome adverse_events          # risk ratio, log axis
+      ldn-evidence forest --exclude younger2013 --r 0.3     # a sensitivity analysis
+      ldn-evidence forest --outcome symptom_severity --tag carvalho_skare_2023   # the seed's picture
+    """
+    output, fmt = resolve_output(output, fmt, f"forest-{outcome.lower()}")
+    analysis = analyse(ctx, outcome, measure, method, test, by, exclude, tags, r, level)
+    if analysis.overall is None:
+        raise UserError(f"nothing to plot: {analysis.one_line()}")
+    save = {"format": fmt, "dpi": dpi}
+    if fmt == "png":
+        save["pil_kwargs"] = {"compress_level": 3}  # zlib 3: faster than the default 6, and smaller here
+    analysis.forest().savefig(output, **save)
+    click.echo(f"wrote {output}")
+    click.echo(analysis.one_line())
+    click.echo(f"  ({analysis.settings})")

@@ -1,0 +1,184 @@
+"""``ldn-evidence sensitivity``: how much the pooled result leans on single studies and on the
+analysis choices, with the diagnostics of the primary analysis and their figures."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..._format import json_safe
+from ...vocabulary import MEASURES, REVIEW_METHODS
+from .._options import UpperChoice, check_figure_folder, finite_range, load_review, test_option
+
+__all__ = ["sensitivity"]
+
+
+@click.command()
+@click.option("--outcome", default="pain", show_default=True, metavar="OUTCOME",
+              help="Outcome to examine: an outcome id of the review (case-insensitive).")
+@click.option("--measure", type=UpperChoice(MEASURES), default=None,
+              help="Effect measure [default: SMD, or RR for a binary outcome].")
+@click.option("--method", type=UpperChoice(REVIEW_METHODS), default="REML", show_default=True,
+              help="tau² estimator of the primary analysis.")
+@test_option()
+@click.option("--r", "r", type=finite_range(-0.99, 0.99), default=None, metavar="R",
+              help="Within-person correlation of the primary analysis [default: the review's, 0.5].")
+@click.option("--permutations", type=click.IntRange(100, 100_000), default=1000, show_default=True,
+              help="Permutations for the permutation test (exact when 2^k is smaller).")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed for permutations and GOSH sampling.")
+@click.option("--plot", "plot_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Write every sensitivity figure (PNG) into DIR.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
+              help="Output format of the review-level table (json also holds the diagnostics).")
+@click.pass_context
+def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot_dir, fmt):
+    """How much do the pooled results lean on single studies and on our assumptions?
+
+    Re-runs the analysis with all nine tau² estimators, z vs Hartung-Knapp, the within-person
+    correlation r from 0.2 to 0.8, randomized / controlled / parallel RCTs only, without high risk
+    of bias, without secondary numbers, and first-line vs add-on use; then the diagnostics of the
+    primary analysis: leave-one-out, influence, Egger's and Begg's tests, trim-and-fill,
+    permutation test and GOSH.
+
+    \b
+    Examples:
+      ldn-evidence sensitivity
+      ldn-evidence sensitivity --outcome fiq --plot figures/
+      ldn-evidence sensitivity --format csv > sensitivity.csv
+      ldn-evidence sensitivity --method DL --test z --r 0.3
+    """
+    if plot_dir:
+        check_figure_folder(plot_dir)
+    review = load_review(ctx)
+    bar = None
+    if sys.stderr.isatty() and fmt == "text":
+        bar = click.progressbar(length=1, label="sensitivity analyses", file=sys.stderr)
+
+    def progress(done, total):
+        if bar is not None:
+            bar.length = total
+            bar.update(1)
+
+    try:
+        result = review.sensitivity(outcome.lower(), measure=measure, method=method, test=test, r=r,
+                                    progress=progress)
+    finally:
+        if bar is not None:
+            bar.render_finish()
+    primary = result.primary
+    diagnostics = diagnostics_of(primary, permutations, seed)
+    if fmt == "json":
+        out = {"outcome": outcome, "measure": measure, "primary": primary.to_dict(),
+               "analyses": [{k: json_safe(v) for k, v in row.items()} for row in result.rows],
+               "diagnostics": {k: json_safe(v) for k, v in diagnostics["summary"].items()}}
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        click.echo(result.table.to_csv(index=False), nl=False)
+    else:
+        click.echo(str(result))
+        click.echo("")
+        click.echo(diagnostics["text"])
+    if plot_dir:
+        for path in write_figures(result, primary, diagnostics, plot_dir):
+            click.echo(f"wrote {path}", err=fmt != "text")
+
+
+def diagnostics_of(analysis, permutations, seed) -> dict:
+    """Diagnostics of the primary analysis's overall model (each skipped with a reason when k is too small)."""
+    res = analysis.overall
+    lines = [f"Diagnostics of the primary analysis (k = {res.k}):"]
+    summary: dict = {}
+    found: dict = {}
+
+    def attempt(name, fn):
+        try:
+            found[name] = fn()
+        except Exception as exc:  # noqa: BLE001 - a diagnostic that does not apply is reported, not fatal
+            lines.append(f"  {name}: not available ({exc})")
+            summary[name] = f"not available: {exc}"
+
+    attempt("leave-one-out", res.leave_one_out)
+    attempt("influence", res.influence)
+    attempt("Egger's regression test", res.egger_test)
+    attempt("rank correlation test", res.rank_test)
+    attempt("trim-and-fill", res.trim_and_fill)
+    attempt("permutation test", lambda: res.permutation_test(n=permutations, seed=seed))
+    attempt("GOSH", lambda: res.gosh(seed=seed))
+    attempt("cumulative by year", res.cumulative)
+    if "leave-one-out" in found:
+        loo = found["leave-one-out"]
+        lines.append("  leave-one-out (estimate [CI] without the study):")
+        for label, row in loo.iterrows():
+            lines.append(f"    - {label}: {row['estimate']:.3f} [{row['ci_low']:.2f}, {row['ci_high']:.2f}], "
+                         f"tau² = {row['tau2']:.3f}, I² = {row['i2']:.0f}%")
+        summary["leave_one_out_range"] = [float(loo["estimate"].min()), float(loo["estimate"].max())]
+    if "influence" in found:
+        inf = found["influence"]
+        flagged = [str(i) for i in inf.index[inf["inf"].astype(bool)]] if "inf" in inf else []
+        lines.append(f"  influential studies (metafor's criteria): {', '.join(flagged) or 'none'}")
+        summary["influential"] = flagged
+    stat = "t" if res.test == "knha" else "z"
+    if "Egger's regression test" in found:
+        e = found["Egger's regression test"]
+        df = "" if e.df != e.df else f", df = {e.df:g}"
+        text = (f"{stat} = {e.zval:.3f}{df}, p = {e.pvalue:.3f}; limit estimate {e.estimate:.3f} "
+                f"[{e.ci_low:.2f}, {e.ci_high:.2f}] (predictor: {e.predictor})")
+        lines.append(f"  Egger's regression test: {text}")
+        summary["egger"] = {"statistic": e.zval, "df": e.df, "pvalue": e.pvalue, "limit_estimate": e.estimate}
+    if "rank correlation test" in found:
+        b = found["rank correlation test"]
+        lines.append(f"  Begg's rank correlation test: Kendall's tau = {b.tau:.3f}, p = {b.pvalue:.3f}"
+                     f"{' (exact)' if b.exact else ''}")
+        summary["rank_test"] = {"tau": b.tau, "pvalue": b.pvalue, "exact": bool(b.exact)}
+    if "trim-and-fill" in found:
+        tf = found["trim-and-fill"]
+        text = (f"{tf.k0} studies imputed on the {tf.side} ({tf.estimator}); filled estimate {tf.estimate:.3f} "
+                f"[{tf.ci_low:.2f}, {tf.ci_high:.2f}]" + (" (z test, as metafor's trimfill)" if tf.k0 else ""))
+        lines.append(f"  trim-and-fill: {text}")
+        summary["trim_and_fill"] = {"k0": tf.k0, "side": tf.side, "estimate": tf.estimate,
+                                    "ci_low": tf.ci_low, "ci_high": tf.ci_high}
+    if "permutation test" in found:
+        pt = found["permutation test"]
+        kind = f"exact, {pt.n} sign patterns" if pt.exact else f"{pt.n} permutations, MC SE {pt.mc_se:.3f}"
+        lines.append(f"  permutation test: p = {pt.pvalue:.4f} ({kind})")
+        summary["permutation_test"] = {"pvalue": pt.pvalue, "exact": bool(pt.exact), "n": int(pt.n)}
+    if "GOSH" in found:
+        g = found["GOSH"]
+        est = g["estimate"].dropna()
+        lines.append(f"  GOSH: {len(g)} subsets, estimates from {est.min():.3f} to {est.max():.3f}")
+        summary["gosh_subsets"] = int(len(g))
+    return {"text": "\n".join(lines), "summary": summary, "found": found}
+
+
+def write_figures(result, primary, diagnostics, plot_dir):
+    from ...plots import diagnostics as dplots  # matplotlib: imported when figures are asked for
+
+    out = Path(plot_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    found = diagnostics["found"]
+    res = primary.overall
+    xlabel = primary.xlabel
+    figures = {"sensitivity-forest": lambda: result.forest()}
+    if "trim-and-fill" in found or res.k >= 2:
+        figures["funnel"] = lambda: dplots.funnel_plot(res, found.get("trim-and-fill"), xlabel=xlabel)
+    if "influence" in found:
+        figures["baujat"] = lambda: dplots.baujat_plot(res.baujat())
+        figures["influence"] = lambda: dplots.influence_plot(found["influence"], res)
+    if "leave-one-out" in found:
+        figures["leave-one-out"] = lambda: dplots.leave_one_out_plot(found["leave-one-out"], res, xlabel=xlabel)
+    if "cumulative by year" in found:
+        figures["cumulative"] = lambda: dplots.cumulative_plot(found["cumulative by year"], xlabel=xlabel)
+    if "GOSH" in found:
+        figures["gosh"] = lambda: dplots.gosh_plot(found["GOSH"], xlabel=xlabel)
+    written = []
+    for name, make in figures.items():
+        path = out / f"{name}-{result.outcome}.png"
+        try:
+            make().savefig(path, dpi=100)
+        except Exception as exc:  # noqa: BLE001 - one figure failing must not lose the others
+            click.echo(f"warning: {name} not drawn ({exc})", err=True)
+            continue
+        written.append(path)
+    return written

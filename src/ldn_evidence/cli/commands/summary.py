@@ -1,0 +1,33 @@
+"""``ldn-evidence summary``: pooled results per subgroup and overall, as text, JSON or CSV."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from .._options import analyse, analysis_options
+
+__all__ = ["summary"]
+
+
+@click.command()
+@analysis_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
+              help="Output format.")
+@click.pass_context
+def summary(ctx, outcome, measure, method, test, by, exclude, tags, r, level, fmt):
+    """Pooled results per subgroup and overall: k, estimate, CI, prediction interval, p, tau², I².
+
+    \b
+    Examples:
+      ldn-evidence summary
+      ldn-evidence summary --outcome fiq --format json
+      ldn-evidence summary --method PM --test z --format csv > pain.csv
+    """
+    analysis = analyse(ctx, outcome, measure, method, test, by, exclude, tags, r, level)
+    if fmt == "json":
+        click.echo(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        click.echo(analysis.summary_frame().to_csv(index=False), nl=False)
+    else:
+        click.echo(str(analysis))

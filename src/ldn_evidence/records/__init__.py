@@ -1,0 +1,69 @@
+"""Study records: the schema of a studies file and everything that reads or writes one.
+
+This package is the only place that touches YAML or the studies file on disk.
+
+* :mod:`.schema` — the pydantic models of the review and of a study record.
+* :mod:`.yaml` — parsing (libyaml fast path, ruamel.yaml round trip), line lookup, dumping.
+* :mod:`.validate` — pydantic errors mapped to ``file:line: study: field: message`` problems.
+* :mod:`.files` — reading within limits, atomic writes, the writers' lock.
+* :mod:`.duplicates` — is a new record a study the review already has?
+* :mod:`.collection` — :class:`StudyCollection` and read / validate / save.
+
+Examples
+--------
+>>> import ldn_evidence.records as rec
+>>> rec.validate_studies()
+[]
+"""
+from ..errors import Problem, StudiesFileError
+from .collection import (
+    StudyCollection,
+    default_studies_path,
+    read_records,
+    read_studies,
+    save_studies,
+    validate_studies,
+)
+from .files import MAX_FILE_BYTES, atomic_write_text, studies_lock
+from .schema import (
+    ArmEvents,
+    ArmMeans,
+    ArmMedian,
+    ArmPercent,
+    ArmValue,
+    ChangeScores,
+    Citation,
+    Events,
+    ExcludedStudy,
+    Intervention,
+    Judgement,
+    MeanDifference,
+    MedianDifference,
+    Medians,
+    OngoingTrial,
+    Outcome,
+    PercentChange,
+    Population,
+    PrePost,
+    Prisma,
+    PValue,
+    Registration,
+    ReviewInfo,
+    RiskOfBias,
+    Scale,
+    Search,
+    StandardizedEffect,
+    StudyRecord,
+    Text,
+    study_json_schema,
+)
+from .yaml import dump_yaml
+
+__all__ = [
+    "Problem", "StudiesFileError", "StudyRecord", "ReviewInfo", "StudyCollection", "read_studies", "read_records",
+    "validate_studies", "save_studies", "study_json_schema", "default_studies_path", "MAX_FILE_BYTES",
+    "atomic_write_text", "studies_lock", "dump_yaml", "Citation", "Registration", "Population", "Intervention",
+    "RiskOfBias", "Judgement", "Scale", "Outcome", "ArmValue", "ArmMedian", "ArmPercent", "ArmEvents",
+    "ArmMeans", "ChangeScores", "PrePost", "MeanDifference", "Medians", "MedianDifference", "PercentChange",
+    "PValue", "StandardizedEffect", "Events", "Text", "Search", "Prisma", "ExcludedStudy", "OngoingTrial",
+]

@@ -1,0 +1,586 @@
+"""The schema of a studies file: pydantic models of the review and of one study record.
+
+The schema follows what a reviewer extracts (Cochrane Handbook chapter 5, "Collecting data"):
+bibliographic identity, design, population, intervention, comparator, line of therapy, risk of
+bias, and outcome data in whatever form a paper reports it. Every outcome number sits in a *data
+block* that names its ``source`` (DOI, PMID or URL plus where: abstract, Table 2, figure read-off,
+registry results) and, when it was computed rather than read, its ``derivation``. Numbers from
+secondary sources (news reports, conference abstracts) say so in ``source_kind``.
+
+pydantic (v2) gives strict types and a JSON Schema for editors; :mod:`.validate` maps its errors
+back to the file's lines.
+
+Examples
+--------
+>>> from ldn_evidence.records.schema import Scale
+>>> Scale(min=0, max=10, lower_is_better=True).max
+10.0
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from ..vocabulary import (
+    DESIGNS,
+    RANDOMIZED_DESIGNS,
+    ROB2_DOMAINS,
+    ROB2_JUDGEMENTS,
+    ROB_TOOLS,
+    ROBINS_I_DOMAINS,
+    ROBINS_I_JUDGEMENTS,
+)
+
+__all__ = [
+    "StudyRecord", "ReviewInfo", "Citation", "Registration", "Population", "Intervention", "RiskOfBias",
+    "Judgement", "Scale", "Outcome", "ArmValue", "ArmMedian", "ArmPercent", "ArmEvents", "ArmMeans",
+    "ChangeScores", "PrePost", "MeanDifference", "Medians", "MedianDifference", "PercentChange", "PValue",
+    "StandardizedEffect", "Events", "Text", "DataBlock", "DATA_FORMS", "OUTCOMES", "Search", "Prisma",
+    "ExcludedStudy", "OngoingTrial", "study_json_schema",
+]
+
+
+def _to_str(value: Any) -> Any:
+    """Accept ``volume: 10`` as well as ``volume: "10"``: identifiers, not numbers."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+IdStr = Annotated[str, BeforeValidator(_to_str)]
+NonNegInt = Annotated[int, Field(ge=0)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+Probability = Annotated[float, Field(ge=0, le=1)]
+SourceStr = Annotated[str, Field(min_length=8, description="DOI, PMID or URL, plus where in it")]
+
+
+class _Model(BaseModel):
+    """Strict base: unknown keys are errors (typos), no silent type coercion."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=False)
+
+
+class Citation(_Model):
+    authors: list[str] = Field(default_factory=list,
+                               description="'Surname Initials', in order; 'et al.' allowed last")
+    short_label: str | None = Field(None, description="label for plots when authors are unknown or ambiguous")
+    year: int | None = Field(None, description="year of the version of record (epub year noted in notes "
+                             "if different); leave out only when unknown, and say so in the study's missing list")
+    title: str = Field(min_length=3)
+    journal: str | None = None
+    volume: IdStr | None = None
+    issue: IdStr | None = None
+    pages: IdStr | None = None
+    publication_type: Literal[
+        "journal_article", "conference_abstract", "case_report", "letter", "preprint", "thesis",
+        "registry_results",
+    ] = "journal_article"
+
+    @model_validator(mode="after")
+    def _named(self) -> "Citation":
+        if not self.authors and not self.short_label:
+            raise ValueError("give authors, or a short_label when the authors are not known")
+        if self.year is None and not self.short_label:
+            raise ValueError("without a year, give a short_label for plots")
+        return self
+
+    @field_validator("year")
+    @classmethod
+    def _plausible_year(cls, v: int | None) -> int | None:
+        if v is None:
+            return v
+        last = _dt.date.today().year + 1
+        if not 1950 <= v <= last:
+            raise ValueError(f"year {v} is not plausible (expected 1950..{last})")
+        return v
+
+
+class Registration(_Model):
+    nct: Annotated[str, Field(pattern=r"^NCT\d{8}$")] | None = None
+    eudract: Annotated[str, Field(pattern=r"^\d{4}-\d{6}-\d{2}$")] | None = None
+    actrn: Annotated[str, Field(pattern=r"^ACTRN\d{14}$")] | None = None
+    other: list[str] = Field(default_factory=list)
+    source: str | None = Field(None, description="where the registration number was seen")
+    note: str | None = None
+
+
+class Population(_Model):
+    n_screened: NonNegInt | None = None
+    n_enrolled: NonNegInt | None = None
+    n_randomized: NonNegInt | None = None
+    n_analysed: NonNegInt | None = None
+    n_fibromyalgia: NonNegInt | None = Field(None, description="for mixed cohorts: how many had fibromyalgia")
+    sex: Literal["female", "male", "mixed", "not_reported"] = "not_reported"
+    n_female: NonNegInt | None = None
+    age_mean: NonNegFloat | None = None
+    age_sd: NonNegFloat | None = None
+    age_min: NonNegFloat | None = None
+    age_max: NonNegFloat | None = None
+    disease_duration_years: NonNegFloat | None = None
+    source: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _checks(self) -> "Population":
+        if self.n_analysed is not None:
+            for other in ("n_randomized", "n_enrolled"):
+                bound = getattr(self, other)
+                if bound is not None and self.n_analysed > bound:
+                    raise ValueError(f"n_analysed ({self.n_analysed}) exceeds {other} ({bound})")
+        if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
+            raise ValueError(f"age_min ({self.age_min}) exceeds age_max ({self.age_max})")
+        _require_source(self, ("n_screened", "n_enrolled", "n_randomized", "n_analysed", "n_fibromyalgia",
+                               "n_female", "age_mean", "age_sd", "age_min", "age_max",
+                               "disease_duration_years"))
+        return self
+
+
+class Intervention(_Model):
+    drug: str = "naltrexone"
+    dose_mg_per_day: NonNegFloat | None = Field(None, description="target or fixed daily dose")
+    dose_range_mg: list[NonNegFloat] | None = Field(None, min_length=2, max_length=2)
+    titration: str | None = None
+    duration_weeks: NonNegFloat | None = None
+    timing: str | None = Field(None, description="e.g. at bedtime")
+    formulation: str | None = None
+    source: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _checks(self) -> "Intervention":
+        if self.dose_range_mg is not None and self.dose_range_mg[0] > self.dose_range_mg[1]:
+            raise ValueError("dose_range_mg must be [low, high]")
+        _require_source(self, ("dose_mg_per_day", "dose_range_mg", "duration_weeks"))
+        return self
+
+
+def _require_source(model: BaseModel, numeric_fields: tuple[str, ...]) -> None:
+    if getattr(model, "source", None):
+        return
+    given = [f for f in numeric_fields if getattr(model, f) is not None]
+    if given:
+        raise ValueError(f"numbers without a source: {', '.join(given)} (add 'source:')")
+
+
+RobJudgementRoB2 = Literal[ROB2_JUDGEMENTS]  # type: ignore[valid-type]
+RobJudgementRobins = Literal[ROBINS_I_JUDGEMENTS]  # type: ignore[valid-type]
+
+
+class Judgement(_Model):
+    judgement: str
+    support: str = Field(min_length=3, description="one line: why")
+
+
+class RiskOfBias(_Model):
+    tool: Literal[ROB_TOOLS]  # type: ignore[valid-type]
+    overall: Judgement | None = None
+    domains: dict[str, Judgement] = Field(default_factory=dict)
+    outcome: str | None = Field(None, description="the outcome assessed, if specific")
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _checks(self) -> "RiskOfBias":
+        if self.tool == "not_assessed":
+            return self
+        names = ROB2_DOMAINS if self.tool == "RoB 2" else ROBINS_I_DOMAINS
+        allowed = ROB2_JUDGEMENTS if self.tool == "RoB 2" else ROBINS_I_JUDGEMENTS
+        unknown = [d for d in self.domains if d not in names]
+        if unknown:
+            raise ValueError(f"unknown {self.tool} domain(s) {unknown}; expected {list(names)}")
+        for name, j in list(self.domains.items()) + ([("overall", self.overall)] if self.overall else []):
+            if j.judgement not in allowed:
+                raise ValueError(f"{name}: judgement {j.judgement!r} is not a {self.tool} judgement {list(allowed)}")
+        return self
+
+
+class Scale(_Model):
+    min: float
+    max: float
+    lower_is_better: bool
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> "Scale":
+        if not self.min < self.max:
+            raise ValueError(f"scale min ({self.min}) must be below max ({self.max})")
+        return self
+
+
+class _Block(_Model):
+    """Fields shared by every data block: where the numbers come from."""
+
+    source: SourceStr
+    source_kind: Literal["primary", "registry", "conference_abstract", "secondary"] = "primary"
+    derivation: str | None = Field(None, description="how a number not read directly was computed")
+    p_value: Probability | None = None
+    p_value_qualifier: Literal["=", "<", ">", "<=", ">="] = "="
+    note: str | None = None
+
+
+class ArmValue(_Model):
+    arm: str = Field(description="ldn, placebo, control, or a period/timepoint label")
+    mean: float | None = None
+    sd: NonNegFloat | None = None
+    se: NonNegFloat | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_level: float = Field(95.0, gt=0, lt=100)
+    n: NonNegInt | None = None
+
+    @model_validator(mode="after")
+    def _ci(self) -> "ArmValue":
+        _check_ci(self.mean, self.ci_low, self.ci_high)
+        return self
+
+
+class ArmMedian(_Model):
+    arm: str
+    median: float
+    q1: float | None = None
+    q3: float | None = None
+    min: float | None = None
+    max: float | None = None
+    n: NonNegInt | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> "ArmMedian":
+        seq = [v for v in (self.min, self.q1, self.median, self.q3, self.max) if v is not None]
+        if seq != sorted(seq):
+            raise ValueError("expected min <= q1 <= median <= q3 <= max")
+        return self
+
+
+class ArmPercent(_Model):
+    arm: str
+    percent: float = Field(description="percent change (negative = reduction) or percent of participants")
+    n: NonNegInt | None = None
+
+
+class ArmEvents(_Model):
+    arm: str
+    events: NonNegInt | None = None
+    n: NonNegInt | None = None
+    percent: Annotated[float, Field(ge=0, le=100)] | None = None
+
+    @model_validator(mode="after")
+    def _checks(self) -> "ArmEvents":
+        if self.events is None and self.percent is None:
+            raise ValueError("give events (with n) or percent")
+        if self.events is not None and self.n is not None and self.events > self.n:
+            raise ValueError(f"events ({self.events}) exceed n ({self.n})")
+        return self
+
+
+#: Is the sign of a reported difference known? ``stated``: the source says which way it goes;
+#: ``inferred``: read from the wording or context (used, and said so); ``unknown``: magnitude only
+#: (the direction is then taken from other numbers of the same outcome, or the block is unusable).
+Direction = Literal["stated", "inferred", "unknown"]
+
+
+def _check_ci(estimate: float | None, low: float | None, high: float | None) -> None:
+    if (low is None) != (high is None):
+        raise ValueError("give both ci_low and ci_high")
+    if low is None:
+        return
+    if low > high:
+        raise ValueError(f"ci_low ({low}) is above ci_high ({high})")
+    if estimate is not None and not low <= estimate <= high:
+        raise ValueError(f"the CI [{low}, {high}] does not contain its estimate {estimate}")
+
+
+class ArmMeans(_Block):
+    """Per-arm (or per-condition, in a crossover) values at the timepoint."""
+
+    form: Literal["arm_means"]
+    arms: list[ArmValue] = Field(min_length=1)
+
+
+class ChangeScores(_Block):
+    """Per-arm change from baseline."""
+
+    form: Literal["change_scores"]
+    arms: list[ArmValue] = Field(min_length=1)
+
+
+class PrePost(_Block):
+    """One group measured before and after (open-label, case series)."""
+
+    form: Literal["pre_post"]
+    n: NonNegInt | None = None
+    baseline_mean: float | None = None
+    baseline_sd: NonNegFloat | None = None
+    followup_mean: float | None = None
+    followup_sd: NonNegFloat | None = None
+    change_mean: float | None = None
+    change_sd: NonNegFloat | None = None
+    r: Annotated[float, Field(ge=-1, le=1)] | None = Field(None, description="reported pre-post correlation")
+
+
+class MeanDifference(_Block):
+    """A reported difference between arms/conditions (or a paired difference in a crossover)."""
+
+    form: Literal["mean_difference"]
+    estimate: float
+    se: NonNegFloat | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_level: float = Field(95.0, gt=0, lt=100)
+    n_total: NonNegInt | None = None
+    paired: bool = Field(False, description="a within-person (crossover) difference")
+    adjusted: bool = False
+    sign_convention: str = Field("ldn minus comparator", description="what a negative value means")
+    direction: Direction = "stated"
+
+    @model_validator(mode="after")
+    def _ci(self) -> "MeanDifference":
+        _check_ci(self.estimate, self.ci_low, self.ci_high)
+        return self
+
+
+class Medians(_Block):
+    form: Literal["medians"]
+    arms: list[ArmMedian] = Field(min_length=1)
+
+
+class MedianDifference(_Block):
+    form: Literal["median_difference"]
+    estimate: float
+    iqr: NonNegFloat | None = Field(None, description="width of the interquartile range, as reported")
+    q1: float | None = None
+    q3: float | None = None
+    n_total: NonNegInt | None = None
+    sign_convention: str = "ldn minus comparator"
+    direction: Direction = "stated"
+
+
+class PercentChange(_Block):
+    """Percent change from baseline per arm; poolable only with a baseline mean and SD."""
+
+    form: Literal["percent_change"]
+    arms: list[ArmPercent] = Field(min_length=1)
+
+
+class PValue(_Block):
+    form: Literal["p_value"]
+    p_value: Probability
+    test: str | None = None
+    n_total: NonNegInt | None = None
+    comparison: str | None = None
+
+
+class StandardizedEffect(_Block):
+    form: Literal["standardized_effect"]
+    type: Literal["cohen_d", "hedges_g", "d_z", "d_unspecified", "r", "effect_size_unspecified"]
+    value: float
+    se: NonNegFloat | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n_total: NonNegInt | None = None
+    sign_convention: str = Field(
+        "as reported", description="e.g. 'positive favours LDN', or 'magnitude only (sign not reported)'"
+    )
+    direction: Direction = "stated"
+
+    @model_validator(mode="after")
+    def _ci(self) -> "StandardizedEffect":
+        _check_ci(self.value, self.ci_low, self.ci_high)
+        return self
+
+
+class Events(_Block):
+    """Counts (or percentages) of participants with an event: responders, adverse events, dropouts."""
+
+    form: Literal["events"]
+    arms: list[ArmEvents] = Field(min_length=1)
+
+
+class Text(_Block):
+    """A reported result without usable numbers (e.g. 'improved', 'no change')."""
+
+    form: Literal["text"]
+    result: str = Field(min_length=3)
+
+
+DataBlock = Annotated[
+    Union[ArmMeans, ChangeScores, PrePost, MeanDifference, Medians, MedianDifference, PercentChange,
+          PValue, StandardizedEffect, Events, Text],
+    Field(discriminator="form"),
+]
+
+OUTCOMES = (
+    "pain", "fiq", "fiqr", "symptom_severity", "fatigue", "sleep", "mood", "depression", "anxiety",
+    "quality_of_life", "satisfaction_with_life", "global_impression", "physical_function", "cognition",
+    "pain_threshold", "cold_pressor", "conditioned_pain_modulation", "biomarker", "responders_30",
+    "responders_50", "responders", "adverse_events", "serious_adverse_events", "discontinuation",
+    "dose_response", "other",
+)
+
+
+class Outcome(_Model):
+    outcome: Literal[OUTCOMES]  # type: ignore[valid-type]
+    name: str | None = Field(None, description="specific name, e.g. 'vivid dreams' or 'IL-6'")
+    instrument: str | None = None
+    scale: Scale | None = None
+    timepoint: str = Field(min_length=1, description="e.g. 'week 12', 'end of LDN phase'")
+    timepoint_weeks: NonNegFloat | None = None
+    contrast: Literal["ldn_vs_placebo", "ldn_vs_control", "pre_post", "dose_response", "single_group"]
+    primary: bool = False
+    analysis_population: str | None = Field(None, description="ITT, per protocol, completers ...")
+    data: list[DataBlock] = Field(min_length=1)
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _in_scale(self) -> "Outcome":
+        if self.scale is None:
+            return self
+        lo, hi, width = self.scale.min, self.scale.max, self.scale.max - self.scale.min
+        for i, block in enumerate(self.data):
+            levels: list[tuple[str, float | None]] = []
+            changes: list[tuple[str, float | None]] = []
+            if isinstance(block, ArmMeans):
+                levels += [(f"data[{i}].arms.mean", a.mean) for a in block.arms]
+            elif isinstance(block, Medians):
+                levels += [(f"data[{i}].arms.median", a.median) for a in block.arms]
+            elif isinstance(block, PrePost):
+                levels += [(f"data[{i}].baseline_mean", block.baseline_mean),
+                           (f"data[{i}].followup_mean", block.followup_mean)]
+                changes += [(f"data[{i}].change_mean", block.change_mean)]
+            elif isinstance(block, ChangeScores):
+                changes += [(f"data[{i}].arms.mean", a.mean) for a in block.arms]
+            elif isinstance(block, (MeanDifference, MedianDifference)):
+                changes += [(f"data[{i}].estimate", block.estimate)]
+            for where, v in levels:
+                if v is not None and not lo <= v <= hi:
+                    raise ValueError(f"{where} = {v} is outside the scale [{lo:g}, {hi:g}]")
+            for where, v in changes:
+                if v is not None and abs(v) > width:
+                    raise ValueError(f"{where} = {v} is larger than the scale's range ({width:g})")
+        return self
+
+
+class StudyRecord(_Model):
+    """One study (one or more reports of the same participants)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", description="e.g. younger2013")]
+    citation: Citation
+    doi: Annotated[str, Field(pattern=r"^10\.\d{4,9}/\S+$")] | None = None
+    pmid: Annotated[int, Field(ge=1, le=99_999_999)] | None = None
+    pmcid: Annotated[str, Field(pattern=r"^PMC\d+$")] | None = None
+    no_identifier_reason: str | None = Field(None, description="required when there is no DOI and no PMID")
+    other_reports: list[str] = Field(default_factory=list, description="other publications of this study")
+    registration: Registration | None = None
+    country: str | None = None
+    setting: str | None = None
+    design: Literal[DESIGNS]  # type: ignore[valid-type]
+    randomized: bool
+    blinding: Literal["open", "single", "double", "triple", "unclear", "not_applicable"]
+    diagnostic_criteria: Literal[
+        "ACR 1990", "ACR 2010", "ACR 2011", "ACR 2016", "ACR (version not stated)", "other", "not_reported"
+    ] = "not_reported"
+    population: Population
+    intervention: Intervention
+    comparator: Literal["placebo", "none", "usual_care", "no_ldn_controls", "active"]
+    line_of_therapy: Literal["first_line", "add_on", "refractory", "mixed", "unknown"]
+    line_of_therapy_support: str | None = None
+    concomitant_treatment: str | None = None
+    risk_of_bias: RiskOfBias | None = None
+    tags: list[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]] = Field(default_factory=list)
+    outcomes: list[Outcome] = Field(default_factory=list)
+    exclude_from_pooling: str | None = Field(None, description="reason, when the study is kept but not pooled")
+    within_person_r: Annotated[float, Field(ge=-1, le=1)] | None = Field(
+        None, description="this study's within-person correlation (crossover/pre-post), overriding the review's")
+    within_person_r_support: str | None = Field(None, description="where this study's r comes from")
+    notes: str | None = None
+    missing: list[str] = Field(default_factory=list, description="what the sources do not give")
+
+    @model_validator(mode="after")
+    def _checks(self) -> "StudyRecord":
+        if self.doi is None and self.pmid is None and not self.no_identifier_reason:
+            raise ValueError("a study needs a doi or a pmid, or no_identifier_reason")
+        if self.citation.year is None and not any("year" in m for m in self.missing):
+            raise ValueError("citation.year is not given: name the publication year in 'missing'")
+        if self.design in RANDOMIZED_DESIGNS and not self.randomized:
+            raise ValueError(f"design {self.design} but randomized is false")
+        if self.design not in RANDOMIZED_DESIGNS and self.randomized:
+            raise ValueError(f"design {self.design} but randomized is true")
+        return self
+
+    @property
+    def label(self) -> str:
+        """'Author Year' as a forest plot shows it."""
+        if self.citation.short_label:
+            return self.citation.short_label
+        first = self.citation.authors[0].split()[0]
+        return f"{first} {self.citation.year}"
+
+
+class Search(_Model):
+    database: str
+    date: _dt.date
+    query: str | None = None
+    hits: NonNegInt | None = None
+    note: str | None = None
+
+
+class Prisma(_Model):
+    """PRISMA 2020 flow counts."""
+
+    identified_databases: NonNegInt | None = None
+    identified_registers: NonNegInt | None = None
+    identified_other: NonNegInt | None = None
+    duplicates_removed: NonNegInt | None = None
+    screened: NonNegInt | None = None
+    excluded_screening: NonNegInt | None = None
+    full_text_assessed: NonNegInt | None = None
+    excluded_full_text: dict[str, NonNegInt] = Field(default_factory=dict)
+    included_studies: NonNegInt | None = None
+    included_reports: NonNegInt | None = None
+    note: str | None = None
+
+
+class ExcludedStudy(_Model):
+    """A report screened in full (or on its full record) and excluded, with the reason
+    (Cochrane Handbook 4.6.4, 'Characteristics of excluded studies')."""
+
+    citation: str = Field(min_length=8)
+    doi: Annotated[str, Field(pattern=r"^10\.\d{4,9}/\S+$")] | None = None
+    pmid: Annotated[int, Field(ge=1, le=99_999_999)] | None = None
+    reason: str = Field(min_length=8)
+    source: str = Field(min_length=8, description="where the report was read")
+
+
+class OngoingTrial(_Model):
+    registration: str
+    title: str
+    status: str | None = None
+    source: str
+    note: str | None = None
+
+
+class ReviewInfo(_Model):
+    title: str
+    question: str
+    version: IdStr
+    last_search: _dt.date | None = None
+    within_person_r: Annotated[float, Field(ge=-1, le=1)] = Field(
+        0.5, description="default correlation for crossover and pre-post effects")
+    searches: list[Search] = Field(default_factory=list)
+    prisma: Prisma | None = None
+    excluded: list[ExcludedStudy] = Field(default_factory=list)
+    ongoing: list[OngoingTrial] = Field(default_factory=list)
+    note: str | None = None
+
+
+def study_json_schema() -> dict:
+    """JSON Schema (draft 2020-12) of one study record, for editors."""
+    schema = StudyRecord.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "ldn-evidence study record"
+    return schema
+
+
+#: the ``form`` of every data block, in the order they are documented
+DATA_FORMS = ("arm_means", "change_scores", "pre_post", "mean_difference", "medians", "median_difference",
+              "percent_change", "p_value", "standardized_effect", "events", "text")

@@ -1,0 +1,128 @@
+"""Review-level sensitivity analyses (Cochrane Handbook 10.14): the primary analysis re-run under
+every reasonable alternative choice, one row per analysis.
+
+Examples
+--------
+>>> import ldn_evidence as le
+>>> s = le.load_studies().sensitivity("pain")
+>>> s.table.iloc[0]["family"]
+'Primary analysis'
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .._format import fmt_p, is_missing
+from ..vocabulary import CONTINUOUS_MEASURES, CONTROLLED_DESIGNS, HIGH_RISK_JUDGEMENTS, MEASURE_LABELS, \
+    RATIO_MEASURES, REVIEW_METHODS
+from .analysis import shown
+from .outcomes import favours
+
+if TYPE_CHECKING:
+    from .review import Review
+
+__all__ = ["sensitivity_specs", "SensitivityResult"]
+
+
+def sensitivity_specs(review: "Review", measure: str = "SMD", method: str = "REML", test: str = "knha",
+                      r: float | None = None) -> list[dict]:
+    """The review-level sensitivity analyses: one dict of :meth:`Review.analyse` arguments each,
+    with a ``family`` and a ``label``. The first is the primary analysis."""
+    r0 = review.within_person_r if r is None else r
+    base = {"measure": measure, "method": method, "test": test, "r": r0}
+    uses_r = measure in CONTINUOUS_MEASURES  # binary effects come from parallel trials only
+    specs = [{"family": "Primary analysis", "label": f"{method} + {'Hartung-Knapp' if test == 'knha' else 'z'}"
+              + (f", r = {r0:g}" if uses_r else ""), **base}]
+    for est in REVIEW_METHODS:
+        if est != method:
+            specs.append({"family": "tau² estimator", "label": est, **base, "method": est})
+    other = "z" if test == "knha" else "knha"
+    specs.append({"family": "Test and CI", "label": "Wald z" if other == "z" else "Hartung-Knapp", **base,
+                  "test": other})
+    for rv in (0.2, 0.35, 0.5, 0.65, 0.8) if uses_r else ():
+        if abs(rv - r0) > 1e-12:
+            specs.append({"family": "Within-person r", "label": f"r = {rv:g}", **base, "r": rv})
+    ids = {s.id: s for s in review.studies}
+
+    def only(pred):
+        return [sid for sid, s in ids.items() if pred(s)]
+
+    specs += [
+        {"family": "Studies", "label": "Randomized only", **base, "only": only(lambda s: s.randomized)},
+        {"family": "Studies", "label": "Controlled only (no single-arm)", **base,
+         "only": only(lambda s: s.design in CONTROLLED_DESIGNS)},
+        {"family": "Studies", "label": "Parallel RCTs only", **base,
+         "only": only(lambda s: s.design == "parallel_rct")},
+        {"family": "Studies", "label": "Without high risk of bias", **base,
+         "only": only(lambda s: not (s.risk_of_bias and s.risk_of_bias.overall
+                                     and s.risk_of_bias.overall.judgement in HIGH_RISK_JUDGEMENTS))},
+        {"family": "Studies", "label": "Without secondary or conference numbers", **base,
+         "include_secondary": False},
+        {"family": "Line of therapy", "label": "First-line use only", **base,
+         "only": only(lambda s: s.line_of_therapy == "first_line")},
+        {"family": "Line of therapy", "label": "Add-on use only", **base,
+         "only": only(lambda s: s.line_of_therapy == "add_on")},
+    ]
+    return specs
+
+
+@dataclass
+class SensitivityResult:
+    """Review-level sensitivity analyses of one outcome: one row per analysis."""
+
+    outcome: str
+    measure: str
+    rows: list
+    primary: Any
+
+    @property
+    def table(self):
+        """DataFrame: family, analysis, k, estimate, CI, PI, p, tau², I², studies, note."""
+        import pandas as pd  # pandas only where a DataFrame is asked for
+
+        return pd.DataFrame(self.rows, columns=["family", "analysis", "k", "estimate", "ci_low", "ci_high",
+                                                "pi_low", "pi_high", "pvalue", "tau2", "i2", "studies", "note"])
+
+    def __str__(self) -> str:
+        lines = [f"Sensitivity analyses of {self.outcome} ({self.measure}); primary: {self.primary.settings}",
+                 f"  {'analysis':44s} {'k':>3s} {'estimate':>9s} {'95% CI':>17s} {'PI':>17s} {'p':>7s} "
+                 f"{'tau²':>6s} {'I²':>5s}"]
+        family = None
+        for row in self.rows:
+            if row["family"] != family:
+                family = row["family"]
+                lines.append(f"  {family}")
+            if row["k"] == 0 or is_missing(row["estimate"]):
+                lines.append(f"    {row['analysis'][:42]:42s} {row['k']:3d}  {row['note'] or 'no studies'}")
+                continue
+            est, lo, hi, pl, ph = shown(self.measure, row["estimate"], row["ci_low"], row["ci_high"],
+                                         row["pi_low"], row["pi_high"])
+            pi = "" if is_missing(pl) else f"[{pl:.2f}, {ph:.2f}]"
+            lines.append(f"    {row['analysis'][:42]:42s} {row['k']:3d} {est:9.3f} "
+                         f"[{lo:6.2f}, {hi:6.2f}] {pi:>17s} {fmt_p(row['pvalue'], 'short'):>7s} "
+                         f"{row['tau2']:6.3f} {row['i2']:4.0f}%" + (f"  ({row['note']})" if row["note"] else ""))
+        return "\n".join(lines)
+
+    def forest(self, **kwargs):
+        """A "sensitivity forest": one row per analysis, grouped by family, the primary result's
+        CI shaded as a reference band (a matplotlib Figure)."""
+        from ..plots.forest import forest_plot  # matplotlib: imported when a figure is asked for
+
+        rows = [row for row in self.rows if row["k"] > 0 and not is_missing(row["estimate"])]
+        table = {"label": [row["analysis"] for row in rows], "yi": [row["estimate"] for row in rows],
+                 "ci_low": [row["ci_low"] for row in rows], "ci_high": [row["ci_high"] for row in rows],
+                 "group": [row["family"] for row in rows], "k": [row["k"] for row in rows],
+                 "tau2": [f"{row['tau2']:.3f}" for row in rows], "i2": [f"{row['i2']:.0f}%" for row in rows]}
+        missing = [row["analysis"] for row in self.rows if row not in rows]
+        footnotes = [f"Each row is a separate meta-analysis of {self.outcome} ({self.measure}); "
+                     f"primary: {self.primary.settings}."]
+        if missing:
+            footnotes.append("No poolable studies: " + ", ".join(missing))
+        kw = dict(xlabel=MEASURE_LABELS.get(self.measure, self.measure), columns={"k": "k", "tau2": "τ²",
+                  "i2": "I²"}, footnotes=footnotes, title=f"Sensitivity analyses: {self.outcome}")
+        controlled = any(row["group"] != "Single-arm pre-post" for row in self.primary.rows)
+        kw["favours"] = favours(self.outcome, controlled)
+        kw["log_scale"] = self.measure in RATIO_MEASURES
+        kw.update(kwargs)
+        return forest_plot(table, None, None, None, **kw)

@@ -1,0 +1,243 @@
+"""An analysis of one outcome of a review: what was pooled, how, the results, and its figures.
+
+:class:`Analysis` is what :meth:`ldn_evidence.review.Review.analyse` returns. It prints every
+setting with its result, tabulates (``table``, ``not_pooled``, ``summary_frame``), serialises
+(``to_dict``: plain JSON, no NaN) and draws itself (``forest``).
+
+Examples
+--------
+>>> import ldn_evidence as le
+>>> a = le.load_studies().analyse("pain")
+>>> a.k, a.measure
+(4, 'SMD')
+"""
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._format import fmt_p, is_missing, json_safe
+from ..vocabulary import MEASURE_LABELS, METHOD_SHORT, RATIO_MEASURES
+from .outcomes import favours, outcome_title
+
+__all__ = ["Analysis", "EFFECT_COLUMNS", "SUMMARY_COLUMNS", "shown"]
+
+
+EFFECT_COLUMNS = (
+    "study", "label", "year", "design", "design_short", "group", "line_of_therapy", "randomized", "blinding",
+    "n", "dose", "outcome", "instrument", "timepoint", "measure", "yi", "vi", "sei", "ci_low", "ci_high", "path",
+    "derivation", "assumptions", "uses_r", "r", "source", "source_kind", "secondary", "rob_overall", "rob_tool",
+    "included", "reason")
+
+
+def shown(measure: str, *values: float) -> tuple[float, ...]:
+    """Values as a reader sees them: ratios exponentiated from the log scale."""
+    if measure in RATIO_MEASURES:
+        return tuple(math.exp(v) if v == v else v for v in values)
+    return values
+
+
+@dataclass
+class Analysis:
+    """A meta-analysis of one outcome of the review: what was pooled, how, and the results.
+
+    ``table`` has one row per pooled study (effect, CI, weight, derivation, source);
+    ``not_pooled`` lists the studies that report the outcome but could not contribute, with
+    the reason; ``overall`` and ``subgroups`` are :class:`ldn_evidence.models.MetaResult`.
+    """
+
+    outcome: str
+    measure: str
+    method: str
+    test: str
+    level: float
+    r: float
+    by: str
+    exclude: tuple
+    rows: list
+    not_pooled_rows: list
+    overall: Any
+    subgroups: dict
+    subgroup_test: tuple | None
+    notes: list = field(default_factory=list)
+    scale: str | None = None
+
+    @property
+    def k(self) -> int:
+        return 0 if self.overall is None else self.overall.k
+
+    @property
+    def table(self):
+        """The pooled studies as a DataFrame: effect, CI, weight (%), group, derivation, source."""
+        import pandas as pd  # pandas only where a DataFrame is asked for
+
+        return pd.DataFrame(self.rows, columns=list(EFFECT_COLUMNS) + ["weight"])
+
+    @property
+    def not_pooled(self):
+        """Studies that report the outcome but are not pooled, with the reason (DataFrame)."""
+        import pandas as pd  # pandas only where a DataFrame is asked for
+
+        return pd.DataFrame(self.not_pooled_rows, columns=list(EFFECT_COLUMNS))
+
+    @property
+    def settings(self) -> str:
+        """The analysis choices in one line (printed with every result)."""
+        test = "Hartung-Knapp" if self.test == "knha" else "Wald z"
+        parts = [f"random effects, {METHOD_SHORT.get(self.method, self.method)} tau²" if self.method not in
+                 ("EE", "FE") else "equal effects", f"{test} CI", "Q-profile tau² CI",
+                 "prediction interval" if self.method not in ("EE", "FE") else "no prediction interval",
+                 f"{self.level:g}% level"]
+        if any(row["uses_r"] for row in self.rows):
+            parts.append(f"r = {self.r:g}")
+        return ", ".join(parts)
+
+    @property
+    def xlabel(self) -> str:
+        if self.measure == "MD" and self.scale:
+            return f"Mean difference ({self.scale} scale)"
+        return MEASURE_LABELS[self.measure]
+
+    def one_line(self) -> str:
+        """E.g. ``pain, SMD: -0.16 [-0.50, 0.18], k = 4, I² = 12%; PI [-0.9, 0.6]``."""
+        if self.overall is None:
+            return f"{self.outcome}, {self.measure}: no poolable studies"
+        o = self.overall
+        est, lo, hi, pl, ph = shown(self.measure, o.estimate, o.ci_low, o.ci_high, o.pi_low, o.pi_high)
+        pi = "" if math.isnan(o.pi_low) else f"; PI [{pl:.2f}, {ph:.2f}]"
+        return (f"{self.outcome}, {self.measure}: {est:.2f} [{lo:.2f}, {hi:.2f}], "
+                f"p = {fmt_p(o.pvalue, 'short')}, k = {o.k}, tau² = {o.tau2:.3f}, I² = {o.i2:.0f}%{pi}")
+
+    def summary_rows(self) -> list[dict]:
+        """:meth:`summary_frame` as a list of plain dicts."""
+        rows = [_row(name, res, self.measure) for name, res in self.subgroups.items()]
+        if self.overall is not None:
+            rows.append(_row("Overall", self.overall, self.measure))
+        return rows
+
+    def summary_frame(self):
+        """One row per subgroup and one for all studies: k, estimate, CI, PI, p, tau², I², Q."""
+        rows = self.summary_rows()
+        import pandas as pd  # pandas only where a DataFrame is asked for
+
+        frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else list(SUMMARY_COLUMNS))
+        frame.attrs.update(outcome=self.outcome, measure=self.measure, settings=self.settings)
+        return frame
+
+    def to_dict(self) -> dict:
+        """Plain-JSON description: settings, pooled results, studies and those not pooled."""
+        def records(rows, cols):
+            return [{c: json_safe(row.get(c)) for c in cols} for row in rows]
+
+        out = {
+            "outcome": self.outcome, "measure": self.measure, "method": self.method, "test": self.test,
+            "level": self.level, "r": self.r, "by": self.by, "exclude": list(self.exclude),
+            "settings": self.settings, "notes": list(self.notes),
+            "results": [{c: json_safe(v) for c, v in row.items()} for row in self.summary_rows()],
+            "subgroup_test": None if self.subgroup_test is None else dict(
+                zip(("q", "df", "pvalue"), (json_safe(x) for x in self.subgroup_test))),
+            "studies": records(self.rows, ["study", "label", "group", "design", "n", "yi", "vi", "ci_low",
+                                            "ci_high", "weight", "path", "derivation", "assumptions", "source",
+                                           "source_kind"]),
+            "not_pooled": records(self.not_pooled_rows, ["study", "label", "design", "reason"]),
+        }
+        return out
+
+    def forest(self, **kwargs):
+        """Forest plot (a matplotlib Figure): studies by subgroup, subgroup and overall diamonds,
+        prediction interval, test for subgroup differences, derivation footnotes.
+
+        Keyword arguments are passed to :func:`ldn_evidence.plots.forest.forest_plot`.
+        """
+        from ..plots.forest import forest_plot  # matplotlib: imported when a figure is asked for
+
+        args, kw = self.forest_args(**kwargs)
+        return forest_plot(*args, **kw)
+
+    def forest_args(self, **kwargs) -> tuple[tuple, dict]:
+        """The arguments :meth:`forest` passes to :func:`ldn_evidence.plots.forest.forest_plot`
+        (plain, picklable data: the command line hands them to its plotting process)."""
+        rows = [dict(row) for row in self.rows]
+        markers: dict[str, str] = {}
+        footnotes = []
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        for row in rows:
+            path = row["path"]
+            if path not in markers:
+                markers[path] = letters[len(markers) % 26]
+                footnotes.append(f"{markers[path]} {path}")
+            row["marker"] = markers[path] + ("*" if row["secondary"] else "")
+            row["n"] = "" if row["n"] is None else str(int(row["n"]))
+        if any(row["secondary"] for row in rows):
+            footnotes.append("* uses numbers from a secondary report or conference abstract")
+        if self.not_pooled_rows:
+            names = ", ".join(f"{row['label']} ({_short_reason(row['reason'])})" for row in self.not_pooled_rows)
+            footnotes.append(f"Not pooled: {names}")
+        controlled = bool({row["group"] for row in rows} - {"Single-arm pre-post"})
+        labels = favours(self.outcome, controlled)
+        columns = {"design_short": "Design", "n": "N", "dose": "Dose"}
+        cols = ["label", "yi", "ci_low", "ci_high", "weight", "group", "marker", "rob_overall"] + list(columns)
+        table = {c: [row.get(c) for row in rows] for c in cols}
+        rob_columns = {"rob_overall": "RoB"} if any(row["rob_overall"] for row in rows) else None
+        title = kwargs.pop("title", f"Low-dose naltrexone: {outcome_title(self.outcome)}")
+        kw = dict(xlabel=self.xlabel, favours=labels, columns=columns, footnotes=footnotes, title=title,
+                  level=self.level, rob_columns=rob_columns, log_scale=self.measure in RATIO_MEASURES)
+        kw.update(kwargs)
+        return (table, self.overall, self.subgroups if len(self.subgroups) > 1 else None, self.subgroup_test), kw
+
+    def __str__(self) -> str:
+        lines = [f"Meta-analysis of {self.outcome} ({self.measure}) — {self.settings}"]
+        if self.overall is None:
+            lines.append("  no poolable studies")
+        else:
+            head = self.measure if self.measure in RATIO_MEASURES else "estimate"
+            lines.append(f"  {'':24s} {'k':>3s} {head:>9s} {'95% CI':>17s} {'PI':>17s} {'p':>7s} "
+                         f"{'tau²':>6s} {'I²':>5s}")
+            for row in self.summary_rows():
+                est, lo, hi, pl, ph = shown(self.measure, row["estimate"], row["ci_low"], row["ci_high"],
+                                             row["pi_low"], row["pi_high"])
+                pi = "" if is_missing(pl) else f"[{pl:.2f}, {ph:.2f}]"
+                lines.append(f"  {str(row['group'])[:24]:24s} {int(row['k']):3d} {est:9.3f} "
+                             f"[{lo:6.2f}, {hi:6.2f}] {pi:>17s} {fmt_p(row['pvalue'], 'short'):>7s} "
+                             f"{row['tau2']:6.3f} {row['i2']:4.0f}%")
+            if self.measure in RATIO_MEASURES:
+                lines.append(f"  ({self.measure} and its intervals back-transformed from the log scale; "
+                             "tau² on the log scale)")
+            if self.subgroup_test is not None:
+                q, df, p = self.subgroup_test
+                lines.append(f"  Test for subgroup differences: Q = {q:.2f}, df = {df}, p = {fmt_p(p, 'short')}")
+        for note in self.notes:
+            lines.append(f"  note: {note}")
+        if self.not_pooled_rows:
+            lines.append("  not pooled:")
+            for row in self.not_pooled_rows:
+                lines.append(f"    {row['label']}: {row['reason']}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return ("<pre>" + html.escape(str(self)) + "</pre>" + self.summary_frame().to_html(index=False))
+
+
+def _short_reason(reason: str) -> str:
+    return reason.split(":")[0].split(";")[0].split("(")[0].strip()
+
+
+def _row(name, res, measure: str = "") -> dict:
+    row = _row_log(name, res)
+    if measure in RATIO_MEASURES:  # the reader's scale beside the log scale
+        for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
+            row[f"{key}_{measure.lower()}"] = shown(measure, row[key])[0]
+    return row
+
+
+SUMMARY_COLUMNS = ("group", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "pvalue", "tau2",
+                    "tau2_ci_low", "tau2_ci_high", "i2", "q", "q_df", "q_pvalue")
+
+
+def _row_log(name, res) -> dict:
+    return {"group": name, "k": res.k, "estimate": res.estimate, "ci_low": res.ci_low, "ci_high": res.ci_high,
+            "pi_low": res.pi_low, "pi_high": res.pi_high, "pvalue": res.pvalue, "tau2": res.tau2,
+            "tau2_ci_low": res.tau2_ci_low, "tau2_ci_high": res.tau2_ci_high, "i2": res.i2, "q": res.q,
+            "q_df": res.q_df, "q_pvalue": res.q_pvalue}

@@ -1,0 +1,185 @@
+"""Trial sequential analysis of one outcome of a review (Wetterslev et al. 2008; Thorlund et al.
+2011): the trials in publication order, their cumulative random-effects Z-curve, and the
+monitoring boundaries of :mod:`ldn_evidence.diagnostics.tsa` on the required information size.
+
+Examples
+--------
+>>> import ldn_evidence as le
+>>> res = trial_sequential_analysis(le.load_studies(), "pain", mird=0.2)
+>>> res.conclusion.startswith("no boundary crossed")
+True
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..diagnostics.tsa import RIS, Boundaries, diversity, group_sequential_boundaries, required_information_size
+from ..models import meta_analysis
+
+__all__ = ["TSAResult", "trial_sequential_analysis"]
+
+
+@dataclass
+class TSAResult:
+    """A trial sequential analysis of one outcome.
+
+    ``steps``: one row per trial added (chronological): label, year, n, cumulative n,
+    information fraction ``t``, pooled estimate, SE and ``z`` (positive favours LDN), and the
+    efficacy/futility boundaries at that look. ``boundaries``: the boundaries at the looks
+    (the trials' fractions below 1, plus t = 1).
+    """
+
+    outcome: str
+    measure: str
+    ris: RIS
+    information: str
+    information_size: float
+    steps: object
+    boundaries: Boundaries
+    method: str
+    conclusion: str
+    assumptions: list
+
+    def to_dict(self) -> dict:
+        def clean(v):
+            if hasattr(v, "item"):
+                v = v.item()
+            if isinstance(v, float) and not math.isfinite(v):
+                return None
+            return v
+
+        return {
+            "outcome": self.outcome, "measure": self.measure, "method": self.method,
+            "information": self.information, "ris": self.ris.ris, "d2": self.ris.d2, "ris_adjusted": self.ris.adjusted,
+            "information_size": self.information_size, "inflation": self.boundaries.inflation,
+            "mird": self.ris.mird, "sd": self.ris.sd, "alpha": self.ris.alpha, "beta": self.ris.beta,
+            "conclusion": self.conclusion, "assumptions": list(self.assumptions),
+            "steps": [{k: clean(v) for k, v in row.items()} for row in self.steps.to_dict("records")],
+            "boundaries": [{k: clean(v) for k, v in row.items()}
+                           for row in self.boundaries.to_frame().to_dict("records")],
+        }
+
+    def __str__(self) -> str:
+        lines = [f"Trial sequential analysis of {self.outcome} ({self.measure}), {self.method} random effects",
+                 "  " + self.ris.describe()]
+        if self.boundaries.inflation != 1.0:
+            lines.append(f"  futility boundaries (beta spending) inflate it by {self.boundaries.inflation:.3f} "
+                         f"-> {self.information_size:.0f}")
+        lines.append(f"  {'trial':22s} {'year':>5s} {'n':>5s} {'cum n':>6s} {'t':>6s} {'estimate':>9s} "
+                     f"{'Z':>6s} {'bound':>6s} {'futil.':>6s}")
+        for _, r in self.steps.iterrows():
+            yr = "" if r["year"] is None or (isinstance(r["year"], float) and math.isnan(r["year"])) else str(int(r["year"]))
+            fut = "" if not math.isfinite(r["futility"]) else f"{r['futility']:6.2f}"
+            lines.append(f"  {str(r['label'])[:22]:22s} {yr:>5s} {r['n']:5.0f} {r['cum_n']:6.0f} {r['t']:6.3f} "
+                         f"{r['estimate']:9.3f} {r['z']:6.2f} {r['upper']:6.2f} {fut:>6s}")
+        lines.append(f"  conclusion: {self.conclusion}")
+        for a in self.assumptions:
+            lines.append(f"  assumption: {a}")
+        return "\n".join(lines)
+
+    def plot(self, **kwargs):
+        """The TSA figure (a matplotlib Figure); see :func:`ldn_evidence.plots.tsa.tsa_plot`."""
+        from ..plots.tsa import tsa_plot  # matplotlib: imported when a figure is asked for
+
+        return tsa_plot(self, **kwargs)
+
+
+def trial_sequential_analysis(review, outcome: str = "pain", mird: float = 0.2, sd: float = 1.0,
+                              alpha: float = 0.05, beta: float = 0.2, measure: str = "SMD", method: str = "DL",
+                              d2: float | None = None, futility: bool = True, information: str = "participants",
+                              randomized_only: bool = True, r: float | None = None,
+                              exclude: Sequence[str] = ()) -> TSAResult:
+    """TSA of one outcome of the review: Z-curve of the cumulative random-effects meta-analysis of
+    the trials in chronological order, against O'Brien-Fleming alpha-spending boundaries and
+    (optionally) beta-spending futility boundaries on the diversity-adjusted information size.
+
+    ``information="participants"`` (TSA's axis): t = cumulative participants / adjusted RIS.
+    ``information="variance"``: t = (1 / Var(pooled, random effects)) / (RIS / 4 / sd²), i.e.
+    statistical information, which counts a crossover trial's within-person comparison at its
+    worth. ``d2`` overrides the diversity estimated from the trials (D² of the last cumulative
+    meta-analysis). Sign: the Z-curve is positive when the pooled effect favours LDN (lower pain).
+    """
+    if information not in ("participants", "variance"):
+        raise ValueError("information must be 'participants' or 'variance'")
+    analysis = review.analyse(outcome, measure=measure, method="REML", test="z", by="none", exclude=exclude, r=r)
+    table = analysis.table
+    assumptions = []
+    if randomized_only:
+        dropped = table.loc[~table["randomized"].astype(bool), "label"].tolist()
+        table = table[table["randomized"].astype(bool)]
+        if dropped:
+            assumptions.append(f"non-randomized studies left out: {', '.join(dropped)}")
+    if len(table) == 0:
+        raise ValueError(f"no trial gives a poolable {measure} for {outcome}")
+    table = table.assign(_y=table["year"].fillna(9999)).sort_values(["_y", "label"], kind="stable")
+    undated = table.loc[table["year"].isna(), "label"].tolist()
+    if undated:
+        assumptions.append(f"trials without a publication year placed last: {', '.join(undated)}")
+    n = table["n"].astype(float).to_numpy()
+    if information == "participants" and np.any(~np.isfinite(n)):
+        missing = table.loc[~np.isfinite(n), "label"].tolist()
+        raise ValueError(f"participants not known for {', '.join(missing)}; use information='variance'")
+    yi = table["yi"].to_numpy(float)
+    vi = table["vi"].to_numpy(float)
+    steps_fit = meta_analysis(yi, vi, method=method, test="z").cumulative()
+    est, se = steps_fit["estimate"].to_numpy(), steps_fit["se"].to_numpy()
+    d2_est = diversity(yi, vi)
+    d2_used = d2_est if d2 is None else float(d2)
+    ris = required_information_size(mird, sd=sd, alpha=alpha, beta=beta, d2=d2_used)
+    z = -est / se  # positive favours LDN (a negative SMD is an improvement)
+    if information == "participants":
+        info_k = np.cumsum(n)
+        target = ris.adjusted
+        assumptions.append("information = participants; a crossover trial counts each participant once")
+    else:
+        info_k = 1 / se**2
+        target = ris.ris / (4 * sd * sd)
+        assumptions.append("information = 1 / variance of the random-effects pooled estimate; "
+                           "RIS converted as RIS / (4 sd²)")
+    if measure == "SMD":
+        assumptions.append(f"SMD scale: SD = {sd:g}, minimal relevant difference {mird:g} SD")
+    if any(table["uses_r"]):
+        assumptions.append(f"crossover/pre-post effects use within-person r = {analysis.r:g}")
+    # boundaries on the looks actually taken; with futility boundaries the information size is
+    # inflated, which moves the looks, so iterate to the fixed point
+    def looks_for(size):
+        t_all = info_k / size
+        looks = sorted({float(x) for x in t_all if x < 1.0} | {1.0})
+        return t_all, looks
+
+    size = target
+    for _ in range(20):  # inflation depends on the looks and the looks on the inflated size
+        t_all, looks = looks_for(size)
+        b = group_sequential_boundaries(looks, alpha=alpha, sides=2, beta=beta if futility else None)
+        new = target * b.inflation
+        if abs(new - size) < 1e-9 * target:
+            break
+        size = new
+    t_all, looks = looks_for(size)
+    b = group_sequential_boundaries(looks, alpha=alpha, sides=2, beta=beta if futility else None)
+    look_index = [min(int(np.searchsorted(b.t, min(x, 1.0) - 1e-12)), len(b.t) - 1) for x in t_all]
+    steps = pd.DataFrame({
+        "label": table["label"].tolist(), "study": table["study"].tolist(),
+        "year": [None if pd.isna(y) else int(y) for y in table["year"]], "n": n, "cum_n": np.cumsum(n),
+        "information": info_k, "t": t_all, "estimate": est, "se": se, "z": z,
+        "upper": [b.upper[i] for i in look_index],
+        "futility": [b.futility[i] if b.futility is not None else math.nan for i in look_index],
+    })
+    last = steps.iloc[-1]
+    if abs(last["z"]) >= last["upper"]:
+        concl = ("the Z-curve crosses the monitoring boundary: firm evidence of "
+                 + ("benefit" if last["z"] > 0 else "harm") + f" for an effect of {mird:g}")
+    elif futility and last["t"] < 1 and abs(last["z"]) < last["futility"]:
+        concl = f"the Z-curve is inside the futility wedge: an effect of {mird:g} is unlikely"
+    elif last["t"] >= 1:
+        concl = "the required information size is reached without crossing a boundary: no effect of that size"
+    else:
+        concl = (f"no boundary crossed; {last['t']:.0%} of the required information size accrued "
+                 "(inconclusive: more trials are needed)")
+    return TSAResult(outcome=outcome, measure=measure, ris=ris, information=information, information_size=size,
+                     steps=steps, boundaries=b, method=method, conclusion=concl, assumptions=assumptions)

@@ -1,0 +1,246 @@
+"""What is fixed by the method: designs, risk-of-bias tools, effect measures, tau² estimators,
+tests, and the confidence-level convention. One place, shared by every layer.
+
+What belongs to a *review* (its outcomes, arm names, "Favours ..." labels, minimal important
+differences) is not here: it comes from the review's file. This module imports nothing, so the
+command line can list the choices without loading numpy or pydantic.
+
+Codes follow metafor (Viechtbauer 2010) where a reviewer would look for them: measure codes as
+``escalc(measure=)``, estimator codes as ``rma(method=)``, tests as ``rma(test=)``. The
+confidence ``level`` is a percent everywhere, as metafor's ``level`` argument.
+
+Examples
+--------
+>>> normalize_test("HKSJ"), normalize_method("fe")
+('knha', 'EE')
+>>> check_level(95)
+95.0
+"""
+from __future__ import annotations
+
+import math
+
+# --------------------------------------------------------------------------------------------
+# study designs
+# --------------------------------------------------------------------------------------------
+
+#: study designs a record may declare
+DESIGNS = (
+    "parallel_rct", "crossover_rct", "crossover_nonrandomized", "single_arm_pre_post",
+    "retrospective_cohort", "case_series", "case_report", "dose_finding",
+)
+#: randomized designs (a record of these must say ``randomized: true``)
+RANDOMIZED_DESIGNS = ("parallel_rct", "crossover_rct")
+#: designs with a concurrent or within-person control
+CONTROLLED_DESIGNS = ("parallel_rct", "crossover_rct", "crossover_nonrandomized")
+#: design -> the subgroup it is analysed in (Cochrane Handbook 23.1: analyse different designs apart)
+DESIGN_GROUPS = {
+    "parallel_rct": "Parallel RCTs",
+    "crossover_rct": "Crossover trials",
+    "crossover_nonrandomized": "Crossover trials",
+    "single_arm_pre_post": "Single-arm pre-post",
+    "case_series": "Single-arm pre-post",
+    "retrospective_cohort": "Single-arm pre-post",
+    "case_report": "Case reports",
+    "dose_finding": "Dose finding",
+}
+#: the order in which design subgroups are shown
+DESIGN_GROUP_ORDER = ("Parallel RCTs", "Crossover trials", "Single-arm pre-post", "Case reports", "Dose finding")
+#: short design names for a forest plot's column
+DESIGN_SHORT = {
+    "parallel_rct": "parallel RCT", "crossover_rct": "crossover RCT",
+    "crossover_nonrandomized": "crossover, fixed order", "single_arm_pre_post": "open-label",
+    "retrospective_cohort": "retrospective", "case_series": "case series", "case_report": "case report",
+    "dose_finding": "dose finding",
+}
+
+
+def design_group(design: str) -> str:
+    """The subgroup a design is analysed in.
+
+    >>> design_group("crossover_nonrandomized")
+    'Crossover trials'
+    """
+    return DESIGN_GROUPS.get(design, design)
+
+
+# --------------------------------------------------------------------------------------------
+# risk of bias (Sterne et al. 2019, RoB 2; Sterne et al. 2016, ROBINS-I)
+# --------------------------------------------------------------------------------------------
+
+ROB_TOOLS = ("RoB 2", "ROBINS-I", "not_assessed")
+ROB2_DOMAINS = ("randomization", "deviations", "missing_data", "measurement", "reported_result")
+ROBINS_I_DOMAINS = ("confounding", "selection", "classification", "deviations", "missing_data",
+                    "measurement", "reported_result")
+ROB2_JUDGEMENTS = ("low", "some_concerns", "high")
+ROBINS_I_JUDGEMENTS = ("low", "moderate", "serious", "critical", "no_information")
+#: overall judgements that count as high risk in sensitivity analyses and GRADE
+HIGH_RISK_JUDGEMENTS = ("high", "serious", "critical")
+
+# --------------------------------------------------------------------------------------------
+# effect measures (metafor's escalc codes)
+# --------------------------------------------------------------------------------------------
+
+#: every measure :func:`ldn_evidence.escalc` computes, in the order they are documented
+ESCALC_MEASURES = ("MD", "SMD", "SMDH", "ROM", "MC", "SMCC", "SMCR", "RR", "OR", "RD", "PR", "PLO")
+#: measures a review pools for a continuous outcome (the first is the default)
+CONTINUOUS_MEASURES = ("SMD", "MD")
+#: measures a review pools for a binary outcome (the first is the default)
+BINARY_MEASURES = ("RR", "OR", "RD")
+#: every measure a review pools
+MEASURES = CONTINUOUS_MEASURES + BINARY_MEASURES
+#: ratio measures: analysed on the log scale, shown exponentiated on a log axis
+RATIO_MEASURES = ("RR", "OR", "ROM")
+#: axis and table labels
+MEASURE_LABELS = {
+    "SMD": "Standardised mean difference (Hedges' g)", "MD": "Mean difference", "RR": "Risk ratio",
+    "OR": "Odds ratio", "RD": "Risk difference", "ROM": "Ratio of means", "SMDH": "Standardised mean difference",
+    "MC": "Mean change", "SMCC": "Standardised mean change", "SMCR": "Standardised mean change",
+    "PR": "Proportion", "PLO": "Log odds (proportion)",
+}
+
+
+def is_ratio(measure: str) -> bool:
+    """Whether a measure is analysed on the log scale and shown as a ratio.
+
+    >>> is_ratio("RR"), is_ratio("SMD")
+    (True, False)
+    """
+    return str(measure).upper() in RATIO_MEASURES
+
+
+# --------------------------------------------------------------------------------------------
+# tau² estimators and tests (metafor's rma codes)
+# --------------------------------------------------------------------------------------------
+
+#: tau² estimators, metafor's codes, in metafor's documented order
+METHODS = ("EE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
+#: tau² estimators in the order a review offers them (the first is the default)
+REVIEW_METHODS = ("REML", "DL", "PM", "EB", "ML", "HE", "HS", "SJ", "EE")
+METHOD_NAMES = {
+    "EE": "equal-effects (EE)", "DL": "DerSimonian-Laird (DL)", "HE": "Hedges (HE)",
+    "HS": "Hunter-Schmidt (HS)", "SJ": "Sidik-Jonkman (SJ)", "ML": "maximum likelihood (ML)",
+    "REML": "restricted maximum likelihood (REML)", "EB": "empirical Bayes (EB)", "PM": "Paule-Mandel (PM)",
+}
+#: short estimator names for one-line settings
+METHOD_SHORT = {
+    "EE": "equal effects", "DL": "DerSimonian-Laird", "HE": "Hedges", "HS": "Hunter-Schmidt",
+    "SJ": "Sidik-Jonkman", "ML": "maximum likelihood", "REML": "REML", "EB": "empirical Bayes",
+    "PM": "Paule-Mandel",
+}
+_METHOD_ALIASES = {"FE": "EE", "CE": "EE"}
+
+#: tests and confidence intervals for the mean: Wald z; Hartung-Knapp(-Sidik-Jonkman) t;
+#: the modified Hartung-Knapp ("ad hoc": variance factor at least 1, Röver, Knapp & Friede 2015)
+TESTS = ("z", "knha", "adhoc")
+TEST_NAMES = {
+    "z": "Wald z (normal)",
+    "knha": "Hartung-Knapp-Sidik-Jonkman (t)",
+    "adhoc": "modified Hartung-Knapp (t, variance factor at least 1)",
+}
+#: short test names for one-line settings and figure footers
+TEST_SHORT = {"z": "Wald z", "knha": "Hartung-Knapp", "adhoc": "modified Hartung-Knapp"}
+_TEST_ALIASES = {
+    "z": "z", "wald": "z", "normal": "z",
+    "knha": "knha", "hksj": "knha", "hk": "knha", "kh": "knha", "knapp-hartung": "knha",
+    "hartung-knapp": "knha", "t": "knha",
+    "adhoc": "adhoc", "mkh": "adhoc", "modified": "adhoc",
+}
+
+
+def normalize_method(method) -> str:
+    """A tau² estimator code as metafor spells it (``FE`` and ``CE`` are ``EE``).
+
+    Raises ValueError naming the choices.
+
+    >>> normalize_method("reml")
+    'REML'
+    """
+    m = str(method).strip().upper()
+    m = _METHOD_ALIASES.get(m, m)
+    if m not in METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)} (or FE)")
+    return m
+
+
+def normalize_test(test) -> str:
+    """The one spelling of a test used everywhere: ``z``, ``knha`` or ``adhoc``.
+
+    Accepts metafor's codes and common names (``hksj``, ``hk``, ``KH``, ``t``), case-insensitive.
+    Raises ValueError naming the choices.
+
+    >>> normalize_test("HKSJ"), normalize_test("Z"), normalize_test("adhoc")
+    ('knha', 'z', 'adhoc')
+    """
+    t = _TEST_ALIASES.get(str(test).strip().lower())
+    if t is None:
+        raise ValueError(f"unknown test {test!r}; expected one of {', '.join(TESTS)} "
+                         "(knha = Hartung-Knapp-Sidik-Jonkman; aliases: hksj, hk, kh, t)")
+    return t
+
+
+def uses_t(test: str) -> bool:
+    """Whether a test uses the t distribution with k - p degrees of freedom (knha, adhoc)."""
+    return normalize_test(test) in ("knha", "adhoc")
+
+
+# --------------------------------------------------------------------------------------------
+# the confidence level: a percent, as metafor
+# --------------------------------------------------------------------------------------------
+
+DEFAULT_LEVEL = 95.0
+
+
+def check_level(level, name: str = "level") -> float:
+    """A confidence level in percent, checked: a number strictly between 1 and 100.
+
+    A level is a percent everywhere in the package (95 means a 95% interval). A fraction such
+    as 0.95 is refused with a message rather than read as 0.95% or silently as 95%.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``, for a non-number, NaN, infinity, a value outside (1, 100), or a fraction.
+
+    Examples
+    --------
+    >>> check_level(90)
+    90.0
+    >>> check_level(0.95)
+    Traceback (most recent call last):
+    ...
+    ValueError: level = 0.95: a confidence level is a percent (95 for a 95% interval), not a fraction
+    """
+    if isinstance(level, bool) or not isinstance(level, (int, float)) and not _is_numpy_number(level):
+        raise ValueError(f"{name} must be a number (a percent such as 95), got {level!r}")
+    value = float(level)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite percent such as 95, got {value}")
+    if 0 < value <= 1:
+        raise ValueError(f"{name} = {value:g}: a confidence level is a percent (95 for a 95% interval), "
+                         "not a fraction")
+    if not 1 < value < 100:
+        raise ValueError(f"{name} = {value:g} is outside (1, 100); a confidence level is a percent such as 95")
+    return value
+
+
+def alpha_of(level: float) -> float:
+    """The two-sided error rate of a percent level: ``1 - level / 100``.
+
+    >>> round(alpha_of(95), 12)
+    0.05
+    """
+    return 1.0 - check_level(level) / 100.0
+
+
+def _is_numpy_number(x) -> bool:
+    return type(x).__module__ == "numpy" and hasattr(x, "dtype") and getattr(x, "ndim", 1) == 0 \
+        and x.dtype.kind in "iuf"
+
+
+# --------------------------------------------------------------------------------------------
+# subgroup variables of a study record
+# --------------------------------------------------------------------------------------------
+
+#: study-record fields an analysis can be subgrouped by ("none": no subgroups)
+BY = ("design", "line_of_therapy", "randomized", "blinding", "source", "none")
