@@ -336,11 +336,27 @@ def checked_for_writing(review: StudyCollection, text: str, target: Path, expect
         raise StudiesFileError([Problem(p.file, p.line, p.study, p.field, f"{p.message} (in the file as it would be "
                                         "written; nothing was written)") for p in exc.problems]) from None
     expected = expected if expected is not None else review
-    if [s.model_dump() for s in again.studies] != [s.model_dump() for s in expected.studies] or \
-            again.info.model_dump() != expected.info.model_dump():
+    if not _same_records(again, expected):
         raise LivingError(f"internal check failed: {target} as it would be written does not read back as the "
                           "records in memory; nothing was written")
     return data, again
+
+
+def _same_records(a, b) -> bool:
+    return a.info.model_dump() == b.info.model_dump() and \
+        [s.model_dump() for s in a.studies] == [s.model_dump() for s in b.studies]
+
+
+def _untouched(review: StudyCollection, target: Path) -> bool:
+    """Whether the review holds exactly what its file held when read (then the bytes read are
+    written back as they were: ruamel.yaml would re-spell escapes such as ``"\\u011a"``)."""
+    if review._file is None:
+        return False
+    try:
+        original = studies_from_text(review._file.text, str(target), target)
+    except StudiesFileError:
+        return False
+    return _same_records(original, review)
 
 
 def check_unchanged(review: StudyCollection, target: str | os.PathLike) -> None:
@@ -410,8 +426,11 @@ def save_studies(review: StudyCollection, path: str | os.PathLike | None = None,
                              error_message(e)) for e in exc.errors(include_url=False)]
     if problems:
         raise StudiesFileError(problems)
-    text = dump_yaml(_document_for(review))
-    data, _ = checked_for_writing(review, text, target)
+    if _untouched(review, target):
+        text, data = review._file.text, review._file.raw
+    else:
+        text = dump_yaml(_document_for(review))
+        data, _ = checked_for_writing(review, text, target)
     with studies_lock(target, timeout=lock_timeout):
         check_unchanged(review, target)
         atomic_write_bytes(target, data)
