@@ -197,6 +197,18 @@ def test_installed_wheel_finds_bundled_studies(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env,
                          cwd=tmp_path)
     assert int(out.stdout) == len(le.load_studies())
+    # `add` on this non-editable install must not write into site-packages (issue 13)
+    from test_living_durability import NEW_RECORD
+
+    installed = target / "ldn_evidence" / "data" / "studies.yaml"
+    before = installed.read_bytes()
+    rec = tmp_path / "rec.yaml"
+    rec.write_text(NEW_RECORD, encoding="utf-8")
+    add = subprocess.run([sys.executable, "-m", "ldn_evidence.cli", "add", str(rec)], capture_output=True,
+                         text=True, env=env, cwd=tmp_path)
+    assert add.returncode == 2, add.stderr
+    assert "installed with the package" in add.stderr and "--studies" in add.stderr
+    assert "Traceback" not in add.stderr and installed.read_bytes() == before
 
 
 _SCALARS = """\

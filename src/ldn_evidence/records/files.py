@@ -298,10 +298,9 @@ def refuse_installed_copy(path: str | os.PathLike) -> None:
         inside = any(Path(s).resolve() in target.parents for s in sites)
     if inside:
         raise ReadOnlyReviewError(
-            f"{path} is the review installed with the package (in {target.parent}); it is not changed in place. "
-            f"Start your own copy of the review: copy the file (cp {path} studies.yaml) and pass "
-            f"--studies studies.yaml (or set LDN_EVIDENCE_STUDIES=studies.yaml){_init_hint()}; then add to that. "
-            f"Nothing was written.")
+            f"{path} is the review installed with the package; it is not changed in place. Start your own "
+            f"copy: cp {path} studies.yaml, then use --studies studies.yaml (or set "
+            f"LDN_EVIDENCE_STUDIES){_init_hint()}. Nothing was written.")
 
 
 def _init_hint() -> str:
