@@ -251,3 +251,40 @@ def test_tag_restricts_to_the_seed_reviews_articles(review):
     assert any("carvalho_skare_2023" in n for n in seed.notes)
     with pytest.raises(ReviewError, match="no study has the tag"):
         review.analyse("pain", tags=["no_such_tag"])
+
+
+def _crossover_record(p_value_df=None):
+    """A two-condition crossover of 20 people reporting only percent changes and a p-value."""
+    from ldn_evidence.records import StudyRecord
+
+    block = {"form": "percent_change", "arms": [{"arm": "ldn", "percent": -30.0}, {"arm": "placebo", "percent": -10.0}],
+             "p_value": 0.02, "source": "DOI 10.1000/x.2020, abstract"}
+    if p_value_df is not None:
+        block["p_value_df"] = p_value_df
+    return StudyRecord.model_validate({
+        "id": "x2020", "citation": {"authors": ["X A"], "year": 2020, "title": "A crossover"},
+        "doi": "10.1000/x.2020", "design": "crossover_rct", "randomized": True, "blinding": "double",
+        "population": {"n_randomized": 20, "n_analysed": 20, "source": "DOI 10.1000/x.2020, abstract"},
+        "intervention": {"dose_mg_per_day": 4.5, "source": "DOI 10.1000/x.2020, abstract"},
+        "comparator": "placebo", "line_of_therapy": "unknown",
+        "outcomes": [{"outcome": "pain", "timepoint": "end of each condition", "contrast": "ldn_vs_placebo",
+                      "scale": {"min": 0, "max": 100, "lower_is_better": True}, "data": [block]}]})
+
+
+def test_crossover_p_value_is_used_only_as_a_paired_t_on_the_participants():
+    """A p-value becomes dz = t(n-1) / sqrt(n) (then d = dz * sqrt(2(1 - r)), Hedges' J) when its
+    test's error df are not stated or are n - 1; a reported df that is not n - 1 (a test on
+    repeated reports, as Younger 2013's F(1,101) on 31 women) means no effect is derived."""
+    from ldn_evidence.study_effects import effect_for_outcome
+
+    n, r = 20, 0.5
+    dz = -stats.t.ppf(1 - 0.02 / 2, n - 1) / math.sqrt(n)
+    g = _hedges_j(n - 1) * dz * math.sqrt(2 * (1 - r))
+    for df in (None, n - 1):
+        rec = _crossover_record(df)
+        eff = effect_for_outcome(rec, rec.outcomes[0], "SMD", r=r)
+        assert eff.estimable and eff.yi == pytest.approx(g, rel=1e-10), df
+    rec = _crossover_record(101)
+    eff = effect_for_outcome(rec, rec.outcomes[0], "SMD", r=r)
+    assert not eff.estimable
+    assert "101 error df" in eff.reason and "paired t-test on the 20 participants" in eff.reason
