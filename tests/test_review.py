@@ -66,16 +66,24 @@ def test_innova_smd_from_reported_d(review):
 
 
 def test_younger2013_smd_from_paired_p_value(review):
-    # 28.8% vs 18.0% reduction, p = 0.016; n analysed not reported -> 31 randomized; r = 0.5
+    # 28.8% vs 18.0% reduction, p = 0.016 (abstract); n = 28, the registry's analysis set (NCT00568555
+    # baseline table 14 + 14; 31 randomized, used before issue 17); r = 0.5
     row = _row(review.effect_sizes("pain", "SMD"), "younger2013")
-    n, r = 31, 0.5
+    n, r = 28, 0.5
     dz = -stats.t.ppf(1 - 0.016 / 2, n - 1) / math.sqrt(n)
     d = dz * math.sqrt(2 * (1 - r))
     g = _hedges_j(n - 1) * d
     assert row["yi"] == pytest.approx(g, rel=1e-10)
     assert row["vi"] == pytest.approx((1 / n + g**2 / (2 * n)) * 2 * (1 - r), rel=1e-10)
     assert row["uses_r"] and row["r"] == 0.5
-    assert "n randomized (31) used" in row["assumptions"]
+    assert row["n"] == 28 and "27 df" in row["derivation"]
+
+
+def test_younger2013_symptom_severity_f_test_gives_no_effect(review):
+    # AAPM 2012 report: 48.5% vs 27.4%, F(1,101) = 7.7, p = 0.006 - a test on daily reports, not on 28 people
+    es = review.effect_sizes("symptom_severity", "SMD").set_index("study")
+    assert not es.loc["younger2013", "included"]
+    assert "101 error df" in es.loc["younger2013", "reason"]
 
 
 def test_bested_median_difference_via_wan_iqr(review):
