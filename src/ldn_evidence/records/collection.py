@@ -380,7 +380,8 @@ def remember_written(review: StudyCollection, target: str | os.PathLike, text: s
     """After writing the file a review was read from, the review holds what is now on disk."""
     if review._source is None or resolved(target) == review._source:
         old = review._file
-        review._file = FileText(text=text, raw=data, newline=old.newline if old else "\n", bom=old.bom if old else False)
+        review._file = FileText(text=text, raw=data, newline=old.newline if old else "\n",
+                                bom=old.bom if old else False)
         review._source = resolved(target)
         review._text = text
         if review.path is None:

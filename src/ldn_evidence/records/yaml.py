@@ -62,7 +62,8 @@ def _strict_classes():
                 raise ComposerError(None, None, f"an anchor (&{event.anchor}) is not allowed in a studies file",
                                     event.start_mark)
             if getattr(event, "ctag", None) is not None:
-                raise ComposerError(None, None, f"a tag ({str(event.ctag).replace('tag:yaml.org,2002:', '!!')}) is not allowed in a studies file; write "
+                tag = str(event.ctag).replace("tag:yaml.org,2002:", "!!")
+                raise ComposerError(None, None, f"a tag ({tag}) is not allowed in a studies file; write "
                                     "the plain value", event.start_mark)
             self._strict_depth = getattr(self, "_strict_depth", 0) + 1
             try:

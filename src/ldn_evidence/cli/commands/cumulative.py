@@ -5,7 +5,8 @@ import click
 
 from ..._format import is_missing
 from ...vocabulary import REVIEW_METHODS
-from .._options import UpperChoice, UserError, echo_json, finite_range, load_review, resolve_output, split_ids, test_option
+from .._options import (UpperChoice, UserError, echo_json, finite_range, load_review, resolve_output, split_ids,
+                        test_option)
 
 __all__ = ["cumulative"]
 
