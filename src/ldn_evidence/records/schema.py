@@ -23,6 +23,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from .grade import GradeOverrides
+
 from ..vocabulary import (
     DESIGNS,
     RANDOMIZED_DESIGNS,
@@ -570,6 +572,7 @@ class ReviewInfo(_Model):
     prisma: Prisma | None = None
     excluded: list[ExcludedStudy] = Field(default_factory=list)
     ongoing: list[OngoingTrial] = Field(default_factory=list)
+    grade: GradeOverrides = Field(default_factory=dict, description="reviewers' GRADE judgements per outcome")
     note: str | None = None
 
 
