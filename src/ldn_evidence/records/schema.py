@@ -218,7 +218,17 @@ class _Block(_Model):
     derivation: str | None = Field(None, description="how a number not read directly was computed")
     p_value: Probability | None = None
     p_value_qualifier: Literal["=", "<", ">", "<=", ">="] = "="
+    p_value_df: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="error degrees of freedom of the test behind p_value, as reported (e.g. 101 for "
+        "F(1,101)); when they are not n - 1 the p-value is not a paired t-test on the n participants and no "
+        "effect is back-calculated from it")
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _df_needs_p(self) -> "_Block":
+        if self.p_value_df is not None and self.p_value is None:
+            raise ValueError("p_value_df is given without the p_value it belongs to")
+        return self
 
 
 class ArmValue(_Model):
