@@ -177,7 +177,8 @@ class _Canvas:
                                       linewidth=0.5, gid=f"{gid}:{key}"))
                 if symbol:
                     fig.text(x, H - y, symbol, transform=inch, fontproperties=self.fp["symbol"], ha="center",
-                             va="center_baseline", color=ink, gid="rob-symbol")
+                             va="center_baseline", color=ink,
+                             gid="rob-legend-symbol" if gid.startswith("rob-legend") else "rob-symbol")
             elif kind == "line":
                 x0, y0, x1, y1, color = a
                 fig.add_artist(Line2D([x0, x1], [H - y0, H - y1], transform=inch, color=color, linewidth=0.6))

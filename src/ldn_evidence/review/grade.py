@@ -122,8 +122,8 @@ LDN_FALLBACK_PROTOCOL = GradeProtocol(
     outcomes=(
         OutcomeSpec("pain", "Pain", "pain", "continuous", "SMD", instrument="pain intensity, 0-10 NRS",
                     mid_smd=0.5, mid_source=_NORMAN, reference_study="due_bruun2024"),
-        OutcomeSpec("fiq", "Fibromyalgia impact (FIQ/FIQR)", "fibromyalgia impact", "continuous", "SMD",
-                    instrument="FIQR, 0-100", mid_smd=0.5, mid_source=_NORMAN),
+        OutcomeSpec("fiq", "Fibromyalgia impact", "fibromyalgia impact", "continuous", "SMD",
+                    instrument="FIQ or FIQR, 0-100", mid_smd=0.5, mid_source=_NORMAN),
         OutcomeSpec("adverse_events", "Adverse events (any)", "adverse events", "binary", "RR", rrr=0.25,
                     mid_source=_GRADE6),
         OutcomeSpec("serious_adverse_events", "Serious adverse events", "serious adverse events", "binary", "RR",
@@ -580,7 +580,7 @@ def _proposals(review, out: OutcomeCertainty, protocol: GradeProtocol) -> dict[s
     studies = [review[row["study"]] for row in rows]
     props = {"risk_of_bias": rules.rate_risk_of_bias(weights, [_rob_judgement(s, start) for s in studies])}
     props["inconsistency"] = rules.rate_inconsistency(
-        o.k, o.i2, i2_ci=(o.i2_ci_low, o.i2_ci_high), q_pvalue=o.q_pvalue if o.k > 1 else None,
+        o.k, o.i2, estimates=[row["yi"] for row in rows], i2_ci=(o.i2_ci_low, o.i2_ci_high), q_pvalue=o.q_pvalue if o.k > 1 else None,
         pi=(o.pi_low, o.pi_high) if o.k > 2 else None, thresholds=out.thresholds,
         subgroup_pvalue=a.subgroup_test[2] if a.subgroup_test else None, fmt=fmt, label=spec.measure)
     props["indirectness"] = rules.rate_indirectness(weights, [_indirectness_flags(s, protocol) for s in studies],

@@ -16,10 +16,11 @@ The rules, with their sources (thresholds are keyword arguments):
   Pollock et al. 2016, J Clin Epidemiol 70:106, Table 2): very serious when studies at high risk
   (RoB 2 high; ROBINS-I serious or critical) carry at least half the weight; serious when studies
   at low risk carry less than 75%; otherwise not serious.
-* **Inconsistency** (GRADE guidelines 7, Guyatt et al. 2011, J Clin Epidemiol 64:1294;
-  Cochrane Handbook 10.10.2): not assessable for one study; very serious when I² >= 75% and the
-  prediction interval reaches important effects on both sides; serious when I² >= 50%, or the
-  heterogeneity test or the test for subgroup differences has p < 0.10.
+* **Inconsistency** (GRADE guidelines 7, Guyatt et al. 2011, J Clin Epidemiol 64:1294; Core
+  GRADE 3, Guyatt & Eachempati 2025, BMJ; Cochrane Handbook 10.10.2): not assessable for one
+  study; serious when heterogeneity (I² >= 50% or Q p < 0.10) comes with study estimates on
+  different sides of the MID thresholds (or of the null), or the subgroups differ (p < 0.10);
+  very serious when I² >= 75% and estimates show important effects in both directions.
 * **Imprecision** (GRADE guidelines 6, Guyatt et al. 2011, J Clin Epidemiol 64:1283; the
   threshold-crossing rule of Core GRADE 2, Guyatt et al. 2025, BMJ 389:e081904): thresholds at
   minus and plus the minimal important difference (MID; for ratios RR 0.75 and 1.25, GRADE 6's
@@ -240,13 +241,31 @@ def _crosses(lo: float, hi: float, t: float) -> bool:
     return lo < t < hi
 
 
-def rate_inconsistency(k: int, i2: float, *, i2_ci: tuple[float, float] | None = None,
+def _zone(x: float, thresholds: tuple[float, float] | None, null: float) -> str:
+    if thresholds is None:
+        return "below" if x < null else "above" if x > null else "null"
+    if x <= thresholds[0]:
+        return "below"
+    if x >= thresholds[1]:
+        return "above"
+    return "between"
+
+
+def rate_inconsistency(k: int, i2: float, *, estimates: Sequence[float] = (), i2_ci: tuple[float, float] | None = None,
                        q_pvalue: float | None = None, pi: tuple[float, float] | None = None,
-                       thresholds: tuple[float, float] | None = None, subgroup_pvalue: float | None = None,
-                       fmt: Callable[[float], str] = _fmt2, label: str = "", serious_i2: float = 50.0,
-                       very_serious_i2: float = 75.0, alpha: float = 0.10) -> Rating:
-    """Inconsistency from I² (and its CI), the heterogeneity test, the prediction interval and
-    the test for subgroup differences.
+                       thresholds: tuple[float, float] | None = None, null: float = 0.0,
+                       subgroup_pvalue: float | None = None, fmt: Callable[[float], str] = _fmt2, label: str = "",
+                       serious_i2: float = 50.0, very_serious_i2: float = 75.0, alpha: float = 0.10) -> Rating:
+    """Inconsistency: is there heterogeneity, and does it matter for the conclusion?
+
+    The rule: **serious** when there is a statistical signal (I² >= 50%, or the heterogeneity
+    test p < 0.10) *and* the studies' point estimates fall on different sides of a threshold of
+    the certainty rating (the MID thresholds, or the null without them); also serious when the
+    test for subgroup differences has p < 0.10 (the pooled estimate averages over subgroups that
+    differ). **Very serious** when I² >= 75% and the point estimates lie beyond the MID on both
+    sides (important benefit in some studies, important harm in others). Otherwise not serious,
+    even with a high I², when every estimate points the same way relative to the thresholds.
+    The I² CI and the prediction interval against the thresholds are reported in the reason.
 
     Parameters
     ----------
@@ -254,23 +273,25 @@ def rate_inconsistency(k: int, i2: float, *, i2_ci: tuple[float, float] | None =
         Number of studies.
     i2 : float
         I² in percent.
+    estimates : sequence of float
+        The studies' point estimates on the analysis scale (log scale for ratios).
     i2_ci : (float, float), optional
-        Its confidence interval (percent), reported in the reason.
+        I²'s confidence interval (percent).
     q_pvalue : float, optional
         p-value of Cochran's Q.
     pi : (float, float), optional
-        Prediction interval on the analysis scale (log scale for ratios).
+        Prediction interval on the analysis scale.
     thresholds : (float, float), optional
-        The important-effect thresholds (minus and plus the MID) on the analysis scale.
+        Minus and plus the MID on the analysis scale.
+    null : float
+        No effect on the analysis scale.
     subgroup_pvalue : float, optional
         p-value of the test for subgroup differences.
-    fmt : callable
-        Formats a value of the analysis scale as a reader sees it (e.g. a ratio).
-    label : str
-        The measure's name put before the numbers (``"RR"``, ``"SMD"``).
+    fmt, label
+        Format a value of the analysis scale as a reader sees it; the measure's name.
     serious_i2, very_serious_i2, alpha : float
-        Thresholds: I² of 50% and 75% ("substantial" and "considerable", Handbook 10.10.2) and
-        p < 0.10 for the tests (Handbook 10.10.2: the test has low power with few studies).
+        I² of 50% and 75% ("substantial" and "considerable", Handbook 10.10.2); p < 0.10 for the
+        tests (Handbook 10.10.2: the heterogeneity test has low power with few studies).
 
     Returns
     -------
@@ -278,57 +299,62 @@ def rate_inconsistency(k: int, i2: float, *, i2_ci: tuple[float, float] | None =
 
     References
     ----------
-    GRADE guidelines 7 (Guyatt et al. 2011, J Clin Epidemiol 64:1294-1302); Cochrane Handbook
-    10.10.2 and 10.11.3.1.
+    GRADE guidelines 7 (Guyatt et al. 2011, J Clin Epidemiol 64:1294-1302): variation in point
+    estimates, overlap of CIs, the heterogeneity test and I²; Core GRADE 3 (Guyatt & Eachempati
+    2025, BMJ): where the point estimates lie relative to the threshold of the certainty rating;
+    Cochrane Handbook 10.10.2 and 10.11.3.1.
 
     Examples
     --------
     >>> rate_inconsistency(1, 0.0).reason
     'one study: inconsistency cannot be assessed'
-    >>> rate_inconsistency(4, 49.2, i2_ci=(0, 96.9), q_pvalue=0.117).judgement
+    >>> rate_inconsistency(4, 50.4, estimates=[-0.25, 0.19, -0.47, -0.07], thresholds=(-0.5, 0.5)).judgement
     'not_serious'
-    >>> rate_inconsistency(4, 50.0).judgement
+    >>> rate_inconsistency(4, 50.4, estimates=[-0.75, 0.19, -0.47, -0.07], thresholds=(-0.5, 0.5)).judgement
     'serious'
     """
     if k < 2:
         return Rating("inconsistency", "not_serious", "one study: inconsistency cannot be assessed", {"k": k})
+    pre = f"{label} " if label else ""
     text = f"I² = {i2:.0f}%"
     if i2_ci is not None and all(math.isfinite(x) for x in i2_ci):
         text += f" (95% CI {i2_ci[0]:.0f}% to {i2_ci[1]:.0f}%)"
     parts = [text]
     if q_pvalue is not None and math.isfinite(q_pvalue):
         parts.append(f"heterogeneity p = {q_pvalue:.2f}")
-    pre = f"{label} " if label else ""
-    both_sides = False
     if pi is not None and all(math.isfinite(x) for x in pi):
         where = ""
         if thresholds is not None:
-            lo_t, hi_t = thresholds
-            both_sides = pi[0] < lo_t and pi[1] > hi_t
-            if both_sides:
-                where = f" reaches past both MID thresholds ({pre}{fmt(lo_t)} and {fmt(hi_t)})"
-            elif pi[0] < lo_t or pi[1] > hi_t:
-                where = f" reaches past one MID threshold ({pre}{fmt(lo_t) if pi[0] < lo_t else fmt(hi_t)})"
-            else:
-                where = " lies within the MID thresholds"
+            n_out = (pi[0] < thresholds[0]) + (pi[1] > thresholds[1])
+            where = (" reaches past both MID thresholds", " reaches past one MID threshold",
+                     " lies within the MID thresholds")[2 - n_out]
         parts.append(f"prediction interval ({pre}{fmt(pi[0])} to {fmt(pi[1])}){where}")
     if subgroup_pvalue is not None and math.isfinite(subgroup_pvalue):
         parts.append(f"subgroup differences p = {subgroup_pvalue:.2f}")
+    zones = [_zone(float(x), thresholds, null) for x in estimates if math.isfinite(float(x))]
+    named = {"below": "below", "above": "above", "between": "between the MID thresholds", "null": "at no effect"}
+    if zones:
+        what = "the MID thresholds" if thresholds is not None else "no effect"
+        spread = sorted(set(zones), key=("below", "between", "null", "above").index)
+        parts.append(f"study estimates {'all ' + named[spread[0]] if len(spread) == 1 else 'on different sides of ' + what}"
+                     + (f" ({what})" if len(spread) == 1 and spread[0] in ("below", "above") else ""))
     seen = "; ".join(parts)
-    data = {"k": k, "i2": i2, "q_pvalue": q_pvalue, "subgroup_pvalue": subgroup_pvalue}
-    if i2 >= very_serious_i2 and both_sides:
+    data = {"k": k, "i2": i2, "q_pvalue": q_pvalue, "subgroup_pvalue": subgroup_pvalue, "zones": zones}
+    signal = i2 >= serious_i2 or (q_pvalue is not None and q_pvalue < alpha)
+    differ = len(set(zones)) > 1
+    if i2 >= very_serious_i2 and thresholds is not None and {"below", "above"} <= set(zones):
         return Rating("inconsistency", "very_serious",
-                      f"{seen}: I² of {very_serious_i2:.0f}% or more and important effects in both "
-                      "directions in the prediction interval", data)
-    why = []
-    if i2 >= serious_i2:
-        why.append(f"I² of {serious_i2:.0f}% or more")
-    if q_pvalue is not None and q_pvalue < alpha:
-        why.append(f"heterogeneity p < {alpha:g}")
+                      f"{seen}: I² of {very_serious_i2:.0f}% or more with important effects in both directions", data)
     if subgroup_pvalue is not None and subgroup_pvalue < alpha:
-        why.append(f"the subgroups differ (p < {alpha:g})")
-    if why:
-        return Rating("inconsistency", "serious", f"{seen}: {', '.join(why)}", data)
+        return Rating("inconsistency", "serious", f"{seen}: the subgroups differ (p < {alpha:g})", data)
+    if signal and differ:
+        return Rating("inconsistency", "serious", f"{seen}: heterogeneity (I² of {serious_i2:.0f}% or more, or "
+                                                  f"p < {alpha:g}) with estimates on different sides of "
+                                                  f"{'the MID thresholds' if thresholds is not None else 'no effect'}",
+                      data)
+    if signal:
+        return Rating("inconsistency", "not_serious", f"{seen}: heterogeneity, but not across a threshold, so it does not "
+                                                      "change the conclusion", data)
     note = ""
     if i2_ci is not None and math.isfinite(i2_ci[1]) and i2_ci[1] >= serious_i2:
         note = " (its CI does not rule out substantial heterogeneity)"
@@ -436,14 +462,15 @@ def rate_imprecision(estimate: float, ci_low: float, ci_high: float, *,
         named = {lo_t: f"{pre}{fmt(lo_t)}", hi_t: f"{fmt(hi_t)}"}
     crossed = [t for t in cuts if _crosses(ci_low, ci_high, t)]
     data = {"crossed": len(crossed), "n": n, "ois": ois, "thresholds": thresholds}
+    size = "" if ois is None or n is None else f" ({n} participants; optimal information size {ois:,.0f})"
     if len(crossed) >= 2:
         return Rating("imprecision", "very_serious",
                       f"{ci} crosses both MID thresholds ({named[cuts[0]]} and {named[cuts[1]]}): it includes "
-                      "important benefit and important harm", data)
+                      f"important benefit and important harm{size}", data)
     if crossed:
         what = ("includes no effect" if thresholds is None else
                 f"crosses the MID threshold ({pre}{fmt(crossed[0])})")
-        return Rating("imprecision", "serious", f"{ci} {what}", data)
+        return Rating("imprecision", "serious", f"{ci} {what}{size}", data)
     if thresholds is None:
         inside = "excludes no effect"
     elif ci_low > cuts[0] and ci_high < cuts[1]:
@@ -454,10 +481,11 @@ def rate_imprecision(estimate: float, ci_low: float, ci_high: float, *,
     if ois is not None and n is not None and n < ois:
         return Rating("imprecision", "serious",
                       f"{ci} {inside}, but {n} participants are fewer than the optimal information size "
-                      f"({ois:.0f})", data)
-    size = "" if ois is None or n is None else f" and {n} participants reach the optimal information size ({ois:.0f})"
+                      f"({ois:,.0f})", data)
     if ois is None or n is None:
         size = " (optimal information size not assessed)"
+    else:
+        size = f" and {n} participants reach the optimal information size ({ois:,.0f})"
     return Rating("imprecision", "not_serious", f"{ci} {inside}{size}", data)
 
 

@@ -95,6 +95,10 @@ def absolute_text(o: OutcomeCertainty, comparator: str, intervention: str) -> li
     return lines
 
 
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _footnotes(o: OutcomeCertainty, start: int) -> list[tuple[str, str]]:
     """Footnotes for one outcome: every downgrade, every upgrade applied or proposed, and where
     the assumed risk or reference SD comes from."""
@@ -108,17 +112,17 @@ def _footnotes(o: OutcomeCertainty, start: int) -> list[tuple[str, str]]:
             who = (f" (reviewers' judgement; the rule proposed {_JUDGEMENT_WORDS[r.proposal.judgement]}: "
                    f"{r.proposal.reason})")
         if r.judgement != "not_serious":
-            notes.append(f"{domain_name(d)}: {_JUDGEMENT_WORDS[r.judgement]} ({r.levels:+d}). {r.reason}{who}")
+            notes.append(f"{domain_name(d)}: {_JUDGEMENT_WORDS[r.judgement]} ({r.levels:+d}). {_cap(r.reason)}{who}.")
         elif r.by == "reviewers" and r.proposal.judgement != "not_serious":
-            notes.append(f"{domain_name(d)}: not serious. {r.reason}{who}")
+            notes.append(f"{domain_name(d)}: not serious. {_cap(r.reason)}{who}.")
     for d in GRADE_UPGRADE_FACTORS:
         r = o.upgrades.get(d)
         if r is None:
             continue
         if r.judgement != "none":
-            notes.append(f"{domain_name(d)}: {_JUDGEMENT_WORDS[r.judgement]} up ({r.levels:+d}). {r.reason}")
+            notes.append(f"{domain_name(d)}: {_JUDGEMENT_WORDS[r.judgement]} up ({r.levels:+d}). {_cap(r.reason)}.")
         elif r.proposal.judgement != "none":
-            notes.append(f"{domain_name(d)}: {r.reason}")
+            notes.append(f"{domain_name(d)}: {_cap(r.reason)}.")
     if o.control_risk_source:
         notes.append(f"Assumed risk: {o.control_risk_source}.")
     if o.reference_sd_source and o.reference_sd is not None:
