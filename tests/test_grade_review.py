@@ -389,3 +389,38 @@ def test_certainty_page_is_current(result):
     assert module.pins(result) == pins_of(result)
     for o in result:
         assert f"### {o.spec.title}:" in page
+
+
+# ---------------------------------------------------------------------------------------------
+# the protocol seam (review.protocol, when the review's file has one)
+
+
+def test_a_protocol_section_is_read_through_the_seam():
+    from types import SimpleNamespace as NS
+
+    protocol = NS(
+        intervention_label="BCG", comparator_label="no vaccine", population="people at risk of tuberculosis",
+        comparators=["none"],
+        outcomes=[NS(id="tb", name="tuberculosis", kind="binary", direction="lower_is_better",
+                     default_measure="RR", mid={"value": 0.8, "units": "RR", "source": "protocol section 4"}),
+                  {"id": "pain", "name": "pain", "kind": "continuous", "default_measure": "SMD",
+                   "instrument": "0-10 NRS", "mid": {"value": 1.0, "units": "points", "source": "IMMPACT"},
+                   "reference_study": "due_bruun2024"},
+                  {"id": "fiq", "name": "FIQR", "kind": "continuous", "mid": 0.3}])
+    p = gr._from_protocol(protocol)
+    assert (p.intervention, p.comparator, p.comparators, p.source) == ("BCG", "no vaccine", ("none",),
+                                                                       "review.protocol")
+    tb, pain, fiq = p.outcomes
+    assert (tb.kind, tb.measure, tb.rrr, tb.mid_source) == ("binary", "RR", pytest.approx(0.2), "protocol section 4")
+    assert (pain.mid_instrument, pain.mid_smd, pain.reference_study) == (1.0, None, "due_bruun2024")
+    assert (fiq.mid_smd, fiq.name, fiq.title) == (0.3, "FIQR", "FIQR")
+
+
+def test_an_instrument_mid_is_divided_by_the_reference_sd(review):
+    spec = gr.OutcomeSpec("pain", "Pain", "pain", "continuous", "SMD", instrument="0-10 NRS", mid_instrument=1.0,
+                          mid_source="IMMPACT", reference_study="due_bruun2024")
+    protocol = gr.GradeProtocol("LDN", "placebo", "", (spec,), comparators=("placebo",))
+    pain = gr.grade_outcome(review, spec, protocol)
+    sd, _ = gr.reference_sd(review, "due_bruun2024", "pain")
+    assert pain.thresholds == pytest.approx((-1 / sd, 1 / sd))
+    assert pain.ois == pytest.approx(rules.ois_continuous(1 / sd))

@@ -74,7 +74,8 @@ class OutcomeSpec:
     """One outcome of the protocol as GRADE needs it.
 
     ``mid_smd`` is the minimal important difference on the SMD scale (continuous outcomes
-    analysed as SMD); ``rrr`` the relative risk reduction that counts as important (binary
+    analysed as SMD), or ``mid_instrument`` in the instrument's units (divided by the reference
+    SD when grading; half an SD when there is none); ``rrr`` the relative risk reduction that counts as important (binary
     outcomes: the thresholds are RR ``1 - rrr`` and ``1 + rrr``). ``reference_study`` names the
     study whose comparator-group SD re-expresses an SMD on ``instrument`` (or give
     ``reference_sd`` with ``reference_sd_source``).
@@ -88,6 +89,7 @@ class OutcomeSpec:
     lower_is_better: bool = True
     instrument: str | None = None
     mid_smd: float | None = None
+    mid_instrument: float | None = None
     mid_source: str | None = None
     rrr: float | None = None
     reference_sd: float | None = None
@@ -151,35 +153,65 @@ def _first(obj, *names, default=None):
     return default
 
 
+def _mid_of(o, kind: str, measure: str) -> dict:
+    """The protocol's MID of one outcome as OutcomeSpec fields.
+
+    A MID is a number or a mapping/object with ``value`` (and optionally ``units`` and
+    ``source``). Binary: a relative risk reduction (0.25), or an RR threshold below 1 with
+    ``units: RR`` (0.75 -> 0.25). Continuous: on the SMD scale when ``units`` is SMD/SD (or not
+    given with an SMD analysis), else in the instrument's units, converted with the reference SD
+    at grading time.
+    """
+    mid = _first(o, "mid", "minimal_important_difference")
+    plain = isinstance(mid, (int, float)) and not isinstance(mid, bool)
+    value = mid if plain or mid is None else _first(mid, "value")
+    units = None if plain or mid is None else _first(mid, "units", "scale")
+    source = None if plain or mid is None else _first(mid, "source")
+    units = str(units).strip().lower() if units is not None else None
+    if kind == "binary":
+        rrr = 0.25 if value is None else float(value)
+        if units in ("rr", "risk ratio") and rrr < 1:
+            rrr = 1 - rrr
+        return {"rrr": rrr, "mid_source": source or _GRADE6}
+    if value is None:
+        return {"mid_smd": 0.5, "mid_source": _NORMAN}
+    if units in (None, "smd", "sd", "standard deviations") and measure == "SMD":
+        return {"mid_smd": float(value), "mid_source": source or "review.protocol"}
+    return {"mid_instrument": float(value), "mid_source": source or "review.protocol"}
+
+
 def _from_protocol(p) -> GradeProtocol:
-    """A ``review.protocol`` section as :class:`GradeProtocol` (names read tolerantly)."""
+    """A ``review.protocol`` section as :class:`GradeProtocol`.
+
+    Reads, per outcome: ``id``, ``name`` (``title``), ``kind`` (continuous | binary),
+    ``direction`` (lower_is_better | higher_is_better), ``default_measure`` (or ``measure``),
+    ``instrument`` (or ``instrument_family``), ``mid`` (or ``minimal_important_difference``; see
+    :func:`_mid_of`), ``reference_sd`` with ``reference_sd_source``, or ``reference_study``; and
+    for the question ``intervention_label`` / ``comparator_label`` (or ``intervention`` /
+    ``comparator``), ``population``, ``comparators`` and ``dose_mg``. Attributes or mapping keys.
+    """
     outcomes = []
     for o in _first(p, "outcomes", default=()):
-        oid = _first(o, "id")
+        oid = str(_first(o, "id"))
         kind = str(_first(o, "kind", default="continuous"))
         measure = str(_first(o, "default_measure", "measure", default="RR" if kind == "binary" else "SMD")).upper()
-        mid = _first(o, "mid", "minimal_important_difference")
-        mid_value = _first(mid, "value", default=mid) if mid is not None and not isinstance(mid, (int, float)) else mid
         direction = str(_first(o, "direction", default="lower_is_better"))
-        spec = dict(id=oid, title=str(_first(o, "title", "name", default=oid)),
-                    name=str(_first(o, "name", default=oid)).lower(), kind=kind, measure=measure,
+        name = str(_first(o, "name", "title", default=oid.replace("_", " ")))
+        spec = dict(id=oid, title=str(_first(o, "title", default=name[:1].upper() + name[1:])),
+                    name=name[:1].lower() + name[1:] if not name[:2].isupper() else name, kind=kind, measure=measure,
                     lower_is_better="higher" not in direction,
                     instrument=_first(o, "instrument", "instrument_family"),
-                    mid_source=_first(mid, "source") if mid is not None and not isinstance(mid, (int, float)) else None,
-                    reference_sd=_first(o, "reference_sd"), reference_study=_first(o, "reference_study"))
-        if kind == "binary":
-            spec["rrr"] = float(mid_value) if mid_value is not None else 0.25
-            spec["mid_source"] = spec["mid_source"] or _GRADE6
-        else:
-            spec["mid_smd"] = float(mid_value) if mid_value is not None and measure == "SMD" else 0.5
-            spec["mid_source"] = spec["mid_source"] or _NORMAN
+                    reference_sd=_first(o, "reference_sd"), reference_sd_source=_first(o, "reference_sd_source"),
+                    reference_study=_first(o, "reference_study"))
+        spec.update(_mid_of(o, kind, measure))
         outcomes.append(OutcomeSpec(**spec))
+    dose = _first(p, "dose_mg", "dose_range_mg")
     return GradeProtocol(
         intervention=str(_first(p, "intervention_label", "intervention", default="intervention")),
         comparator=str(_first(p, "comparator_label", "comparator", default="comparator")),
         population=str(_first(p, "population", default="")), outcomes=tuple(outcomes),
         comparators=tuple(_first(p, "comparators", default=("placebo",))),
-        dose_mg=_first(p, "dose_mg", "dose_range_mg"), source="review.protocol")
+        dose_mg=tuple(dose) if dose is not None else None, source="review.protocol")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -565,9 +597,18 @@ def _thresholds_and_ois(review, out: OutcomeCertainty, rows: list[dict]) -> None
         out.reference_sd, out.reference_sd_source = reference_sd(review, spec.reference_study, spec.id)
         if out.reference_sd is None:
             out.notes.append(out.reference_sd_source)
-    if spec.measure == "SMD" and spec.mid_smd is not None:
-        out.thresholds = (-spec.mid_smd, spec.mid_smd)
-        out.ois = rules.ois_continuous(spec.mid_smd)
+    mid = spec.mid_smd
+    if mid is None and spec.mid_instrument is not None:
+        if out.reference_sd is not None:
+            mid = spec.mid_instrument / out.reference_sd
+            out.notes.append(f"MID {spec.mid_instrument:g} on {spec.instrument or 'the instrument'} / reference SD "
+                             f"{out.reference_sd:.2f} = SMD {mid:.2f}")
+        else:
+            mid = 0.5
+            out.notes.append(f"MID {spec.mid_instrument:g} in instrument units but no reference SD: {_NORMAN}")
+    if spec.measure == "SMD" and mid is not None:
+        out.thresholds = (-mid, mid)
+        out.ois = rules.ois_continuous(mid)
 
 
 def _proposals(review, out: OutcomeCertainty, protocol: GradeProtocol) -> dict[str, rules.Rating]:
