@@ -348,6 +348,13 @@ def rob_traffic_light(studies: Sequence[Mapping], *, title: str | None = None, f
     matplotlib.figure.Figure
         Sized from its content. Artists carry gids: ``rob-label`` (one per study),
         ``rob-cell:<judgement>`` (the dots), ``rob-symbol``, ``rob-header``, ``rob-legend``.
+
+    Examples
+    --------
+    >>> fig = rob_traffic_light([{"label": "A 2020", "tool": "RoB 2", "overall": "high",
+    ...                           "domains": {"randomization": "high"}}])
+    >>> sorted({a.get_gid() for a in fig.artists if (a.get_gid() or "").startswith("rob-cell")})
+    ['rob-cell:high', 'rob-cell:not_reported']
     """
     return _build(studies, traffic=True, summary=False, weighted=False, title=title, weight_label=None,
                   footnotes=footnotes)
@@ -371,6 +378,13 @@ def rob_summary(studies: Sequence[Mapping], *, weighted: bool = True, title: str
     matplotlib.figure.Figure
         Bars carry the gid ``rob-bar:<judgement>``; their widths are the shares times the
         bar width (3.6 inches for 100%).
+
+    Examples
+    --------
+    >>> fig = rob_summary([{"label": "A", "tool": "RoB 2", "overall": "low", "weight": 75},
+    ...                    {"label": "B", "tool": "RoB 2", "overall": "high", "weight": 25}])
+    >>> [round(a.get_width() / BAR_W, 2) for a in fig.artists if a.get_gid() in ("rob-bar:low", "rob-bar:high")]
+    [0.75, 0.25]
     """
     return _build(studies, traffic=False, summary=True, weighted=weighted, title=title,
                   weight_label=weight_label, footnotes=footnotes)

@@ -138,7 +138,12 @@ LDN_FALLBACK_PROTOCOL = GradeProtocol(
 
 def review_protocol(review) -> GradeProtocol:
     """The protocol GRADE works from: ``review.info.protocol`` if the review's file has one,
-    else :data:`LDN_FALLBACK_PROTOCOL`. The one place that knows where the protocol lives."""
+    else :data:`LDN_FALLBACK_PROTOCOL`. The one place that knows where the protocol lives.
+
+    >>> import ldn_evidence as le
+    >>> [o.id for o in review_protocol(le.load_studies()).outcomes][:2]
+    ['pain', 'fiq']
+    """
     protocol = getattr(review.info, "protocol", None)
     if protocol is None:
         return LDN_FALLBACK_PROTOCOL
@@ -494,6 +499,13 @@ def grade_review(review, outcomes: Sequence[str] | None = None, *, method: str =
     ReviewError
         For an outcome id the protocol does not have, or reviewers' judgements
         (``review.grade``) naming one.
+
+    Examples
+    --------
+    >>> import ldn_evidence as le
+    >>> pain = grade_review(le.load_studies(), ["pain"])["pain"]
+    >>> pain.start.judgement, pain.domains["risk_of_bias"].proposal.judgement
+    ('high', 'serious')
     """
     protocol = review_protocol(review)
     known = {o.id: o for o in protocol.outcomes}

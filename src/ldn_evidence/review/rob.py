@@ -60,6 +60,13 @@ def rob_plot(review, outcome: str | None = None, *, kind: str = "both", **analys
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import ldn_evidence as le
+    >>> fig = rob_plot(le.load_studies(), "pain", kind="traffic_light")
+    >>> len([t for t in fig.texts if t.get_gid() == "rob-label"])
+    4
     """
     from ..plots.rob import rob_figure, rob_summary, rob_traffic_light
 

@@ -22,7 +22,6 @@ True
 from __future__ import annotations
 
 import html
-import math
 import textwrap
 
 from .._format import fmt_number
@@ -134,8 +133,8 @@ def _footnotes(o: OutcomeCertainty, start: int) -> list[tuple[str, str]]:
 def sof_rows(result: GradeResult) -> tuple[list[dict], list[tuple[str, str]]]:
     """The table's rows (display text) and its footnotes ``[(mark, text)]``.
 
-    Each row: ``outcome, studies, participants, relative, absolute (list of lines), certainty,
-    marks (footnote marks of the certainty), statement``.
+    Each row: ``outcome, studies, studies_n (with the participants), participants, relative,
+    absolute (list of lines), certainty, marks (footnote marks of the certainty), statement``.
     """
     p = result.protocol
     rows, notes = [], []
@@ -145,7 +144,8 @@ def sof_rows(result: GradeResult) -> tuple[list[dict], list[tuple[str, str]]]:
         title = o.spec.title + (f" ({o.spec.instrument})" if o.spec.instrument else "")
         rows.append({
             "outcome": title, "id": o.spec.id, "k": o.k,
-            "studies": _studies_text(o),
+            "studies": _studies_text(o), "studies_n": _studies_text(o) + (
+                f" ({o.participants:,})" if o.participants is not None else " (participants not reported)" if o.k else ""),
             "participants": "" if o.participants is None else f"{o.participants:,}",
             "relative": effect_text(o) if o.spec.measure in RATIO_MEASURES else "\u2014" if o.k else "",
             "absolute": absolute_text(o, p.comparator, p.intervention),
@@ -209,7 +209,7 @@ def sof_text(result: GradeResult, width: int = 118) -> str:
     lines.append("  ".join(f"{h:<{w}s}" for _, h, w in _COLS).rstrip())
     lines.append("  ".join("-" * w for _, _, w in _COLS))
     for row in rows:
-        cells = {"outcome": row["outcome"], "studies": f"{row['studies']} ({row['participants'] or '?'})",
+        cells = {"outcome": row["outcome"], "studies": row["studies_n"],
                  "relative": row["relative"], "absolute": "; ".join(row["absolute"]),
                  "certainty": row["certainty"] + (f" {','.join(row['marks'])}" if row["marks"] else "")}
         wrapped = {c: textwrap.wrap(cells[c], w) or [""] for c, _, w in _COLS}
@@ -237,13 +237,19 @@ def _md(text: str) -> str:
 
 
 def sof_markdown(result: GradeResult) -> str:
-    """The summary of findings and the judgements as Markdown (GitHub tables)."""
+    """The summary of findings and the judgements as Markdown (GitHub tables).
+
+    >>> import ldn_evidence as le
+    >>> from ldn_evidence.review.grade import grade_review
+    >>> sof_markdown(grade_review(le.load_studies(), ["pain"])).splitlines()[0][:30]
+    '| Outcome | Studies (participa'
+    """
     rows, notes = sof_rows(result)
     out = ["| Outcome | Studies (participants) | Relative effect (95% CI) | Anticipated absolute effect (95% CI) "
            "| Certainty | What happens |", "|---|---|---|---|---|---|"]
     for row in rows:
         marks = f" <sup>{','.join(row['marks'])}</sup>" if row["marks"] else ""
-        out.append(f"| {_md(row['outcome'])} | {_md(row['studies'])} ({_md(row['participants'] or '?')}) | "
+        out.append(f"| {_md(row['outcome'])} | {_md(row['studies_n'])} | "
                    f"{_md(row['relative'])} | {'<br>'.join(_md(x) for x in row['absolute'])} | "
                    f"{_md(row['certainty'])}{marks} | {_md(row['statement'])} |")
     out.append("")
@@ -262,7 +268,13 @@ _CSS = ("table.sof{border-collapse:collapse;font-family:sans-serif;font-size:13p
 
 
 def sof_html(result: GradeResult, standalone: bool = True) -> str:
-    """The summary of findings as an HTML table with its footnotes and judgements."""
+    """The summary of findings as an HTML table with its footnotes and judgements.
+
+    >>> import ldn_evidence as le
+    >>> from ldn_evidence.review.grade import grade_review
+    >>> sof_html(grade_review(le.load_studies(), ["pain"])).startswith("<!DOCTYPE html>")
+    True
+    """
     e = html.escape
     rows, notes = sof_rows(result)
     head = "".join(f"<th>{e(h)}</th>" for h in ("Outcome", "Studies (participants)", "Relative effect (95% CI)",
@@ -271,7 +283,7 @@ def sof_html(result: GradeResult, standalone: bool = True) -> str:
     body = []
     for row in rows:
         marks = f"<sup>{e(','.join(row['marks']))}</sup>" if row["marks"] else ""
-        body.append(f"<tr><td>{e(row['outcome'])}</td><td>{e(row['studies'])} ({e(row['participants'] or '?')})</td>"
+        body.append(f"<tr><td>{e(row['outcome'])}</td><td>{e(row['studies_n'])}</td>"
                     f"<td>{e(row['relative'])}</td><td>{'<br>'.join(e(x) for x in row['absolute'])}</td>"
                     f"<td>{e(row['certainty'])}{marks}</td><td>{e(row['statement'])}</td></tr>")
     parts = [f"<p><b>{e(_heading(result)[0])}</b></p>",
@@ -297,7 +309,16 @@ def sof_html(result: GradeResult, standalone: bool = True) -> str:
 
 
 def sof_docx(result: GradeResult, path) -> None:
-    """Write the summary of findings (and the judgements) as a Word document (python-docx)."""
+    """Write the summary of findings (and the judgements) as a Word document (python-docx).
+
+    >>> import os, tempfile
+    >>> import ldn_evidence as le
+    >>> from ldn_evidence.review.grade import grade_review
+    >>> path = os.path.join(tempfile.mkdtemp(), "sof.docx")
+    >>> sof_docx(grade_review(le.load_studies(), ["pain"]), path)
+    >>> os.path.getsize(path) > 10_000
+    True
+    """
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.shared import Pt
@@ -323,7 +344,7 @@ def sof_docx(result: GradeResult, path) -> None:
     for row in rows:
         cells = table.add_row().cells
         cells[0].text = row["outcome"]
-        cells[1].text = f"{row['studies']} ({row['participants'] or '?'})"
+        cells[1].text = row["studies_n"]
         cells[2].text = row["relative"]
         cells[3].text = "\n".join(row["absolute"])
         cells[4].text = row["certainty"]
@@ -341,7 +362,3 @@ def sof_docx(result: GradeResult, path) -> None:
             who = " (reviewers)" if j["by"] == "reviewers" else ""
             doc.add_paragraph(f"{j['domain']}: {j['judgement']}{who}. {j['reason']}", style="List Bullet 2")
     doc.save(path)
-
-
-def _finite(x) -> bool:
-    return x is not None and math.isfinite(x)
