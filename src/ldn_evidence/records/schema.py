@@ -23,8 +23,6 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from .grade import GradeOverrides
-
 from ..vocabulary import (
     DESIGNS,
     RANDOMIZED_DESIGNS,
@@ -34,6 +32,7 @@ from ..vocabulary import (
     ROBINS_I_DOMAINS,
     ROBINS_I_JUDGEMENTS,
 )
+from .grade import GradeOverrides
 
 __all__ = [
     "StudyRecord", "ReviewInfo", "Citation", "Registration", "Population", "Intervention", "RiskOfBias",
