@@ -32,6 +32,7 @@ from ..vocabulary import (
     ROBINS_I_DOMAINS,
     ROBINS_I_JUDGEMENTS,
 )
+from .grade import GradeOverrides
 
 __all__ = [
     "StudyRecord", "ReviewInfo", "Citation", "Registration", "Population", "Intervention", "RiskOfBias",
@@ -580,6 +581,7 @@ class ReviewInfo(_Model):
     prisma: Prisma | None = None
     excluded: list[ExcludedStudy] = Field(default_factory=list)
     ongoing: list[OngoingTrial] = Field(default_factory=list)
+    grade: GradeOverrides = Field(default_factory=dict, description="reviewers' GRADE judgements per outcome")
     note: str | None = None
 
 
