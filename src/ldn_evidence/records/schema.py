@@ -40,6 +40,7 @@ from ..vocabulary import (
     ROBINS_I_JUDGEMENTS,
     check_level,
 )
+from .grade import GradeOverrides
 
 __all__ = [
     "StudyRecord", "ReviewInfo", "Citation", "Registration", "Population", "Intervention", "RiskOfBias",
@@ -684,6 +685,7 @@ class ReviewInfo(_Model):
     prisma: Prisma | None = None
     excluded: list[ExcludedStudy] = Field(default_factory=list)
     ongoing: list[OngoingTrial] = Field(default_factory=list)
+    grade: GradeOverrides = Field(default_factory=dict, description="reviewers' GRADE judgements per outcome")
     note: str | None = None
 
     @field_validator("last_search")
