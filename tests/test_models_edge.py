@@ -66,7 +66,7 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="unknown method"):
         meta_analysis(Y, V, method="XX")
     with pytest.raises(ValueError, match="unknown test"):
-        meta_analysis(Y, V, test="t")
+        meta_analysis(Y, V, test="q")  # ("t" is metafor's test="t" since issue 14, item 10)
     with pytest.raises(ValueError, match="differ in length"):
         meta_analysis(Y, V[:-1])
     with pytest.raises(ValueError, match="empty"):
