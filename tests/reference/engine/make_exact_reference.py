@@ -27,9 +27,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import mpmath as mp
-
-mp.mp.dps = 80
+# mpmath is imported by main(): pytest's doctest collection imports this file, and the tests
+# themselves read only the JSON, so running them must not need mpmath
+mp = None
+DIGITS = 80
 OUT = Path(__file__).with_name("mpmath_exact.json")
 
 
@@ -94,7 +95,8 @@ def estimators(y, v):
     return out
 
 
-def reml_iteration(y, v, threshold=mp.mpf("1e-5"), maxiter=100):
+def reml_iteration(y, v, threshold="1e-5", maxiter=100):
+    threshold = mp.mpf(threshold)
     k = len(y)
     one = [mp.mpf(1)] * k
     P1 = P_matrix(one)
@@ -128,6 +130,11 @@ def f(x):
 
 
 def main():
+    global mp
+    import mpmath
+
+    mp = mpmath
+    mp.mp.dps = DIGITS
     kernel_cases = {
         # DL weights 1/vi of issue 14's example, vi = (1e-4, 50)
         "issue14_dl_weights": ([1 / 1e-4, 1 / 50], [1e-4, 50.0]),
