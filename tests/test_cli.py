@@ -77,7 +77,7 @@ def test_forest_options(run, args, expect):
     (["--measure", "OR"], ["'OR' does not fit a continuous outcome (pain)", "SMD, MD"]),
     (["--outcome", "adverse_events", "--measure", "SMD"], ["does not fit a binary outcome", "RR, OR, RD"]),
     (["--method", "XX"], ["'XX' is not one of", "'REML'"]),
-    (["--test", "t"], ["'t' is not one of", "'knha'"]),
+    (["--test", "q"], ["'q' is not one of", "'knha'"]),
     (["--by", "colour"], ["'colour' is not one of", "'design'"]),
     (["--format", "gif"], ["'gif' is not one of", "'png'"]),
     (["--r", "1.5"], ["1.5 is not in the range"]),

@@ -130,21 +130,28 @@ METHOD_SHORT = {
 }
 _METHOD_ALIASES = {"FE": "EE", "CE": "EE"}
 
-#: tests and confidence intervals for the mean: Wald z; Hartung-Knapp(-Sidik-Jonkman) t;
-#: the modified Hartung-Knapp ("ad hoc": variance factor at least 1, Röver, Knapp & Friede 2015)
-TESTS = ("z", "knha", "adhoc")
+#: the tests of the fixed effects, metafor 3.8's codes for ``rma(test=)``: "z" (Wald, normal), "t" (t with
+#: k - p df, no variance adjustment), "knha" (Hartung-Knapp-Sidik-Jonkman: t with k - p df and the variance
+#: scaled by s2w = Q_gen / (k - p); Hartung & Knapp 2001, Sidik & Jonkman 2002), "adhoc" (modified
+#: Knapp-Hartung: as knha with s2w at least 1; Knapp & Hartung 2003, Röver, Knapp & Friede 2015)
+TESTS = ("z", "t", "knha", "adhoc")
+#: tests whose statistics follow a t (coefficients) or F (omnibus) distribution with k - p df
+T_TESTS = ("t", "knha", "adhoc")
+#: tests that scale the variance of the coefficients by the Knapp-Hartung factor s2w
+KH_TESTS = ("knha", "adhoc")
 TEST_NAMES = {
     "z": "Wald z (normal)",
+    "t": "t (k - p df, variance not adjusted)",
     "knha": "Hartung-Knapp-Sidik-Jonkman (t)",
     "adhoc": "modified Hartung-Knapp (t, variance factor at least 1)",
 }
 #: short test names for one-line settings and figure footers
-TEST_SHORT = {"z": "Wald z", "knha": "Hartung-Knapp", "adhoc": "modified Hartung-Knapp"}
+TEST_SHORT = {"z": "Wald z", "t": "t", "knha": "Hartung-Knapp", "adhoc": "modified Hartung-Knapp"}
 _TEST_ALIASES = {
     "z": "z", "wald": "z", "normal": "z",
-    "knha": "knha", "hksj": "knha", "hk": "knha", "kh": "knha", "knapp-hartung": "knha",
-    "hartung-knapp": "knha", "t": "knha",
-    "adhoc": "adhoc", "mkh": "adhoc", "modified": "adhoc",
+    "t": "t",
+    "knha": "knha", "hksj": "knha", "hk": "knha", "kh": "knha", "knapp-hartung": "knha", "hartung-knapp": "knha",
+    "adhoc": "adhoc",
 }
 
 
@@ -164,24 +171,47 @@ def normalize_method(method) -> str:
 
 
 def normalize_test(test) -> str:
-    """The one spelling of a test used everywhere: ``z``, ``knha`` or ``adhoc``.
+    """The canonical code of a test of the fixed effects (one normalisation for the whole package).
 
-    Accepts metafor's codes and common names (``hksj``, ``hk``, ``KH``, ``t``), case-insensitive.
-    Raises ValueError naming the choices.
+    Parameters
+    ----------
+    test : str
+        Any of the accepted spellings, case-insensitive: ``"z"`` (also ``"wald"``, ``"normal"``);
+        ``"t"``; ``"knha"`` (also ``"hksj"``, ``"hk"``, ``"kh"``, ``"knapp-hartung"``,
+        ``"hartung-knapp"``); ``"adhoc"``.
 
-    >>> normalize_test("HKSJ"), normalize_test("Z"), normalize_test("adhoc")
-    ('knha', 'z', 'adhoc')
+    Returns
+    -------
+    str
+        One of :data:`TESTS`, metafor 3.8's codes for ``rma(..., test=)``: ``"z"`` Wald test and
+        normal-based CI; ``"t"`` t distribution with k - p df, variance not adjusted;
+        ``"knha"`` Hartung & Knapp (2001) / Sidik & Jonkman (2002): t with k - p df and the
+        variance multiplied by s2w = Q_gen / (k - p); ``"adhoc"`` the modified Knapp-Hartung
+        method (Knapp & Hartung 2003; Röver, Knapp & Friede 2015): as knha with s2w replaced by
+        max(1, s2w), so its interval is never narrower than the t interval without adjustment
+        (metafor's documentation cites Jackson et al. 2017, section 4.3).
+
+    Raises
+    ------
+    ValueError
+        For any other value; the message lists the choices.
+
+    Examples
+    --------
+    >>> [normalize_test(t) for t in ("HKSJ", "KH", "Z", "adhoc", "t")]
+    ['knha', 'knha', 'z', 'adhoc', 't']
     """
     t = _TEST_ALIASES.get(str(test).strip().lower())
     if t is None:
+        spellings = ", ".join(repr(a) for a in _TEST_ALIASES)
         raise ValueError(f"unknown test {test!r}; expected one of {', '.join(TESTS)} "
-                         "(knha = Hartung-Knapp-Sidik-Jonkman; aliases: hksj, hk, kh, t)")
+                         f"(accepted spellings, case-insensitive: {spellings})")
     return t
 
 
 def uses_t(test: str) -> bool:
-    """Whether a test uses the t distribution with k - p degrees of freedom (knha, adhoc)."""
-    return normalize_test(test) in ("knha", "adhoc")
+    """Whether a test uses the t distribution with k - p degrees of freedom (t, knha, adhoc)."""
+    return normalize_test(test) in T_TESTS
 
 
 # --------------------------------------------------------------------------------------------

@@ -55,11 +55,11 @@ def finite_range(min=None, max=None, **kw) -> click.FloatRange:  # noqa: A002 - 
 
 
 def test_option(default: str = "knha"):
-    """``--test``: z, knha (Hartung-Knapp) or adhoc (modified Hartung-Knapp); aliases accepted."""
-    return click.option("--test", type=click.Choice(["knha", "z", "adhoc", "hksj", "hk"], case_sensitive=False),
+    """``--test``: metafor's z, t, knha (Hartung-Knapp) or adhoc (modified Hartung-Knapp); aliases accepted."""
+    return click.option("--test", type=click.Choice(["knha", "adhoc", "z", "t", "hksj", "hk"], case_sensitive=False),
                         default=default, show_default=True,
-                        help="Hartung-Knapp (knha; hksj and hk are aliases), modified Hartung-Knapp (adhoc) or "
-                             "Wald z intervals and tests.")
+                        help="Hartung-Knapp (knha; hksj and hk are aliases), modified Hartung-Knapp (adhoc: never "
+                             "narrower than t), t, or Wald z intervals and tests.")
 
 
 def level_option():

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._format import fmt_p, is_missing
 from ..vocabulary import CONTINUOUS_MEASURES, CONTROLLED_DESIGNS, HIGH_RISK_JUDGEMENTS, MEASURE_LABELS, \
-    RATIO_MEASURES, REVIEW_METHODS
+    RATIO_MEASURES, REVIEW_METHODS, TEST_SHORT
 from .analysis import shown
 from .outcomes import favours
 
@@ -32,14 +32,14 @@ def sensitivity_specs(review: "Review", measure: str = "SMD", method: str = "REM
     r0 = review.within_person_r if r is None else r
     base = {"measure": measure, "method": method, "test": test, "r": r0}
     uses_r = measure in CONTINUOUS_MEASURES  # binary effects come from parallel trials only
-    specs = [{"family": "Primary analysis", "label": f"{method} + {'Hartung-Knapp' if test == 'knha' else 'z'}"
+    specs = [{"family": "Primary analysis", "label": f"{method} + {TEST_SHORT.get(test, test)}"
               + (f", r = {r0:g}" if uses_r else ""), **base}]
     for est in REVIEW_METHODS:
         if est != method:
             specs.append({"family": "tau² estimator", "label": est, **base, "method": est})
-    other = "z" if test == "knha" else "knha"
-    specs.append({"family": "Test and CI", "label": "Wald z" if other == "z" else "Hartung-Knapp", **base,
-                  "test": other})
+    for other in ("knha", "adhoc", "z"):  # Hartung-Knapp can be narrower than z at small k (Jackson 2017)
+        if other != test:
+            specs.append({"family": "Test and CI", "label": TEST_SHORT[other], **base, "test": other})
     for rv in (0.2, 0.35, 0.5, 0.65, 0.8) if uses_r else ():
         if abs(rv - r0) > 1e-12:
             specs.append({"family": "Within-person r", "label": f"r = {rv:g}", **base, "r": rv})

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._format import fmt_p, is_missing, json_safe
-from ..vocabulary import MEASURE_LABELS, METHOD_SHORT, RATIO_MEASURES, rob_domain_name, rob_domains
+from ..vocabulary import MEASURE_LABELS, METHOD_SHORT, RATIO_MEASURES, TEST_SHORT, rob_domain_name, rob_domains
 from .outcomes import favours, outcome_title
 
 __all__ = ["Analysis", "EFFECT_COLUMNS", "SUMMARY_COLUMNS", "shown", "rob_domain_columns"]
@@ -85,7 +85,7 @@ class Analysis:
     @property
     def settings(self) -> str:
         """The analysis choices in one line (printed with every result)."""
-        test = "Hartung-Knapp" if self.test == "knha" else "Wald z"
+        test = TEST_SHORT.get(self.test, self.test)
         parts = [f"random effects, {METHOD_SHORT.get(self.method, self.method)} tau²" if self.method not in
                  ("EE", "FE") else "equal effects", f"{test} CI", "Q-profile tau² CI",
                  "prediction interval" if self.method not in ("EE", "FE") else "no prediction interval",

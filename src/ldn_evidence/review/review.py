@@ -32,7 +32,7 @@ from ..errors import ReviewError
 from ..models import meta_analysis, subgroup_analysis
 from ..records import StudyCollection, read_studies
 from ..vocabulary import BINARY_MEASURES, BY, CONTINUOUS_MEASURES, DESIGN_GROUP_ORDER, DESIGN_SHORT, \
-    design_group
+    design_group, normalize_method, normalize_test
 from .alternatives import SensitivityResult, sensitivity_specs
 from .analysis import EFFECT_COLUMNS, Analysis
 from .outcomes import BINARY_OUTCOMES, OUTCOMES, default_measure
@@ -210,7 +210,11 @@ class Review(StudyCollection):
         ``progress`` is an optional callable receiving (done, total) after each analysis.
         """
         measure = default_measure(outcome) if measure is None else measure.upper()
-        specs = sensitivity_specs(self, measure, method.upper(), test, r)
+        try:
+            test, method = normalize_test(test), normalize_method(method)
+        except ValueError as exc:
+            raise ReviewError(str(exc)) from None
+        specs = sensitivity_specs(self, measure, method, test, r)
         rows = []
         primary = None
         for i, spec in enumerate(specs):
@@ -256,8 +260,10 @@ class Review(StudyCollection):
             As :meth:`effect_sizes`.
         method : str
             tau² estimator: EE, DL, HE, HS, SJ, ML, REML (default), EB, PM.
-        test : {"knha", "z"}
-            Hartung-Knapp-Sidik-Jonkman t-based intervals (default) or Wald z.
+        test : {"knha", "adhoc", "t", "z"}
+            Hartung-Knapp-Sidik-Jonkman t-based intervals (default; ``hksj``, ``hk`` are aliases),
+            the modified Hartung-Knapp (``adhoc``), plain t, or Wald z
+            (:func:`ldn_evidence.vocabulary.normalize_test`).
         by : str
             Subgroups: ``design`` (default), ``line_of_therapy``, ``randomized``, ``blinding``,
             ``source`` (primary vs secondary numbers) or ``none``. Each subgroup has its own tau²
@@ -276,6 +282,10 @@ class Review(StudyCollection):
         -------
         Analysis
         """
+        try:
+            test, method = normalize_test(test), normalize_method(method)
+        except ValueError as exc:
+            raise ReviewError(str(exc)) from None
         if by not in BY:
             raise ReviewError(f"unknown subgroup variable {by!r}; choose one of: {', '.join(BY)}")
         known = {s.id for s in self.studies}

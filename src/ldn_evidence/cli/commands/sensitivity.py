@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..._format import json_safe
-from ...vocabulary import MEASURES, REVIEW_METHODS
+from ...vocabulary import MEASURES, REVIEW_METHODS, T_TESTS
 from .._options import UpperChoice, UserError, check_figure_folder, echo_json, finite_range, load_review, test_option
 
 __all__ = ["sensitivity"]
@@ -120,7 +120,7 @@ def diagnostics_of(analysis, permutations, seed) -> dict:
         flagged = [str(i) for i in inf.index[inf["inf"].astype(bool)]] if "inf" in inf else []
         lines.append(f"  influential studies (metafor's criteria): {', '.join(flagged) or 'none'}")
         summary["influential"] = flagged
-    stat = "t" if res.test == "knha" else "z"
+    stat = "t" if res.test in T_TESTS else "z"
     if "Egger's regression test" in found:
         e = found["Egger's regression test"]
         df = "" if e.df != e.df else f", df = {e.df:g}"
