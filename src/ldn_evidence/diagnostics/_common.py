@@ -14,6 +14,7 @@ what would be needed.
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -21,7 +22,8 @@ import numpy as np
 from ..engine.batch import T_TESTS, rma_batch
 
 __all__ = ["check_fit", "refit", "fit_rows", "rows_per_chunk", "frame", "fit_columns", "stat_name",
-           "check_feasible", "asymmetry_caveat", "MIN_K_ASYMMETRY", "TABLE_BYTES_LIMIT", "CHUNK_ELEMENTS"]
+           "check_feasible", "asymmetry_caveat", "check_count", "check_seed", "check_flag", "MIN_K_ASYMMETRY",
+           "TABLE_BYTES_LIMIT", "CHUNK_ELEMENTS"]
 
 #: fits x studies per engine call (about 2 MB per (m, k) array): small enough to stay in cache-
 #: friendly, reused memory, large enough that the per-call overhead does not show
@@ -41,6 +43,41 @@ def check_fit(res, what, kmin=2):
         raise TypeError(f"{what}: expected a MetaResult from meta_analysis(), got {type(res).__name__}")
     if res.k < kmin:
         raise ValueError(f"{what}: stopped because k = {res.k} (metafor stops here too)")
+
+
+def check_count(value, name, minimum=1, *, optional=False):
+    """A whole number >= ``minimum`` (an int, or a float with an integer value), else ValueError naming ``name``.
+
+    >>> check_count(1000.0, "n", 2)
+    1000
+    >>> check_count("many", "n", 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: n must be a whole number >= 2, got 'many'
+    """
+    if optional and value is None:
+        return None
+    ok = (not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, float, np.integer, np.floating))
+          and math.isfinite(value) and float(value).is_integer() and value >= minimum)
+    if not ok:
+        raise ValueError(f"{name} must be a whole number >= {minimum}{' or None' if optional else ''}, got {value!r}")
+    return int(value)
+
+
+def check_seed(seed, name="seed"):
+    """None, a non-negative integer or a :class:`numpy.random.Generator`, else ValueError naming ``name``."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"{name} must be None, a non-negative integer or a numpy Generator, got {seed!r}")
+    return int(seed)
+
+
+def check_flag(value, name, *, optional=False):
+    """True or False (or None when ``optional``), else ValueError naming ``name``."""
+    if (optional and value is None) or isinstance(value, (bool, np.bool_)):
+        return None if value is None else bool(value)
+    raise ValueError(f"{name} must be True or False{' or None' if optional else ''}, got {value!r}")
 
 
 def refit(res, yi, vi, mask=None, X=None, method=None, test=None, level=None, qprofile=False, control="model"):
@@ -64,7 +101,7 @@ def rows_per_chunk(k, chunk_size=None):
     (26, 17476, 97)
     """
     if chunk_size is not None:
-        return max(1, int(chunk_size))
+        return check_count(chunk_size, "chunk_size", 1)
     return max(1, CHUNK_ELEMENTS // max(int(k), 1))
 
 

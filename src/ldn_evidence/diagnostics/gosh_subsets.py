@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import TABLE_BYTES_LIMIT, asymmetry_caveat, check_feasible, check_fit, fit_rows, rows_per_chunk
+from ._common import (TABLE_BYTES_LIMIT, asymmetry_caveat, check_count, check_feasible, check_fit, check_seed,
+                      fit_rows, rows_per_chunk)
 
 __all__ = ["gosh", "GOSH_EXACT_LIMIT"]
 
@@ -36,27 +37,60 @@ def _codes(incl):
     return codes
 
 
-def _all_subsets(k):
-    incl = masks_from_codes(np.arange(1, 1 << k, dtype=np.int64), k)
-    return incl[np.argsort(incl.sum(axis=1), kind="stable")]
+def _all_subsets(k, chunk_rows):
+    """Every non-empty subset of k studies, by size, then by bitmask (metafor's order)."""
+    codes = np.arange(1, 1 << k, dtype=np.int64)
+    size = np.zeros(codes.size, dtype=np.int8)
+    for j in range(k):
+        size += ((codes >> j) & 1).astype(np.int8)
+    codes = codes[np.argsort(size, kind="stable")]
+    incl = np.empty((codes.size, k), dtype=bool)
+    for a in range(0, codes.size, chunk_rows):
+        incl[a:a + chunk_rows] = masks_from_codes(codes[a:a + chunk_rows], k)
+    return incl
 
 
 def _random_subsets(k, m, seed, chunk_rows):
     """``m`` random subsets (each study in with probability 1/2; empty ones redrawn), sorted by size.
 
     Drawn chunk by chunk from one stream, so the subsets are those of one ``rng.random((m, k))``
-    call without its m x k floats in memory.
+    call without its m x k floats in memory; held as bits (``numpy.packbits``) until sorted, so
+    the sort needs an eighth of the table's memory besides the table.
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    incl = np.empty((m, k), dtype=bool)
+    packed = np.empty((m, (k + 7) // 8), dtype=np.uint8)
+    size = np.empty(m, dtype=np.int64)
     for a in range(0, m, chunk_rows):
         b = min(m, a + chunk_rows)
-        incl[a:b] = rng.random((b - a, k)) < 0.5
-    empty = ~incl.any(axis=1)
-    while empty.any():
-        incl[empty] = rng.random((int(empty.sum()), k)) < 0.5
-        empty = ~incl.any(axis=1)
-    return incl[np.argsort(incl.sum(axis=1), kind="stable")]
+        draw = rng.random((b - a, k)) < 0.5
+        packed[a:b] = np.packbits(draw, axis=1)
+        size[a:b] = draw.sum(axis=1)
+    empty = np.flatnonzero(size == 0)
+    while empty.size:
+        draw = rng.random((empty.size, k)) < 0.5
+        packed[empty] = np.packbits(draw, axis=1)
+        size[empty] = draw.sum(axis=1)
+        empty = empty[size[empty] == 0]
+    order = np.argsort(size, kind="stable")
+    incl = np.empty((m, k), dtype=bool)
+    for a in range(0, m, chunk_rows):
+        incl[a:a + chunk_rows] = np.unpackbits(packed[order[a:a + chunk_rows]], axis=1, count=k).astype(bool)
+    return incl
+
+
+def _packed(mask, y, v):
+    """The studies of each subset moved to the left, in their order: ``(yi, vi, mask)`` of width
+    the largest subset of the chunk (the rows are sorted by size, so a chunk's subsets are of
+    about one size and the fits do half the work of full-width masked rows)."""
+    counts = mask.sum(axis=1)
+    width = int(counts.max())
+    rows, cols = np.nonzero(mask)
+    pos = np.arange(rows.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    yp = np.zeros((mask.shape[0], width))
+    vp = np.ones((mask.shape[0], width))
+    yp[rows, pos] = y[cols]
+    vp[rows, pos] = v[cols]
+    return yp, vp, np.arange(width)[None, :] < counts[:, None]
 
 
 def _study_columns(labels, taken):
@@ -122,22 +156,20 @@ def gosh(res, max_subsets=None, seed=None, *, chunk_size=None):
     import pandas as pd
 
     k = res.k
-    limit = GOSH_EXACT_LIMIT if max_subsets is None else int(round(max_subsets))
-    if limit < 2:
-        raise ValueError("max_subsets must be >= 2")
+    limit = GOSH_EXACT_LIMIT if max_subsets is None else check_count(max_subsets, "max_subsets", 2)
+    seed = check_seed(seed)
     exact = k <= 62 and (1 << k) - 1 <= limit
     m = (1 << k) - 1 if exact else limit
-    per_row = 2 * k + _ROW_BYTES                     # the flags, their sorted copy, the statistics
+    per_row = k + (k + 7) // 8 + _ROW_BYTES          # the flags, their bits while sorting, the statistics
     check_feasible(f"gosh() with {m:,} {'' if exact else 'random '}subsets of k = {k:,} studies", m * per_row,
                    f"give max_subsets <= {TABLE_BYTES_LIMIT // per_row:,} (a table column per study)")
     chunk_rows = rows_per_chunk(k, chunk_size)
-    incl = _all_subsets(k) if exact else _random_subsets(k, m, seed, chunk_rows)
+    incl = _all_subsets(k, chunk_rows) if exact else _random_subsets(k, m, seed, chunk_rows)
     y = np.asarray(res.yi, float)
     v = np.asarray(res.vi, float)
 
     def chunk(a, b):
-        mask = incl[a:b]
-        return np.broadcast_to(y, mask.shape), np.broadcast_to(v, mask.shape), mask
+        return _packed(incl[a:b], y, v)
 
     rows = fit_rows(res, m, chunk, ("estimate", "tau2", "q", "i2", "h2"), chunk_rows=chunk_rows, test="z")
     kk = incl.sum(axis=1)

@@ -18,7 +18,8 @@ import numpy as np
 
 from .._result import Result, fmt_number, fmt_p
 from ..engine.batch import T_TESTS
-from ._common import TABLE_BYTES_LIMIT, check_feasible, check_fit, refit, rows_per_chunk
+from ._common import (TABLE_BYTES_LIMIT, check_count, check_feasible, check_fit, check_flag, check_seed, refit,
+                      rows_per_chunk)
 from .gosh_subsets import masks_from_codes
 
 __all__ = ["permutation_test", "PermutationResult", "COMPTOL"]
@@ -132,9 +133,9 @@ def permutation_test(res, n=1000, seed=None, *, exact=None, chunk_size=None):
     (True, 32, 0.0625)
     """
     check_fit(res, "permutation_test")
-    n = int(round(n))
-    if n <= 1:
-        raise ValueError("n must be >= 2")
+    n = check_count(n, "n", 2)
+    seed = check_seed(seed)
+    exact = check_flag(exact, "exact", optional=True)
     k = res.k
     use_exact = bool(exact) or (k <= 62 and (1 << k) <= n)
     total = (1 << k) if use_exact and k <= 62 else n

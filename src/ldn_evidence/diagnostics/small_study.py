@@ -28,7 +28,7 @@ import numpy as np
 
 from .._result import Result, fmt_number, fmt_p
 from ..engine.batch import T_TESTS, redundant_columns
-from ._common import asymmetry_caveat, check_fit
+from ._common import asymmetry_caveat, check_fit, check_flag
 
 __all__ = ["egger_test", "rank_test", "EggerResult", "RankTestResult", "RANK_EXACT_MAX_K"]
 
@@ -111,7 +111,10 @@ def _predictor(res, predictor, ni):
         return np.sqrt(v) if predictor == "sei" else v
     if ni is None:
         raise ValueError(f"predictor {predictor!r} needs the sample sizes: egger_test(..., ni=...)")
-    n = np.asarray(ni, float)
+    try:
+        n = np.asarray(ni, float)
+    except (TypeError, ValueError):
+        raise ValueError(f"ni must be {res.k} positive finite sample sizes, got {ni!r:.60}") from None
     if n.shape != (res.k,) or not np.all(np.isfinite(n)) or np.any(n <= 0):
         raise ValueError(f"ni must be {res.k} positive finite sample sizes")
     return {"ni": n, "ninv": 1 / n, "sqrtni": np.sqrt(n), "sqrtninv": 1 / np.sqrt(n)}[predictor]
@@ -165,7 +168,7 @@ def egger_test(res, predictor="sei", model="rma", ni=None):
     if predictor not in _PREDICTORS:
         raise ValueError(f"unknown predictor {predictor!r}; expected one of {_PREDICTORS}")
     if model not in ("rma", "lm"):
-        raise ValueError("model must be 'rma' or 'lm'")
+        raise ValueError(f"model must be 'rma' or 'lm', got {model!r}")
     y, v = np.asarray(res.yi, float), np.asarray(res.vi, float)
     k = y.size
     x = _predictor(res, predictor, ni)
@@ -281,6 +284,7 @@ def rank_test(res, exact=True):
     (nan, nan)
     """
     check_fit(res, "rank_test", kmin=3)
+    exact = check_flag(exact, "exact")
     y, v = np.asarray(res.yi, float), np.asarray(res.vi, float)
     w = 1 / v
     theta = (w * y).sum() / w.sum()

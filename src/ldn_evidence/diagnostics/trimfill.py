@@ -22,7 +22,8 @@ import numpy as np
 from .._result import Result, fmt_number, fmt_p
 from ..engine.batch import normalize_test, redundant_columns
 from ..errors import ConvergenceError
-from ._common import asymmetry_caveat, check_fit, refit
+from ..vocabulary import check_level
+from ._common import asymmetry_caveat, check_count, check_fit, refit
 
 __all__ = ["trim_and_fill", "TrimFillResult"]
 
@@ -214,8 +215,10 @@ def trim_and_fill(res, estimator="L0", side=None, *, maxiter=100, test=None, lev
     """
     check_fit(res, "trim_and_fill")
     if estimator not in ("L0", "R0", "Q0"):
-        raise ValueError("estimator must be 'L0', 'R0' or 'Q0'")
+        raise ValueError(f"estimator must be 'L0', 'R0' or 'Q0', got {estimator!r}")
+    maxiter = check_count(maxiter, "maxiter", 1)
     test = None if test is None else normalize_test(test)
+    level = None if level is None else check_level(level)
     yi, vi = np.asarray(res.yi, float), np.asarray(res.vi, float)
     k = yi.size
     caveat = asymmetry_caveat(k, "trim and fill")
@@ -223,7 +226,7 @@ def trim_and_fill(res, estimator="L0", side=None, *, maxiter=100, test=None, lev
     if side is None:
         side = _side(res, yi, vi)
     elif side not in ("left", "right"):
-        raise ValueError("side must be 'left', 'right' or None")
+        raise ValueError(f"side must be 'left', 'right' or None, got {side!r}")
     ys = -yi if side == "right" else yi.copy()
     ix = np.argsort(ys, kind="stable")
     ys, vs = ys[ix], vi[ix]

@@ -98,7 +98,10 @@ def _labels_for(labels, index, k):
     if isinstance(labels, (str, bytes)):
         raise ValueError(f"labels must be a sequence of {k} study labels, not a single string")
     labels = _aligned(labels, "labels", index)
-    labs = [str(x) for x in (labels.tolist() if hasattr(labels, "tolist") else labels)]
+    try:
+        labs = [str(x) for x in (labels.tolist() if hasattr(labels, "tolist") else labels)]
+    except TypeError:
+        raise ValueError(f"labels must be a sequence of {k} study labels, got {labels!r:.60}") from None
     if len(labs) != k:
         raise ValueError(f"labels has {len(labs)} entries but there are {k} studies")
     return labs
