@@ -12,8 +12,9 @@ products with ``V`` that metafor 3.8's ``rma.uni()`` computes. Two kernels:
   the leverages, O(k p^2) per fit instead of O(k^2) (a 10,000-study meta-regression would
   otherwise need an 800 MB matrix per fit).
 
-Reductions over studies use :func:`numpy.einsum` (one pass, no temporary array), which is
-what keeps leave-one-out at k = 10,000 (10^4 fits of 10^4 studies) within seconds.
+Reductions over studies of products use :func:`numpy.vecdot` (one pass, no temporary array;
+:func:`numpy.einsum` before numpy 2), which is what keeps leave-one-out at k = 10,000 (10^4 fits of
+10^4 studies) within seconds.
 """
 from __future__ import annotations
 
@@ -28,8 +29,12 @@ EXPLICIT_P_MAX_K = 256
 
 
 def _rowdot(a, b):
-    """``(a * b).sum(axis=1)`` in one pass without the temporary."""
-    return np.einsum("ij,ij->i", a, b)
+    """``(a * b).sum(axis=1)`` in one pass without the temporary (numpy >= 2: the ``vecdot`` ufunc,
+    fastest for a few studies and for many; before: ``einsum``)."""
+    return _VECDOT(a, b)
+
+
+_VECDOT = getattr(np, "vecdot", None) or (lambda a, b: np.einsum("ij,ij->i", a, b))
 
 
 def redundant_columns(X, tol=1e-7):

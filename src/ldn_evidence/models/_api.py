@@ -1046,12 +1046,38 @@ def subgroup_analysis(yi, vi, groups, method="REML", test="knha", level=95, labe
     test = normalize_test(test)
     level = check_level(level)
     y, v, labs, index = _validate(yi, vi, labels)
+    if tau2 not in ("separate", "common"):
+        raise ValueError(f"tau2 must be 'separate' or 'common', got {tau2!r}")
+    names, garr = _groups_of(groups, index, labs)
+    group_notes = []
+    try:
+        overall = meta_analysis(y, v, method=method, test=test, level=level, labels=labs, control=control)
+    except ConvergenceError as e:
+        overall = None
+        group_notes.append(f"no overall (all-studies) estimate: {e} The subgroups and the test for subgroup "
+                           "differences do not depend on it.")
+    settings = dict(method=method, test=test, level=level, control=control)
+    if tau2 == "separate":
+        subgroups, qb = _separate_subgroups(y, v, labs, names, garr, **settings)
+        dfb = len(names) - 1
+        return SubgroupResult(subgroups=subgroups, q_between=qb, q_between_df=dfb,
+                              q_between_pvalue=float(sp.chdtrc(dfb, qb)), overall=overall, tau2_mode="separate",
+                              method=method, test=test, level=float(level), notes=group_notes)
+    subgroups, reg = _common_subgroups(y, v, labs, names, garr, **settings)
+    return SubgroupResult(subgroups=subgroups, q_between=reg.qm, q_between_df=len(names) - 1,
+                          q_between_pvalue=reg.qm_pvalue, overall=overall, tau2_mode="common", method=method,
+                          test=test, level=float(level), regression=reg, notes=group_notes + list(reg.notes))
+
+
+def _groups_of(groups, index, labs):
+    """The group names (sorted as R's factor levels when sortable, else in order of appearance)
+    and each study's group number; ValueError for a missing group or fewer than two groups."""
     if isinstance(groups, (str, bytes)):
         raise ValueError("groups must give the group of each study, not a single string")
     groups = _aligned(groups, "groups", index)
     g = list(groups.tolist() if hasattr(groups, "tolist") else groups)
-    if len(g) != y.size:
-        raise ValueError(f"groups has {len(g)} entries but there are {y.size} studies")
+    if len(g) != len(labs):
+        raise ValueError(f"groups has {len(g)} entries but there are {len(labs)} studies")
     for i, gi in enumerate(g):
         if gi is None or (isinstance(gi, float) and math.isnan(gi)):
             raise ValueError(f"study {labs[i]!r} (index {i}): missing group")
@@ -1062,52 +1088,41 @@ def subgroup_analysis(yi, vi, groups, method="REML", test="knha", level=95, labe
         pass
     if len(names) < 2:
         raise ValueError("subgroup analysis needs at least two groups")
-    group_notes = []
-    try:
-        overall = meta_analysis(y, v, method=method, test=test, level=level, labels=labs, control=control)
-    except ConvergenceError as e:
-        overall = None
-        group_notes.append(f"no overall (all-studies) estimate: {e} The subgroups and the test for subgroup "
-                           "differences do not depend on it.")
-    garr = np.array([names.index(x) for x in g])
+    return names, np.array([names.index(x) for x in g])
 
-    if tau2 == "separate":
-        masks = garr[None, :] == np.arange(len(names))[:, None]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            b = rma_batch(np.broadcast_to(y, masks.shape), np.broadcast_to(v, masks.shape), mask=masks,
-                          method=method, test=test, level=level, qprofile=True, control=control)
-        if not b.converged.all():
-            failed = ", ".join(repr(str(names[j])) for j in np.flatnonzero(~b.converged))
-            msg = next((m for m in b.messages if "did not converge" in m or "tau2_max" in m),
-                       f"{method} estimator failed")
-            warnings.warn(f"subgroup(s) {failed}: {msg}", ConvergenceWarning, stacklevel=2)
-            raise ConvergenceError(f"subgroup(s) {failed}: {msg}. Try another method (e.g. method='DL' or 'PM') or "
-                                   "control={'maxiter': ..., 'stepadj': 0.5}.")
-        subgroups = {}
-        for j, name in enumerate(names):
-            sel = masks[j]
-            notes = []
-            if sel.sum() == 1:
-                notes.append("k = 1: the result is the single study; tau^2 = 0")
-            r = MetaResult._from_batch(b, j, y[sel], v[sel], [labs[i] for i in np.flatnonzero(sel)], notes=notes,
-                                       control=control, present=sel)
-            subgroups[str(name)] = r
-        est = b.beta[:, 0]
-        sez = b.se_model[:, 0]
-        w = 1.0 / sez**2
-        pooled = np.sum(w * est) / np.sum(w)
-        qb = float(np.sum(w * (est - pooled) ** 2))
-        dfb = len(names) - 1
-        return SubgroupResult(subgroups=subgroups, q_between=qb, q_between_df=dfb,
-                              q_between_pvalue=float(sp.chdtrc(dfb, qb)), overall=overall, tau2_mode="separate",
-                              method=method, test=test, level=float(level), notes=group_notes)
-    if tau2 != "common":
-        raise ValueError("tau2 must be 'separate' or 'common'")
+
+def _separate_subgroups(y, v, labs, names, garr, *, method, test, level, control):
+    """One random-effects model per subgroup (one batch fit) and Cochran's Q between their estimates
+    (inverse-variance weights from the model-based SEs)."""
+    masks = garr[None, :] == np.arange(len(names))[:, None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        b = rma_batch(np.broadcast_to(y, masks.shape), np.broadcast_to(v, masks.shape), mask=masks,
+                      method=method, test=test, level=level, qprofile=True, control=control)
+    if not b.converged.all():
+        failed = ", ".join(repr(str(names[j])) for j in np.flatnonzero(~b.converged))
+        msg = next((m for m in b.messages if "did not converge" in m or "tau2_max" in m),
+                   f"{method} estimator failed")
+        warnings.warn(f"subgroup(s) {failed}: {msg}", ConvergenceWarning, stacklevel=3)
+        raise ConvergenceError(f"subgroup(s) {failed}: {msg}. Try another method (e.g. method='DL' or 'PM') or "
+                               "control={'maxiter': ..., 'stepadj': 0.5}.")
+    subgroups = {}
+    for j, name in enumerate(names):
+        sel = masks[j]
+        notes = ["k = 1: the result is the single study; tau^2 = 0"] if sel.sum() == 1 else []
+        subgroups[str(name)] = MetaResult._from_batch(b, j, y[sel], v[sel], [labs[i] for i in np.flatnonzero(sel)],
+                                                      notes=notes, control=control, present=sel)
+    est = b.beta[:, 0]
+    w = 1.0 / b.se_model[:, 0] ** 2
+    pooled = np.sum(w * est) / np.sum(w)
+    return subgroups, float(np.sum(w * (est - pooled) ** 2))
+
+
+def _common_subgroups(y, v, labs, names, garr, *, method, test, level, control):
+    """The meta-regression on the group factor (first group the reference) and each group's estimate."""
     dummies = (garr[:, None] == np.arange(1, len(names))[None, :]).astype(float)
-    import_names = [f"group[{n}]" for n in names[1:]]
     reg = meta_regression(y, v, dummies, method=method, test=test, level=level, labels=labs, control=control)
-    reg.names = ["intercept"] + import_names
+    reg.names = ["intercept"] + [f"group[{n}]" for n in names[1:]]
     L = np.column_stack([np.ones(len(names)), np.vstack([np.zeros(len(names) - 1), np.eye(len(names) - 1)])])
     est = L @ reg.coef
     se = np.sqrt(np.einsum("gp,pq,gq->g", L, reg.vcov, L))
@@ -1119,6 +1134,4 @@ def subgroup_analysis(yi, vi, groups, method="REML", test="knha", level=95, labe
                                        ci_low=float(est[j] - crit * se[j]), ci_high=float(est[j] + crit * se[j]),
                                        tau2=reg.tau2)
                  for j, n in enumerate(names)}
-    return SubgroupResult(subgroups=subgroups, q_between=reg.qm, q_between_df=len(names) - 1,
-                          q_between_pvalue=reg.qm_pvalue, overall=overall, tau2_mode="common", method=method,
-                          test=test, level=float(level), regression=reg, notes=group_notes + list(reg.notes))
+    return subgroups, reg
