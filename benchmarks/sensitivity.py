@@ -102,7 +102,7 @@ print(json.dumps({{"wall": time.perf_counter() - t0, "cpu": time.process_time() 
 R_SCALE = r"""
 suppressPackageStartupMessages(library(metafor))
 args <- commandArgs(trailingOnly = TRUE)
-d <- read.csv(args[1]); which <- strsplit(args[2], ",")[[1]]
+d <- read.csv(args[1]); which <- strsplit(args[2], "|", fixed = TRUE)[[1]]
 res <- rma(d$yi, d$vi, method = "REML", test = "knha")
 calls <- list(rma = function() rma(d$yi, d$vi, method = "REML", test = "knha"),
               leave_one_out = function() leave1out(res), influence = function() influence(res),
@@ -138,7 +138,8 @@ def _metafor(k, names):
         csv.write_text("yi,vi\n" + "\n".join(f"{a!r},{b!r}" for a, b in zip(y.tolist(), v.tolist())) + "\n")
         script = Path(tmp) / "scale.R"
         script.write_text(R_SCALE)
-        cmd = f"ulimit -v 4000000; exec Rscript {script} {csv} '{','.join(names)}'"
+        joined = "|".join(names)             # names hold commas ("permutation_test (1,000)")
+        cmd = f"ulimit -v 4000000; exec Rscript {script} {csv} '{joined}'"
         try:
             out = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=600)
         except subprocess.TimeoutExpired as exc:
