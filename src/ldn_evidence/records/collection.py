@@ -15,6 +15,7 @@ Examples
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -23,22 +24,76 @@ from pydantic import ValidationError
 
 from ..errors import Problem, StudiesFileError
 from .files import atomic_write_text, read_text
+from .protocol import Protocol, protocol_problems
 from .schema import ReviewInfo, StudyRecord
 from .validate import error_message, field_path, file_checks, validate_study
 from .yaml import dump_yaml, fast_parse, line_of, merge_node, parse_yaml, plain
 
 __all__ = ["StudyCollection", "read_studies", "read_records", "validate_studies", "save_studies",
-           "default_studies_path"]
+           "default_studies_path", "bundled_reviews", "resolve_studies_path", "default_protocol"]
+
+
+def _data_folder() -> Path:
+    """The bundled reviews' folder: the repository's ``data/`` in a source checkout (editable
+    install), else the copy shipped inside the package."""
+    package = Path(__file__).resolve().parent.parent
+    checkout = package.parent.parent / "data"
+    if (checkout / "studies.yaml").is_file():
+        return checkout
+    return package / "data"
 
 
 def default_studies_path() -> Path:
-    """The bundled ``studies.yaml``: the repository's ``data/`` in a source checkout (editable
-    install), else the copy shipped inside the package."""
-    package = Path(__file__).resolve().parent.parent
-    checkout = package.parent.parent / "data" / "studies.yaml"
-    if checkout.is_file():
-        return checkout
-    return package / "data" / "studies.yaml"
+    """The bundled default review's ``studies.yaml``."""
+    return _data_folder() / "studies.yaml"
+
+
+def bundled_reviews() -> dict[str, Path]:
+    """The reviews shipped with the package, by name: ``default`` (``data/studies.yaml``) and one
+    per folder of ``data/reviews/`` (``data/reviews/<name>/studies.yaml``).
+
+    >>> sorted(bundled_reviews())
+    ['bcg', 'default']
+    """
+    out = {"default": default_studies_path()}
+    folder = _data_folder() / "reviews"
+    if folder.is_dir():
+        for sub in sorted(folder.iterdir()):
+            if (sub / "studies.yaml").is_file():
+                out[sub.name] = sub / "studies.yaml"
+    return out
+
+
+def resolve_studies_path(path: str | os.PathLike | None) -> Path:
+    """The studies file meant by ``path``: None is the bundled default, the name of a bundled
+    review (:func:`bundled_reviews`) that is not also a file here is that review, a folder is its
+    ``studies.yaml``, anything else the file itself."""
+    if path is None:
+        return default_studies_path()
+    p = Path(path)
+    bundled = bundled_reviews()
+    if not p.exists() and str(path) in bundled:
+        return bundled[str(path)]
+    if p.is_dir():
+        return p / "studies.yaml"
+    return p
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_protocol(path: str, mtime: float) -> Protocol:
+    doc = fast_parse(read_text(Path(path)))
+    review = doc.get("review") if isinstance(doc, dict) else None
+    info = ReviewInfo.model_validate(plain(review)) if isinstance(review, dict) else None
+    if info is None or info.protocol is None:  # pragma: no cover - the bundled file is tested
+        raise StudiesFileError([Problem(path, None, None, "review.protocol", "the bundled review has no protocol")])
+    return info.protocol
+
+
+def default_protocol() -> Protocol:
+    """The bundled default review's protocol: what a studies file without ``review.protocol`` is
+    read with (files written before 0.3 all used that review's vocabulary)."""
+    p = default_studies_path()
+    return _bundled_protocol(str(p), p.stat().st_mtime)
 
 
 
@@ -57,6 +112,16 @@ class StudyCollection:
         self._text: str | None = None
         self._name: str | None = None
         self.path = path
+
+    @property
+    def protocol(self) -> Protocol:
+        """The review's protocol (``review.protocol``; without one, :func:`default_protocol`)."""
+        return self.info.protocol if self.info.protocol is not None else default_protocol()
+
+    @property
+    def has_own_protocol(self) -> bool:
+        """Whether the file has its own ``review.protocol`` (else the bundled default's is used)."""
+        return self.info.protocol is not None
 
     @property
     def document(self) -> Any:
@@ -119,8 +184,8 @@ def read_studies(path: str | os.PathLike | None = None, cls: type = StudyCollect
     with YAML 1.2 core-schema rules, the same rules ruamel.yaml applies; the round-trip document
     (for saving with comments, and for the line numbers of problems) is parsed only when needed.
     """
-    p = Path(path) if path is not None else default_studies_path()
-    name = str(path) if path is not None else str(p)
+    p = resolve_studies_path(path)
+    name = str(path) if path is not None and p == Path(path) else str(p)
     text = read_text(p)
     fast = fast_parse(text)
     if fast is not None:
@@ -166,6 +231,8 @@ def _collect(doc: Any, name: str, p: Path, cls: type, text: str, document: Any) 
         studies.append(study)
         problems += probs
     problems += file_checks(name, nodes, studies)
+    if info is not None:
+        problems += protocol_problems(info.protocol or default_protocol(), name, nodes, studies)
     if problems:
         raise StudiesFileError(problems)
     collection = cls(info, [s for s in studies if s is not None], document=document, path=p)
@@ -175,10 +242,11 @@ def _collect(doc: Any, name: str, p: Path, cls: type, text: str, document: Any) 
 
 
 
-def read_records(path: str | os.PathLike) -> tuple[list[StudyRecord], list]:
+def read_records(path: str | os.PathLike, protocol: Protocol | None = None) -> tuple[list[StudyRecord], list]:
     """Read a file holding one study mapping or a list of them (what ``ldn-evidence add`` takes).
 
-    Returns the validated records and their round-trip YAML nodes.
+    Returns the validated records and their round-trip YAML nodes. With ``protocol``, the
+    records are also checked against it (their review's outcomes, contrasts, comparators, years).
     """
     p = Path(path)
     name = str(path)
@@ -191,25 +259,28 @@ def read_records(path: str | os.PathLike) -> tuple[list[StudyRecord], list]:
         studies.append(study)
         problems += probs
     problems += file_checks(name, nodes, studies)
+    if protocol is not None:
+        problems += protocol_problems(protocol, name, nodes, studies)
     if problems:
         raise StudiesFileError(problems)
     return list(studies), list(nodes)
 
 
-def validate_studies(path: str | os.PathLike | None = None) -> list[Problem]:
+def validate_studies(path: str | os.PathLike | None = None, protocol: Protocol | None = None) -> list[Problem]:
     """Every problem in a studies file (``[]`` when it is clean).
 
     Each :class:`Problem` names the file, line, study id and field. Also accepts a file holding a
-    single study mapping or a list of them (a record to be added).
+    single study mapping or a list of them (a record to be added), checked against ``protocol``
+    (default: the bundled default review's).
     """
-    p = Path(path) if path is not None else default_studies_path()
+    p = resolve_studies_path(path)
     try:
         text = read_text(p)
         doc = parse_yaml(text, str(path) if path is not None else str(p))
         if isinstance(doc, dict) and ("studies" in doc or "review" in doc):
             read_studies(p if path is None else path)
         else:
-            read_records(p if path is None else path)
+            read_records(p if path is None else path, protocol=protocol or default_protocol())
     except StudiesFileError as exc:
         return exc.problems
     return []
