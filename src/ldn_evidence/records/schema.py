@@ -603,11 +603,22 @@ class ReviewInfo(_Model):
     note: str | None = None
 
 
-def study_json_schema() -> dict:
-    """JSON Schema (draft 2020-12) of one study record, for editors."""
+def study_json_schema(protocol: Protocol | None = None) -> dict:
+    """JSON Schema (draft 2020-12) of one study record, for editors.
+
+    With a review's ``protocol``, the outcome ids, contrasts and comparators it allows are
+    listed as the fields' ``enum`` (what an editor completes while typing).
+    """
     schema = StudyRecord.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "ldn-evidence study record"
+    if protocol is not None:
+        defs = schema.get("$defs", {})
+        outcome = defs.get("Outcome", {}).get("properties", {})
+        for key, values in (("outcome", [o.id for o in protocol.outcomes]), ("contrast", protocol.all_contrasts)):
+            if key in outcome:
+                outcome[key]["enum"] = list(values)
+        schema["properties"]["comparator"]["enum"] = list(protocol.comparator_types)
     return schema
 
 
