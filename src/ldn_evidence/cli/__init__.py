@@ -8,7 +8,10 @@ from ._options import UserError
 from .commands.add import add
 from .commands.cumulative import cumulative
 from .commands.diff import diff
+from .commands.export import export
 from .commands.forest import forest
+from .commands.import_sheet import import_sheet
+from .commands.init import init
 from .commands.prisma import prisma
 from .commands.schema import schema
 from .commands.sensitivity import sensitivity
@@ -18,7 +21,8 @@ from .commands.tsa import tsa
 from .commands.validate import validate
 from .main import main, run
 
-for _command in (forest, summary, studies, validate, schema, sensitivity, add, diff, prisma, cumulative, tsa):
+for _command in (forest, summary, studies, validate, schema, sensitivity, add, diff, prisma, cumulative, tsa, init,
+                 import_sheet, export):
     main.add_command(_command)
 del _command
 

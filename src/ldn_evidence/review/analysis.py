@@ -180,6 +180,8 @@ class Analysis:
         controlled = bool({row["group"] for row in rows} - {"Single-arm pre-post"})
         labels = favours(self.outcome, controlled, self.protocol)
         columns = {"design_short": "Design", "n": "N", "dose": "Dose"}
+        if not any(row.get("dose") for row in rows):  # a review whose studies give no doses
+            del columns["dose"]
         cols = ["label", "yi", "ci_low", "ci_high", "weight", "group", "marker", "rob_overall"] + list(columns)
         table = {c: [row.get(c) for row in rows] for c in cols}
         rob_columns = {"rob_overall": "RoB"} if any(row["rob_overall"] for row in rows) else None
