@@ -14,12 +14,12 @@ contrast, comparator, moderator or year the protocol does not know is a problem 
 line, study and field.
 
 Contrast names. A controlled contrast is spelled ``<intervention id>_vs_<comparator id>``
-(``ldn_vs_placebo``); the uncontrolled ones are fixed by the method
+(``bcg_vs_control``); the uncontrolled ones are fixed by the method
 (:data:`ldn_evidence.vocabulary.UNCONTROLLED_CONTRASTS`: ``pre_post``, ``single_group``,
 ``dose_response``). A record's ``contrast`` is one of these.
 
 A file without a protocol. Before 0.3 every studies file used one fixed vocabulary, that of the
-bundled LDN review; such a file is read with the bundled review's protocol
+bundled default review; such a file is read with the bundled review's protocol
 (:func:`ldn_evidence.records.default_protocol`), so old files and old git revisions keep
 working. ``ldn-evidence validate`` says so; ``ldn-evidence init`` writes a protocol to start from.
 
@@ -65,8 +65,8 @@ class _Model(BaseModel):
 class ProtocolIntervention(_Model):
     """The intervention: its id (in contrast names), how titles and labels name it, its arm names."""
 
-    id: Slug = Field(description="used in contrast names: <id>_vs_<comparator id>, e.g. ldn")
-    name: str = Field(min_length=1, description="as a title names it, e.g. 'Low-dose naltrexone'")
+    id: Slug = Field(description="used in contrast names: <id>_vs_<comparator id>, e.g. bcg")
+    name: str = Field(min_length=1, description="as a title names it, e.g. 'BCG vaccine'")
     label: str = Field(min_length=1, description="short label: 'Favours <label>', derivation texts")
     arms: list[str] = Field(min_length=1, description="arm names records use for it (case-insensitive)")
 
@@ -93,10 +93,10 @@ class ProtocolOutcome(_Model):
     """One outcome of the review."""
 
     id: Slug
-    name: str = Field(min_length=1, description="as titles name it, e.g. 'pain'")
+    name: str = Field(min_length=1, description="as titles name it, e.g. 'tuberculosis'")
     kind: Literal[OUTCOME_KINDS]  # type: ignore[valid-type]
     lower_is_better: bool = Field(description="the default direction when a record's scale does not give one")
-    instrument_family: str | None = Field(None, description="e.g. 'pain intensity (VAS, NRS, BPI)'")
+    instrument_family: str | None = Field(None, description="e.g. 'depression scales (HAM-D, BDI)'")
     default_measure: str | None = Field(None, description="SMD or MD (continuous); RR, OR or RD (binary)")
     mid: MinimalImportantDifference | None = None
     pooled: bool = Field(True, description="false: recorded in studies, not offered for pooling")

@@ -114,7 +114,8 @@ class Population(_Model):
     n_enrolled: NonNegInt | None = None
     n_randomized: NonNegInt | None = None
     n_analysed: NonNegInt | None = None
-    n_fibromyalgia: NonNegInt | None = Field(None, description="for mixed cohorts: how many had fibromyalgia")
+    n_fibromyalgia: NonNegInt | None = Field(None, description="for mixed cohorts: how many had the review's "
+                                            "condition (the field keeps its 0.2 name until the records are migrated)")
     sex: Literal["female", "male", "mixed", "not_reported"] = "not_reported"
     n_female: NonNegInt | None = None
     age_mean: NonNegFloat | None = None

@@ -54,7 +54,8 @@ from .protocol import Moderator, Protocol
 from .schema import StudyRecord
 from .validate import error_message, field_path
 
-__all__ = ["Sheet", "read_sheet", "sheet_records", "infer_moderator", "SHEET_FORMS", "SHEET_COLUMNS"]
+__all__ = ["Sheet", "read_sheet", "sheet_records", "infer_moderator", "column_problems", "SHEET_FORMS",
+           "SHEET_COLUMNS"]
 
 #: the forms a row can take, in order of preference: (name, columns)
 SHEET_FORMS = (
@@ -121,11 +122,18 @@ def infer_moderator(sheet: Sheet, column: str) -> Moderator:
     categorical with its values in order of first appearance."""
     if column not in sheet.columns:
         raise StudiesFileError([Problem(sheet.name, 1, None, column, "no such column for --moderator")])
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", column):
+        raise StudiesFileError([Problem(sheet.name, 1, None, column, "a moderator's column name is lower case "
+                                        "letters, digits and underscores, starting with a letter")])
     values = [sheet.cell(i, column) for i in range(len(sheet.rows))]
     values = [v for v in values if v]
     if values and all(_is_number(v) for v in values):
         return Moderator(id=column, name=column.replace("_", " "), kind="numeric")
-    return Moderator(id=column, name=column.replace("_", " "), kind="categorical", levels=list(dict.fromkeys(values)))
+    levels = list(dict.fromkeys(values))
+    if len(levels) < 2:
+        raise StudiesFileError([Problem(sheet.name, 1, None, column, f"a categorical moderator needs at least two "
+                                        f"values; the column has {', '.join(levels) or 'none'}")])
+    return Moderator(id=column, name=column.replace("_", " "), kind="categorical", levels=levels)
 
 
 def _is_number(text: str) -> bool:
@@ -272,17 +280,7 @@ def sheet_records(sheet: Sheet, protocol: Protocol, outcome: str, measure: str |
                                         f"protocol; its outcomes: {', '.join(o.id for o in protocol.outcomes)}")])
     if measure is not None and measure not in ESCALC_MEASURES:
         raise StudiesFileError([Problem(sheet.name, None, None, None, f"unknown measure {measure!r}")])
-    known = set(SHEET_COLUMNS) | {m.id for m in protocol.moderators}
-    for c in sheet.columns:
-        if c not in known:
-            problems.append(Problem(sheet.name, 1, None, c, "unknown column (a typo? moderators must be declared "
-                                    f"in the protocol); expected: {', '.join(SHEET_COLUMNS)}"))
-    if "study" not in sheet.columns:
-        problems.append(Problem(sheet.name, 1, None, "study", "missing column: every sheet names its studies"))
-    if not any(all(c in sheet.columns for c in cols) for _, cols in SHEET_FORMS):
-        forms = "; ".join(" ".join(cols) for _, cols in SHEET_FORMS)
-        problems.append(Problem(sheet.name, 1, None, None, f"missing columns: the sheet has no complete set of data "
-                                f"columns; give one of {forms}"))
+    problems = column_problems(sheet, [m.id for m in protocol.moderators])
     if problems:
         raise StudiesFileError(problems)
     by_id: dict[str, dict] = {}
@@ -303,6 +301,24 @@ def sheet_records(sheet: Sheet, protocol: Protocol, outcome: str, measure: str |
     if problems:
         raise StudiesFileError(problems)
     return list(by_id.values()), list(rows.values())
+
+
+def column_problems(sheet: Sheet, moderators=()) -> list[Problem]:
+    """What is wrong with a sheet's header: an unknown column (``moderators`` are known), no
+    ``study`` column, or no complete set of data columns."""
+    problems = []
+    known = set(SHEET_COLUMNS) | set(moderators)
+    for c in sheet.columns:
+        if c not in known:
+            problems.append(Problem(sheet.name, 1, None, c, "unknown column (a typo? moderators must be declared "
+                                    f"in the protocol); expected: {', '.join(SHEET_COLUMNS)}"))
+    if "study" not in sheet.columns:
+        problems.append(Problem(sheet.name, 1, None, "study", "missing column: every sheet names its studies"))
+    if not any(all(c in sheet.columns for c in cols) for _, cols in SHEET_FORMS):
+        forms = "; ".join(" ".join(cols) for _, cols in SHEET_FORMS)
+        problems.append(Problem(sheet.name, 1, None, None, f"missing columns: the sheet has no complete set of data "
+                                f"columns; give one of {forms}"))
+    return problems
 
 
 def _validated(sheet: Sheet, i: int, rec: dict) -> list[Problem]:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..errors import LivingError, Problem, StudiesFileError
 from ..records import atomic_write_text
-from ..records.sheet import SHEET_FORMS, Sheet, infer_moderator, read_sheet, sheet_records
+from ..records.sheet import SHEET_FORMS, Sheet, column_problems, infer_moderator, read_sheet, sheet_records
 from ..records.yaml import dump_yaml
 from ..vocabulary import BINARY_MEASURES, CONTINUOUS_MEASURES
 from .add import add_records
@@ -111,6 +111,9 @@ def _into_existing(sheet, target, outcome, measure, design, dry_run, lock_timeou
 
 def _new_review(sheet, target, outcome, measure, design, title, outcome_name, higher_is_better, moderators,
                 dry_run) -> ImportResult:
+    problems = column_problems(sheet, moderators)
+    if problems:
+        raise StudiesFileError(problems)
     kind, default = _kind_of(sheet, measure)
     mods = [infer_moderator(sheet, m) for m in moderators]
     years = [int(float(sheet.cell(i, "year"))) for i in range(len(sheet.rows))
