@@ -110,7 +110,7 @@ def _into_existing(sheet, target, outcome, measure, design, dry_run, lock_timeou
 
 
 def _new_review(sheet, target, outcome, measure, design, title, outcome_name, higher_is_better, moderators,
-                dry_run) -> ImportResult:
+                dry_run, intervention, comparator) -> ImportResult:
     problems = column_problems(sheet, moderators)
     if problems:
         raise StudiesFileError(problems)
@@ -121,7 +121,7 @@ def _new_review(sheet, target, outcome, measure, design, title, outcome_name, hi
     header = dict(outcomes=((outcome, outcome_name or outcome.replace("_", " "), kind, not higher_is_better,
                              default),), moderators=mods,
                   subgroups=("design",) + tuple(m.id for m in mods if m.kind == "categorical"),
-                  first_year=min([1900] + years))
+                  first_year=min([1900] + years), intervention=intervention, comparator=comparator)
     title = title or f"A review of {outcome_name or outcome.replace('_', ' ')}"
     protocol = check_new_review(new_review_text(title, str(target), example=False, **header), str(target)).protocol
     records, rows = sheet_records(sheet, protocol, outcome, measure, design)
@@ -137,7 +137,8 @@ def _new_review(sheet, target, outcome, measure, design, title, outcome_name, hi
 def import_sheet(sheet_path: str | os.PathLike, target: str | os.PathLike, outcome: str, measure: str | None = None,
                  design: str = "parallel_rct", *, title: str | None = None, outcome_name: str | None = None,
                  higher_is_better: bool = False, moderators=(), dry_run: bool = False,
-                 lock_timeout: float = 30.0) -> ImportResult:
+                 lock_timeout: float = 30.0, intervention: str | None = None,
+                 comparator: str | None = None) -> ImportResult:
     """Import an extraction sheet (:mod:`ldn_evidence.records.sheet`) into the studies file
     ``target``.
 
@@ -146,7 +147,8 @@ def import_sheet(sheet_path: str | os.PathLike, target: str | os.PathLike, outco
     is well). A ``target`` that does not exist becomes a new review whose protocol names
     ``outcome``: binary (RR) or continuous (SMD) from ``measure`` or the sheet's columns, lower
     is better unless ``higher_is_better``; ``moderators`` are sheet columns to keep as the
-    protocol's moderators (numeric, or categorical with the values seen). Raises
+    protocol's moderators (numeric, or categorical with the values seen); ``intervention`` and
+    ``comparator`` name the arms (default: treatment and control). Raises
     :class:`StudiesFileError` naming the sheet's row and column of every problem.
     """
     sheet = read_sheet(sheet_path)
@@ -154,9 +156,10 @@ def import_sheet(sheet_path: str | os.PathLike, target: str | os.PathLike, outco
     if target.is_dir():
         raise LivingError(f"{target} is a folder; give the studies file (e.g. {target / 'studies.yaml'})")
     if target.exists():
-        if moderators or title or outcome_name or higher_is_better:
-            raise LivingError(f"{target} exists: its protocol decides title, outcome and moderators "
-                              "(--title, --outcome-name, --higher-is-better and --moderator are for a new review)")
+        if moderators or title or outcome_name or higher_is_better or intervention or comparator:
+            raise LivingError(f"{target} exists: its protocol decides title, outcome, arms and moderators "
+                              "(--title, --outcome-name, --higher-is-better, --intervention, --comparator and "
+                              "--moderator are for a new review)")
         return _into_existing(sheet, target, outcome, measure, design, dry_run, lock_timeout)
     return _new_review(sheet, target, outcome, measure, design, title, outcome_name, higher_is_better, moderators,
-                       dry_run)
+                       dry_run, intervention, comparator)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -136,18 +137,34 @@ def _moderator_lines(moderators) -> str:
     return "\n".join(lines) + "\n"
 
 
+def arm_names(name: str | None, default: tuple[str, str, str, str]) -> tuple[str, str, str, str]:
+    """(id, name, label, arms) of an intervention or comparator called ``name`` (None: ``default``)."""
+    if not name:
+        return default
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    slug = slug if slug[:1].isalpha() else f"x_{slug}"
+    return slug, _quoted(name), _quoted(name), slug
+
+
+#: the template's intervention and comparator: id, name, label, arm names
+INTERVENTION = ("treatment", _quoted("The intervention"), "treatment", "treatment, intervention")
+COMPARATOR = ("control", _quoted("control (placebo or no treatment)"), "control", "control, placebo")
+
+
 def review_header(title: str, path: str = "studies.yaml", outcomes=TEMPLATE_OUTCOMES, moderators=(),
-                  subgroups=("design",), first_year: int = 1900) -> str:
-    """The commented ``review:`` section of a new studies file (the template's protocol)."""
+                  subgroups=("design",), first_year: int = 1900, intervention: str | None = None,
+                  comparator: str | None = None) -> str:
+    """The commented ``review:`` section of a new studies file (the template's protocol);
+    ``intervention`` and ``comparator`` name the two arms (default: treatment and control)."""
+    t_id, t_name, t_label, t_arms = arm_names(intervention, INTERVENTION)
+    c_id, c_name, c_label, c_arms = arm_names(comparator, COMPARATOR)
     values = dict(
         path=path, title=_quoted(title), first_year=first_year,
         question=("Replace this with the question: in <population>, does <intervention> compared with "
                   "<comparator> change <outcomes>?"),
         population=_quoted("the participants the review includes (replace this)"),
-        intervention_id="treatment", intervention_name=_quoted("The intervention"),
-        intervention_label="treatment", intervention_arms="treatment, intervention",
-        comparator_id="control", comparator_name=_quoted("control (placebo or no treatment)"),
-        comparator_label="control", comparator_arms="control, placebo",
+        intervention_id=t_id, intervention_name=t_name, intervention_label=t_label, intervention_arms=t_arms,
+        comparator_id=c_id, comparator_name=c_name, comparator_label=c_label, comparator_arms=c_arms,
         outcomes=_outcome_lines(outcomes), moderators=_moderator_lines(moderators),
         subgroups=", ".join(subgroups))
     return _HEADER.format(**values)

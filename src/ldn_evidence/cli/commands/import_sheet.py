@@ -22,13 +22,17 @@ __all__ = ["import_sheet"]
 @click.option("--title", default=None, help="New review: its title.")
 @click.option("--outcome-name", default=None, help="New review: how titles name the outcome.")
 @click.option("--higher-is-better", is_flag=True, help="New review: more (events, higher scores) is better.")
+@click.option("--intervention", default=None, metavar="NAME",
+              help="New review: the intervention's name (its id, label and arm name) [default: treatment].")
+@click.option("--comparator", default=None, metavar="NAME",
+              help="New review: the comparator's name [default: control].")
 @click.option("--moderator", "moderators", multiple=True, metavar="COLUMN",
               help="New review: keep this column as a moderator (repeatable); an existing review reads the "
                    "columns its protocol declares.")
 @click.option("--dry-run", is_flag=True, help="Check everything and show what would change, without writing.")
 @click.option("--lock-timeout", type=finite_range(0, 3600), default=30, show_default=True, metavar="SECONDS")
-def import_sheet(sheet, outcome, measure, target, design, title, outcome_name, higher_is_better, moderators,
-                 dry_run, lock_timeout):
+def import_sheet(sheet, outcome, measure, target, design, title, outcome_name, higher_is_better, intervention,
+                 comparator, moderators, dry_run, lock_timeout):
     """Import an extraction sheet: one row per study x outcome, with metafor's column names.
 
     \b
@@ -43,13 +47,14 @@ def import_sheet(sheet, outcome, measure, target, design, title, outcome_name, h
 
     \b
     Examples:
-      ldn-evidence import trials.csv --outcome tb -o bcg/studies.yaml --moderator ablat --moderator alloc
+      ldn-evidence import bcg.csv --outcome tb -o bcg/studies.yaml --intervention BCG --moderator alloc
       ldn-evidence import extraction.xlsx --outcome pain --measure SMD -o data/studies.yaml --dry-run
     """
     from ...review.importing import import_sheet as run_import
 
     result = run_import(sheet, target, lower(outcome), measure=measure, design=design, title=title,
                         outcome_name=outcome_name, higher_is_better=higher_is_better,
-                        moderators=[m.lower() for m in moderators], dry_run=dry_run, lock_timeout=lock_timeout)
+                        moderators=[m.lower() for m in moderators], dry_run=dry_run, lock_timeout=lock_timeout,
+                        intervention=intervention, comparator=comparator)
     for line in result.lines():
         click.echo(line)
