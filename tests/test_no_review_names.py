@@ -7,7 +7,7 @@ records/, effects/, engine/, diagnostics/, models/, plots/ and the shared module
 * every outcome id, contrast and comparator type of the bundled protocol as a string literal
   (``"pain"``, ``"ldn_vs_placebo"``): a name the code would use;
 * the review's outcome ids that are abbreviations or identifiers (``fiq``, ``symptom_severity``)
-  anywhere.
+  anywhere (plain English ids such as ``pain`` only as string literals).
 """
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ def _protocol():
 
 def _words(p) -> set[str]:
     words = {p.intervention.id, p.intervention.label.lower(), "naltrexone", "fibromyalgia"}
-    words |= {o.id for o in p.outcomes if "_" in o.id or len(o.id) <= 4}
+    # identifiers (symptom_severity) and abbreviations (fiq: its name says FIQ); plain English ids
+    # (pain, mood) are words a docstring may use, and are caught as string literals below
+    words |= {o.id for o in p.outcomes if "_" in o.id or o.id.upper() in o.name}
     words |= set(p.contrasts) | {t for t in p.comparator_types if "_" in t and t != "usual_care"}
     return words - set(UNCONTROLLED_CONTRASTS)  # the method's words (dose_response) are not the review's
 

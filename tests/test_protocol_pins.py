@@ -2,7 +2,8 @@
 and ``effect_for_outcome`` was split into one function per derivation path.
 
 A regression pin, not a correctness reference: ``tests/baseline/ldn/make_baseline.py`` wrote
-``ldn_results_53d4e62.json`` at commit 53d4e62 from a frozen copy of the studies file; every
+``ldn_results.json`` with the code from before the refactor (``made_by`` in the file) from a
+frozen copy of the studies file; every
 effect (value, variance, path, derivation text, assumptions, reason), every pooled result and
 the forest plot's labels must come out the same (floats to 1e-12 relative, text exactly).
 """
@@ -29,7 +30,7 @@ def _load_maker():
 
 @pytest.fixture(scope="module")
 def pinned():
-    return json.loads((BASE / "ldn_results_53d4e62.json").read_text())
+    return json.loads((BASE / "ldn_results.json").read_text())
 
 
 @pytest.fixture(scope="module")

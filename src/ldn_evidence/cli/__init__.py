@@ -10,9 +10,11 @@ from .commands.cumulative import cumulative
 from .commands.diff import diff
 from .commands.export import export
 from .commands.forest import forest
+from .commands.grade import grade
 from .commands.import_sheet import import_sheet
 from .commands.init import init
 from .commands.prisma import prisma
+from .commands.rob import rob
 from .commands.schema import schema
 from .commands.sensitivity import sensitivity
 from .commands.studies import studies
@@ -21,8 +23,8 @@ from .commands.tsa import tsa
 from .commands.validate import validate
 from .main import main, run
 
-for _command in (forest, summary, studies, validate, schema, sensitivity, add, diff, prisma, cumulative, tsa, init,
-                 import_sheet, export):
+for _command in (forest, summary, studies, validate, schema, sensitivity, add, diff, prisma, cumulative, tsa, rob,
+                 grade, init, import_sheet, export):
     main.add_command(_command)
 del _command
 

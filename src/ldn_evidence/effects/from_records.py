@@ -17,8 +17,9 @@ Crossover trial (:func:`crossover_effect`, randomized or fixed order): paired an
       within-person correlation r, else a median difference with IQR (median taken as the mean,
       SD of differences = IQR / eta(n), Wan 2014 scenario S3; Handbook 6.5.2.5), else (SMD
       only) a p-value of the paired comparison with n (paired t: dz = t / sqrt(n), re-expressed
-      on the between-person scale with r, Morris & DeShon 2002), else a reported standardized
-      effect.
+      on the between-person scale with r, Morris & DeShon 2002; refused when the source gives
+      the test's error df and they are not n - 1, e.g. a test on repeated daily reports), else
+      a reported standardized effect.
 Single-arm pre-post (:func:`prepost_effect`: open-label series, case series, uncontrolled
 cohorts)
     * per-timepoint means/SDs (SMCR for "SMD", MC for "MD", metafor), else a percent change
@@ -279,6 +280,8 @@ class _Outcome:
 
     def __init__(self, eff: StudyEffect, r: float, lower_better: bool):
         self.eff, self.r, self.lower_better = eff, r, lower_better
+        #: why a form the data have was refused (the reason given when no path succeeds)
+        self.refused: list[str] = []
 
     def done(self, de, blocks, n, path, uses_r=False, extra=(), sign=1.0) -> StudyEffect:
         eff, r = self.eff, self.r
@@ -363,7 +366,9 @@ def effect_for_outcome(study: _rec.StudyRecord, o: _rec.Outcome, measure: str = 
     found = path(study, o, measure, terms, out)
     if found is None:
         found = reported_effect(study, o, measure, out, controlled=controlled)
-    return found if found is not None else out.fail(_why_not(o, measure, design))
+    if found is not None:
+        return found
+    return out.fail(out.refused[0] if out.refused else _why_not(o, measure, design))
 
 
 def parallel_effect(study: _rec.StudyRecord, o: _rec.Outcome, measure: str, terms: Terms,
@@ -486,6 +491,12 @@ def _crossover_smd_from_p_or_reported(study: _rec.StudyRecord, o: _rec.Outcome, 
         sign, where = _sign_hint(o, terms)
         n, n_note = _n_for(study)
         if sign is None or n is None or n < 3:
+            continue
+        df_reported = getattr(b, "p_value_df", None)
+        if df_reported is not None and df_reported != n - 1:
+            out.refused.append(f"p = {p:g} comes from a test with {df_reported} error df, not a paired "
+                               f"t-test on the {n} participants ({n - 1} df): no effect can be "
+                               "back-calculated from it")
             continue
         t = float(scipy.special.stdtrit(n - 1, 1 - p / 2))
         dz = sign * t / math.sqrt(n)

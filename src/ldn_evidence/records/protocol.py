@@ -52,7 +52,7 @@ from ..vocabulary import (
 from .yaml import line_of
 
 __all__ = ["Protocol", "ProtocolIntervention", "ProtocolComparator", "ProtocolOutcome", "Moderator",
-           "MinimalImportantDifference", "protocol_problems", "Slug"]
+           "MinimalImportantDifference", "SummaryOfFindings", "protocol_problems", "Slug"]
 
 #: an identifier as records spell it: lower case, digits and underscores
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -62,16 +62,32 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=False)
 
 
-class ProtocolIntervention(_Model):
-    """The intervention: its id (in contrast names), how titles and labels name it, its arm names."""
-
-    id: Slug = Field(description="used in contrast names: <id>_vs_<comparator id>, e.g. bcg")
+class _Arm(_Model):
+    id: Slug = Field(description="used in contrast names: <intervention id>_vs_<comparator id>, e.g. bcg")
     name: str = Field(min_length=1, description="as a title names it, e.g. 'BCG vaccine'")
     label: str = Field(min_length=1, description="short label: 'Favours <label>', derivation texts")
     arms: list[str] = Field(min_length=1, description="arm names records use for it (case-insensitive)")
 
 
-class ProtocolComparator(ProtocolIntervention):
+class ProtocolIntervention(_Arm):
+    """The intervention: its id (in contrast names), how titles and labels name it, its arm names,
+    and the doses the question covers (GRADE's indirectness looks at studies beyond them)."""
+
+    dose_range_mg: list[Annotated[float, Field(ge=0)]] | None = Field(
+        None, min_length=2, max_length=2, description="[low, high] daily dose in mg the question covers")
+    dose_source: str | None = Field(None, description="where the dose range comes from (required with it)")
+
+    @model_validator(mode="after")
+    def _dose(self) -> "ProtocolIntervention":
+        if self.dose_range_mg is not None:
+            if self.dose_range_mg[0] > self.dose_range_mg[1]:
+                raise ValueError("dose_range_mg must be [low, high]")
+            if not self.dose_source:
+                raise ValueError("dose_range_mg without a source (add 'dose_source:')")
+        return self
+
+
+class ProtocolComparator(_Arm):
     """A comparator; ``types`` are the values a study's ``comparator:`` field takes for it."""
 
     types: list[Slug] = Field(default_factory=list, description="study-level comparator values (default: [id])")
@@ -89,6 +105,24 @@ class MinimalImportantDifference(_Model):
     source: str = Field(min_length=8, description="where the value comes from")
 
 
+class SummaryOfFindings(_Model):
+    """How the summary of findings (GRADE) presents an outcome; every field optional."""
+
+    title: str | None = Field(None, description="the table's row title (default: the name, capitalised)")
+    name: str | None = Field(None, description="the outcome in GRADE's plain-language statement (default: name)")
+    instrument: str | None = Field(None, description="the instrument an SMD is re-expressed on, e.g. "
+                                   "'a 0-10 rating scale'")
+    reference_study: Slug | None = Field(None, description="the study whose SD re-expresses an SMD on the instrument")
+    reference_sd: float | None = Field(None, gt=0, description="or the SD itself, with its source")
+    reference_sd_source: str | None = None
+
+    @model_validator(mode="after")
+    def _sourced(self) -> "SummaryOfFindings":
+        if self.reference_sd is not None and not self.reference_sd_source:
+            raise ValueError("reference_sd without a source (add 'reference_sd_source:')")
+        return self
+
+
 class ProtocolOutcome(_Model):
     """One outcome of the review."""
 
@@ -102,6 +136,7 @@ class ProtocolOutcome(_Model):
     pooled: bool = Field(True, description="false: recorded in studies, not offered for pooling")
     pools: list[Slug] = Field(default_factory=list,
                               description="record outcome ids pooled under this one (default: [id])")
+    sof: SummaryOfFindings | None = Field(None, description="how the summary of findings presents it")
     note: str | None = None
 
     @model_validator(mode="after")
@@ -156,6 +191,9 @@ class Protocol(_Model):
     moderators: list[Moderator] = Field(default_factory=list)
     year_range: list[int | None] = Field(default_factory=lambda: [1900, None], min_length=2, max_length=2,
                                          description="[first, last] publication year; last null = next year")
+    summary_of_findings: list[Slug] | None = Field(
+        None, description="the outcomes GRADE rates and the summary of findings shows, in order "
+        "(default: every pooled outcome)")
     note: str | None = None
 
     @model_validator(mode="after")
@@ -194,6 +232,10 @@ class Protocol(_Model):
         first, last = self.year_range
         if first is None or (last is not None and last < first):
             raise ValueError("year_range must be [first, last] with first <= last (last may be null)")
+        pooled = {o.id for o in self.outcomes if o.pooled}
+        stray = [o for o in self.summary_of_findings or () if o not in pooled]
+        if stray:
+            raise ValueError(f"summary_of_findings names {', '.join(stray)}: not a pooled outcome of the protocol")
         return self
 
     # -- look-ups ---------------------------------------------------------------------------
@@ -206,6 +248,11 @@ class Protocol(_Model):
     def pooled_outcomes(self) -> tuple[str, ...]:
         """The outcome ids an analysis may pool, in the protocol's order."""
         return tuple(o.id for o in self.outcomes if o.pooled)
+
+    @property
+    def graded_outcomes(self) -> tuple[str, ...]:
+        """The outcomes of the summary of findings (GRADE), in its order."""
+        return tuple(self.summary_of_findings) if self.summary_of_findings is not None else self.pooled_outcomes
 
     @property
     def default_outcome(self) -> str:

@@ -1,13 +1,16 @@
-"""Regression pin of the LDN review's results, written before the protocol refactor (issue 16).
+"""Regression pin of the LDN review's results, written with the code from before the protocol
+refactor (issue 16).
 
 Not a reference of correctness (those come from metafor and the papers, see tests/reference/):
-this file records what the code computed at commit 53d4e62 from a frozen copy of the bundled
-studies file (``studies_53d4e62.yaml``, the file as it was at that commit), so that moving the
-review's vocabulary into ``review.protocol`` and splitting ``effect_for_outcome`` into one
-function per derivation path can be shown to change no effect, no derivation text and no pooled
-result. ``tests/test_protocol_pins.py`` recomputes everything with the current code.
+this file records what the code computed, before the review's vocabulary moved into
+``review.protocol`` and ``effect_for_outcome`` was split into one function per derivation path,
+from a frozen copy of the bundled studies file (``studies_53d4e62.yaml``, the file at commit
+53d4e62), so that the refactor can be shown to change no effect, no derivation text and no
+pooled result. ``tests/test_protocol_pins.py`` recomputes everything with the current code.
 
-Run from the repository root at commit 53d4e62 (it was): ``python tests/baseline/ldn/make_baseline.py``.
+Written by the code of main at 0711b5f (the refactor's merge base: 53d4e62 plus the GRADE and
+evidence-audit work, whose forest plots gained a risk-of-bias footnote), run from a checkout of
+that commit: ``python tests/baseline/ldn/make_baseline.py --commit 0711b5f``.
 """
 from __future__ import annotations
 
@@ -74,6 +77,12 @@ def snapshot(review) -> dict:
 
 
 if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commit", required=True, help="the commit whose code computes the pins")
+    args = parser.parse_args()
     snap = snapshot(le.load_studies(STUDIES))
-    (HERE / "ldn_results_53d4e62.json").write_text(json.dumps(snap, indent=1, ensure_ascii=False) + "\n")
+    snap["made_by"] = {"code": args.commit, "studies": STUDIES.name}
+    (HERE / "ldn_results.json").write_text(json.dumps(snap, indent=1, ensure_ascii=False) + "\n")
     print(f"{len(snap['effects'])} effect tables, {len(snap['analyses'])} analyses")
