@@ -310,8 +310,9 @@ def column_problems(sheet: Sheet, moderators=()) -> list[Problem]:
     known = set(SHEET_COLUMNS) | set(moderators)
     for c in sheet.columns:
         if c not in known:
-            problems.append(Problem(sheet.name, 1, None, c, "unknown column (a typo? moderators must be declared "
-                                    f"in the protocol); expected: {', '.join(SHEET_COLUMNS)}"))
+            problems.append(Problem(sheet.name, 1, None, c, "unknown column (a typo? a moderator must be declared "
+                                    "in the protocol, or named with --moderator when the sheet starts a new review); "
+                                    f"expected: {', '.join(SHEET_COLUMNS)}"))
     if "study" not in sheet.columns:
         problems.append(Problem(sheet.name, 1, None, "study", "missing column: every sheet names its studies"))
     if not any(all(c in sheet.columns for c in cols) for _, cols in SHEET_FORMS):
