@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 import click
 
-from .._options import load_review
+from .._options import echo_json, load_review
 
 __all__ = ["studies"]
 
@@ -71,7 +70,7 @@ def studies(ctx: click.Context, fmt: str) -> None:
     rows = [_study_summary(s) for s in review.studies]
     rank = {o.id: i for i, o in enumerate(review.protocol.outcomes)}  # the protocol's order: main outcomes first
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        echo_json(rows)
         return
     if fmt == "csv":
         buf = io.StringIO()
