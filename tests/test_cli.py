@@ -78,7 +78,7 @@ def test_forest_options(run, args, expect):
     (["--outcome", "adverse_events", "--measure", "SMD"], ["does not fit a binary outcome", "RR, OR, RD"]),
     (["--method", "XX"], ["'XX' is not one of", "'REML'"]),
     (["--test", "q"], ["'q' is not one of", "'knha'"]),
-    (["--by", "colour"], ["'colour' is not one of", "'design'"]),
+    (["--by", "colour"], ["unknown subgroup variable 'colour'", "design, line_of_therapy"]),
     (["--format", "gif"], ["'gif' is not one of", "'png'"]),
     (["--r", "1.5"], ["1.5 is not in the range"]),
     (["--exclude", "nobody"], ["no study with id 'nobody'", "younger2013"]),

@@ -26,42 +26,70 @@ import math
 
 #: study designs a record may declare
 DESIGNS = (
-    "parallel_rct", "crossover_rct", "crossover_nonrandomized", "single_arm_pre_post",
+    "parallel_rct", "crossover_rct", "crossover_nonrandomized", "parallel_nonrandomized", "single_arm_pre_post",
     "retrospective_cohort", "case_series", "case_report", "dose_finding",
 )
 #: randomized designs (a record of these must say ``randomized: true``)
 RANDOMIZED_DESIGNS = ("parallel_rct", "crossover_rct")
 #: designs with a concurrent or within-person control
-CONTROLLED_DESIGNS = ("parallel_rct", "crossover_rct", "crossover_nonrandomized")
+CONTROLLED_DESIGNS = ("parallel_rct", "crossover_rct", "crossover_nonrandomized", "parallel_nonrandomized")
+#: designs that may or may not have a concurrent control group: a study of these with a controlled
+#: contrast is analysed as a controlled cohort, one with a before/after contrast as single-arm
+COHORT_DESIGNS = ("retrospective_cohort",)
 #: design -> the subgroup it is analysed in (Cochrane Handbook 23.1: analyse different designs apart)
 DESIGN_GROUPS = {
     "parallel_rct": "Parallel RCTs",
     "crossover_rct": "Crossover trials",
     "crossover_nonrandomized": "Crossover trials",
+    "parallel_nonrandomized": "Non-randomized trials",
     "single_arm_pre_post": "Single-arm pre-post",
     "case_series": "Single-arm pre-post",
     "retrospective_cohort": "Single-arm pre-post",
     "case_report": "Case reports",
     "dose_finding": "Dose finding",
 }
+#: the subgroup of a cohort design's effect against a concurrent control group (not single-arm)
+CONTROLLED_COHORT_GROUP = "Controlled cohorts"
 #: the order in which design subgroups are shown
-DESIGN_GROUP_ORDER = ("Parallel RCTs", "Crossover trials", "Single-arm pre-post", "Case reports", "Dose finding")
+DESIGN_GROUP_ORDER = ("Parallel RCTs", "Crossover trials", "Non-randomized trials", CONTROLLED_COHORT_GROUP,
+                      "Single-arm pre-post", "Case reports", "Dose finding")
 #: short design names for a forest plot's column
 DESIGN_SHORT = {
     "parallel_rct": "parallel RCT", "crossover_rct": "crossover RCT",
-    "crossover_nonrandomized": "crossover, fixed order", "single_arm_pre_post": "open-label",
+    "crossover_nonrandomized": "crossover, fixed order", "parallel_nonrandomized": "non-randomized",
+    "single_arm_pre_post": "open-label",
     "retrospective_cohort": "retrospective", "case_series": "case series", "case_report": "case report",
     "dose_finding": "dose finding",
 }
 
 
-def design_group(design: str) -> str:
+def design_group(design: str, controlled: bool = False) -> str:
     """The subgroup a design is analysed in.
+
+    ``controlled``: the effect compares the intervention with a concurrent control group. A
+    cohort design (:data:`COHORT_DESIGNS`) is then a controlled cohort, not a single-arm study.
 
     >>> design_group("crossover_nonrandomized")
     'Crossover trials'
+    >>> design_group("retrospective_cohort"), design_group("retrospective_cohort", controlled=True)
+    ('Single-arm pre-post', 'Controlled cohorts')
     """
+    if controlled and design in COHORT_DESIGNS:
+        return CONTROLLED_COHORT_GROUP
     return DESIGN_GROUPS.get(design, design)
+
+
+# --------------------------------------------------------------------------------------------
+# contrasts and outcomes: the words every review shares (a review's own are in its protocol)
+# --------------------------------------------------------------------------------------------
+
+#: contrasts without a comparator, in order of preference (a controlled contrast is named by the
+#: review's protocol: ``<intervention id>_vs_<comparator id>``)
+UNCONTROLLED_CONTRASTS = ("pre_post", "single_group", "dose_response")
+#: a study's ``comparator`` when it has none
+NO_COMPARATOR = "none"
+#: what an outcome is pooled from: means (continuous) or event counts (binary)
+OUTCOME_KINDS = ("continuous", "binary")
 
 
 # --------------------------------------------------------------------------------------------
@@ -272,8 +300,10 @@ def _is_numpy_number(x) -> bool:
 # subgroup variables of a study record
 # --------------------------------------------------------------------------------------------
 
-#: study-record fields an analysis can be subgrouped by ("none": no subgroups)
-BY = ("design", "line_of_therapy", "randomized", "blinding", "source", "none")
+#: study-record fields an analysis can be subgrouped by (a protocol may add categorical moderators)
+SUBGROUP_FIELDS = ("design", "line_of_therapy", "randomized", "blinding", "source")
+#: the record fields, and "none": no subgroups
+BY = SUBGROUP_FIELDS + ("none",)
 
 
 # --------------------------------------------------------------------------------------------

@@ -342,7 +342,7 @@ class MetaResult:
         body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(a))}</th><td>{html.escape(str(b))}</td></tr>"
                        for a, b in rows)
         notes = "".join(f"<p><em>Note: {html.escape(n)}</em></p>" for n in self.notes)
-        return f"<table class='ldn-meta-result'>{body}</table>{notes}"
+        return f"<table class='meta-result'>{body}</table>{notes}"
 
     # -- sensitivity and small-study diagnostics (ldn_evidence.sensitivity) --------------------
     def leave_one_out(self):
