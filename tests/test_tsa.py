@@ -117,3 +117,46 @@ def test_review_tsa_on_bundled_data():
     assert all(t.get_window_extent(renderer).x0 > panel.x1 for t in favours)
     ris = [t.get_text() for t in ax.texts if t.get_text().startswith("RIS")]
     assert ris == [f"RIS = {res.information_size:,.0f} ({res.ris.adjusted:,.0f} x {res.boundaries.inflation:.4g}) "]
+
+
+@pytest.mark.parametrize("curve", REF["curves"], ids=[c["name"] for c in REF["curves"]])
+def test_boundary_curve_matches_rpact_at_20_fractions(curve):
+    """The boundary drawn between the looks, at 20 information fractions: rpact's critical value
+    of a look at each fraction given the earlier looks, or, with one earlier look close before
+    (where rpact's grid is least accurate), R's adaptive quadrature of the one-dimensional
+    integral; the futility curve under rpact's drift by mvtnorm's deterministic integration
+    (tests/reference/tsa/make_reference.R)."""
+    from ldn_evidence.diagnostics.tsa import boundary_curve
+
+    b = group_sequential_boundaries(curve["looks"], alpha=curve["alpha"], sides=curve["sided"],
+                                    beta=curve.get("beta"))
+    c = boundary_curve(b, curve["t"])
+    assert len(curve["t"]) == 20
+    expected = np.array([math.inf if v == "Inf" else v for v in curve["upper"]], dtype=float)
+    # less than 1e-15 spent: reported as infinite (rpact too); the exact quantile is above 7.9
+    assert np.all(expected[np.isinf(c.upper)] > 7.9)
+    ok = np.isfinite(c.upper)
+    # rpact's own integration is good to a few 1e-6 (3.4e-6 at t = 0.75 of the futility design,
+    # where mvtnorm agrees with this module to 1e-8); the quadrature reference to 1e-12
+    atol = 1e-6 if "quadrature" in curve["name"] else 5e-6
+    np.testing.assert_allclose(c.upper[ok], expected[ok], atol=atol)
+    if "futility" in curve:
+        np.testing.assert_allclose(c.futility, curve["futility"], atol=2e-6)
+    # at the looks the curve is the looks' boundaries
+    at = boundary_curve(b, b.t)
+    np.testing.assert_allclose(at.upper, b.upper, rtol=1e-12)
+    if b.futility is not None:
+        np.testing.assert_allclose(at.futility, b.futility, rtol=1e-12)
+
+
+def test_boundary_curve_follows_the_spending_function_not_a_straight_line():
+    from ldn_evidence.diagnostics.tsa import boundary_curve
+
+    b = group_sequential_boundaries([0.1, 0.9, 1.0])
+    half = boundary_curve(b, [0.5]).upper[0]
+    straight = (b.upper[0] + b.upper[1]) / 2
+    assert half == pytest.approx(2.9626, abs=1e-3) and straight > 4.5
+    beyond = boundary_curve(b, [1.0, 1.7])
+    assert beyond.upper[1] == beyond.upper[0] == pytest.approx(b.upper[-1])
+    with pytest.raises(ValueError):
+        boundary_curve(b, [0.0, 0.5])
