@@ -80,6 +80,7 @@ class StudyEffect:
     n: int | None = None
     timepoint: str | None = None
     instrument: str | None = None
+    arms: dict | None = None   # the per-arm numbers used ({"ldn": {...}, "control": {...}}), for the forest
 
     @property
     def estimable(self) -> bool:
@@ -248,6 +249,7 @@ def binary_effect(study: _rec.StudyRecord, o: _rec.Outcome, measure: str = "RR")
         eff.sources = [b.source]
         eff.source_kinds = [b.source_kind]
         eff.n = n1 + n2
+        eff.arms = {"ldn": {"events": e1, "n": n1}, "control": {"events": e2, "n": n2}}
         eff.assumptions += [h for h in (how1, how2) if h]
         if b.derivation:
             eff.assumptions.append(f"reported number derived: {b.derivation}")
@@ -362,6 +364,8 @@ def effect_for_outcome(study: _rec.StudyRecord, o: _rec.Outcome, measure: str = 
                 what = "per-arm final values" if cls is _rec.ArmMeans else "per-arm change scores"
                 if how_t or how_c:
                     what += " (SD from SE/CI)"
+                eff.arms = {"ldn": {"mean": t.mean, "sd": sd_t, "n": t.n},
+                            "control": {"mean": c.mean, "sd": sd_c, "n": c.n}}
                 return done(de, [b], t.n + c.n, what, extra=list(dict.fromkeys(h for h in (how_t, how_c) if h)))
         if measure == "SMD":
             for b in _blocks(o, _rec.StandardizedEffect):

@@ -18,6 +18,7 @@ intervals; every analysis states them.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import warnings
@@ -34,7 +35,7 @@ from ..records import StudyCollection, read_studies
 from ..vocabulary import BINARY_MEASURES, BY, CONTINUOUS_MEASURES, DESIGN_GROUP_ORDER, DESIGN_SHORT, \
     design_group
 from .alternatives import SensitivityResult, sensitivity_specs
-from .analysis import EFFECT_COLUMNS, Analysis
+from .analysis import EFFECT_COLUMNS, Analysis, path_stem
 from .outcomes import BINARY_OUTCOMES, OUTCOMES, default_measure
 
 __all__ = ["Review", "load_studies"]
@@ -68,6 +69,25 @@ class Review(StudyCollection):
     @property
     def within_person_r(self) -> float:
         return self.info.within_person_r
+
+    @property
+    def file_hash(self) -> str | None:
+        """SHA-256 (hex) of the studies file as read (its UTF-8 bytes; a leading byte-order mark is
+        not counted), or None for a review not read from a file. Figures and JSON outputs carry it,
+        so that a result can be traced to the exact file it came from (``sha256sum studies.yaml``)."""
+        text = getattr(self, "_text", None)
+        return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def derivation_letters(self) -> dict[str, str]:
+        """The footnote letter of every derivation path the review's effects use, over all its
+        outcomes and measures (paths without their ``, r = ...`` and ``; rescaled ...`` details,
+        in alphabetical order), so that a letter means the same in every figure of the review."""
+        stems = set()
+        for outcome in OUTCOMES:
+            for measure in (BINARY_MEASURES if outcome in BINARY_OUTCOMES else CONTINUOUS_MEASURES):
+                rows, _ = self._effect_rows(outcome, measure, None, 95)
+                stems |= {path_stem(row["path"]) for row in rows if row["included"] and row["path"]}
+        return {stem: _letter(i) for i, stem in enumerate(sorted(stems))}
 
     def effect_sizes(self, outcome: str = "pain", measure: str | None = None, r: float | None = None,
                      level: float = 95, scale_md: bool = True):
@@ -153,6 +173,7 @@ class Review(StudyCollection):
                 "rob_overall": (rob.overall.judgement if rob and rob.overall else None),
                 "rob_tool": rob.tool if rob else None,
                 "included": eff.reason is None, "reason": eff.reason,
+                "arms": eff.arms,  # per-arm numbers for the forest (not a column of effect_sizes)
             })
         scale_label = None
         if measure == "MD":
@@ -335,7 +356,12 @@ class Review(StudyCollection):
         return Analysis(outcome=outcome, measure=attrs["measure"], method=method.upper(), test=test, level=level,
                         r=r_used, by=by, exclude=tuple(exclude), rows=pooled, not_pooled_rows=not_pooled,
                         overall=overall, subgroups=subgroups, subgroup_test=subgroup_test, notes=notes,
-                        scale=attrs["scale"])
+                        scale=attrs["scale"], review=self)
+
+
+def _letter(i: int) -> str:
+    """a, b, ..., z, aa, ab, ... (the footnote letters)."""
+    return _letter(i // 26 - 1) + "abcdefghijklmnopqrstuvwxyz"[i % 26] if i >= 26 else "abcdefghijklmnopqrstuvwxyz"[i]
 
 
 def _groups(rows: list[dict], by: str) -> list[str]:
