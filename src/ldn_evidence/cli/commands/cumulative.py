@@ -6,6 +6,7 @@ import json
 import click
 
 from ..._format import is_missing, json_safe
+from ..._version import provenance
 from ...vocabulary import REVIEW_METHODS
 from .._options import UpperChoice, UserError, finite_range, load_review, resolve_output, split_ids, test_option
 
@@ -23,10 +24,12 @@ __all__ = ["cumulative"]
 @click.option("--exclude", multiple=True, metavar="ID[,ID...]", help="Leave out studies by id.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Also write a cumulative forest plot to this file (png, svg or pdf).")
+@click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True,
+              help="Resolution of a PNG figure.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
               help="Format of the printed table.")
 @click.pass_context
-def cumulative(ctx, outcome, measure, method, test, r, exclude, output, fmt):
+def cumulative(ctx, outcome, measure, method, test, r, exclude, output, dpi, fmt):
     """Cumulative meta-analysis by publication year: after each year's studies, k, estimate,
     CI, prediction interval, tau² and I² (studies without a year enter last).
 
@@ -41,14 +44,16 @@ def cumulative(ctx, outcome, measure, method, test, r, exclude, output, fmt):
     outcome = outcome.lower()
     if output:
         output, ofmt = resolve_output(output, None, f"cumulative-{outcome}")
-    frame, analysis = cumulative_by_year(load_review(ctx), outcome, measure=measure.upper(), method=method,
+    review = load_review(ctx)
+    frame, analysis = cumulative_by_year(review, outcome, measure=measure.upper(), method=method,
                                          test=test, r=r, exclude=split_ids(exclude))
     if len(frame) == 0:
         raise UserError(f"nothing to cumulate: {analysis.one_line()}")
     if fmt == "json":
         rows = json_safe(frame.to_dict("records"))
         click.echo(json.dumps({"outcome": outcome, "measure": measure.upper(), "settings": analysis.settings,
-                               "steps": rows}, indent=2, ensure_ascii=False))
+                               "steps": rows, "provenance": provenance(review.file_hash)}, indent=2,
+                              ensure_ascii=False))
     elif fmt == "csv":
         click.echo(frame.to_csv(index=False), nl=False)
     else:
@@ -59,11 +64,13 @@ def cumulative(ctx, outcome, measure, method, test, r, exclude, output, fmt):
             click.echo(f"  {yr:7s} {int(row['k']):3d} {row['estimate']:9.3f} [{row['ci_low']:6.2f}, "
                        f"{row['ci_high']:6.2f}] {row['tau2']:6.3f} {row['i2']:4.0f}%  {row['added']}")
     if output:
-        from ...plots.cumulative_year import cumulative_forest  # matplotlib: imported when the figure is drawn
+        from ...plots._figure import stamp
+        from ...plots.diagnostics import cumulative_plot  # matplotlib: imported when the figure is drawn
 
-        fig = cumulative_forest(frame, xlabel=analysis.xlabel,
-                                title=f"Cumulative meta-analysis by year: {outcome.replace('_', ' ')}",
-                                footnote=f"Each row pools every study published up to that year. "
-                                         f"Model: {analysis.settings}.")
-        fig.savefig(output, format=ofmt, dpi=150)
+        args, kw = analysis.forest_args()
+        fig = cumulative_plot(frame, xlabel=analysis.xlabel, favours=kw["favours"], level=analysis.level,
+                              title=f"Cumulative meta-analysis by year: {outcome.replace('_', ' ')}",
+                              footnotes=[f"Each row pools every study published up to that year. "
+                                         f"Model: {analysis.settings}."])
+        stamp(fig, review.file_hash).savefig(output, format=ofmt, dpi=dpi)
         click.echo(f"wrote {output}", err=fmt != "text")
