@@ -160,3 +160,47 @@ def test_boundary_curve_follows_the_spending_function_not_a_straight_line():
     assert beyond.upper[1] == beyond.upper[0] == pytest.approx(b.upper[-1])
     with pytest.raises(ValueError):
         boundary_curve(b, [0.0, 0.5])
+
+
+def test_tsa_plot_draws_the_continuous_boundary_and_the_futility_region():
+    """The drawn boundary is boundary_curve at every point of the line (not straight lines
+    between the trials' looks); the futility region is a shaded wedge ending at the RIS; the
+    variance-axis figure states the required information in information units."""
+    from ldn_evidence.diagnostics.tsa import boundary_curve
+    from ldn_evidence.plots._layout import overlapping_texts, texts_outside
+    from ldn_evidence.review import load_studies
+
+    review = load_studies()
+    for information in ("participants", "variance"):
+        res = trial_sequential_analysis(review, "pain", mird=0.2, information=information)
+        fig = res.plot()
+        assert not overlapping_texts(fig) and not texts_outside(fig)
+        ax = fig.axes[0]
+        size, b = res.information_size, res.boundaries
+        upper = [ln for ln in ax.lines if ln.get_gid() == "efficacy-boundary"][0]
+        x, y = upper.get_xdata(), upper.get_ydata()
+        assert len(x) > 200
+        ok = np.isfinite(y)
+        np.testing.assert_allclose(y[ok], boundary_curve(b, x[ok] / size).upper, rtol=1e-12)
+        # at half the information: the spending function's boundary, far below the straight line
+        # between the last interim look and the information size
+        half = np.interp(0.5 * size, x[ok], y[ok])
+        exact = boundary_curve(b, [0.5]).upper[0]
+        assert half == pytest.approx(exact, abs=0.02)
+        interim = b.t[b.t < 0.5].max()
+        straight = np.interp(0.5, [interim, 1.0], [boundary_curve(b, [interim]).upper[0], b.upper[-1]])
+        assert straight - exact > 0.2                   # 0.97 on the participants axis
+        lower = [ln for ln in ax.lines if ln.get_gid() == "efficacy-boundary"][1]
+        np.testing.assert_allclose(lower.get_ydata()[ok], -y[ok])
+        (wedge,) = [c for c in ax.collections if c.get_gid() == "futility-region"]
+        verts = np.concatenate([p.vertices for p in wedge.get_paths()])
+        assert verts[:, 0].max() == pytest.approx(size, rel=1e-9)
+        first = boundary_curve(b, np.linspace(0.01, 1, 400))
+        t0 = np.linspace(0.01, 1, 400)[np.argmax(first.futility > 0)]
+        assert verts[:, 0].min() == pytest.approx(t0 * size, rel=0.02)
+        assert np.abs(verts[:, 1]).max() == pytest.approx(b.upper[-1], rel=1e-6)
+        ris = [t.get_text() for t in ax.texts if t.get_gid() == "ris"]
+        assert ris == [f"RIS = {size:,.0f} ({size / b.inflation:,.0f} x {b.inflation:.4g}) "]
+        if information == "variance":
+            assert f"{res.ris.adjusted:,.0f}" not in ris[0]                  # not the participants' figure
+            assert size / b.inflation == pytest.approx(res.ris.ris / 4)

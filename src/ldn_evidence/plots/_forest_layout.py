@@ -229,8 +229,8 @@ def log_ticks(h, null):
 
 
 def _measure_columns(d, rows, summary, opts, width):
-    """Text columns left of the panel, each as wide as its widest text; spanning headers widen
-    their last column when their title is wider than the columns under it."""
+    """Text columns left of the panel, each as wide as its widest text; a spanning header wider
+    than the columns under it widens each of them by the same amount."""
     measure_name = _ABBREV.get(str(opts.xlabel).strip().lower(), "Estimate")
     cols = [Column("label", "Study" if d["group"] is None else "Study or subgroup", "left")]
     for c, head in d["extra_headers"].items():
@@ -251,7 +251,8 @@ def _measure_columns(d, rows, summary, opts, width):
         idx = [keys.index("x:" + m) for m in members]
         need = width(title, "bold") - (sum(cols[i].width for i in idx) + COLGAP * (len(idx) - 1))
         if need > 0:
-            cols[idx[-1]].width += need
+            for i in idx:
+                cols[i].width += need / len(idx)
         spans.append((title, idx[0], idx[-1]))
     left_w = sum(c.width for c in cols) + COLGAP * (len(cols) - 1)
     span_w = max([width(r.span, r.style) for r in rows if r.span] + [0.0])

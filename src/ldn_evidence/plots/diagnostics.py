@@ -407,7 +407,7 @@ def leave_one_out_plot(frame, overall=None, *, xlabel="Effect size", log_scale=F
 def _cumulative_labels(frame) -> list[str]:
     if "year" in frame.columns and "added" in frame.columns:       # cumulative by publication year
         return [("no year" if y is None or (isinstance(y, float) and math.isnan(y)) else str(int(y)))
-                + f"  + {added}" for y, added in zip(frame["year"], frame["added"])]
+                + f" + {added}" for y, added in zip(frame["year"], frame["added"])]
     return [f"+ {s}" for s in frame.index]
 
 

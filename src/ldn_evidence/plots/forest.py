@@ -561,10 +561,11 @@ class _Pen:
         return self.fig.text(x, self.y(y), s, transform=self.inch, fontproperties=self.fp[style], ha=ha,
                              va="baseline", color=color, parse_math=False, gid=gid)
 
-    def rule(self, x0, x1, y, width=0.6):
+    def rule(self, x0, x1, y, width=0.6, gid=None):
         from matplotlib.lines import Line2D
 
-        self.fig.add_artist(Line2D([x0, x1], [self.y(y)] * 2, transform=self.inch, color=RULE, linewidth=width))
+        self.fig.add_artist(Line2D([x0, x1], [self.y(y)] * 2, transform=self.inch, color=RULE, linewidth=width,
+                                   gid=gid))
 
     @staticmethod
     def baseline(row_top, pt=SIZE_PT):       # baseline that centres capitals in the row
@@ -579,7 +580,7 @@ def _draw_table(pen, L, rows, summary, opts):
         for title_, x0, x1 in L.groups:
             pen.text((x0 + x1) / 2, pen.baseline(L.group_header_top), title_, "bold", ha="center",
                      gid="column-group")
-            pen.rule(x0, x1, L.group_header_top + ROW - 0.03, width=0.5)
+            pen.rule(x0, x1, L.group_header_top + ROW - 0.03, width=0.5, gid="column-group-rule")
     hb = pen.baseline(L.header_top)
     for col in L.cols:
         pen.text(col.anchor, hb, col.header, "bold", ha=col.align, gid="header")
