@@ -61,8 +61,6 @@ def main() -> None:
     cli = [exe] if exe else [sys.executable, "-m", "ldn_evidence.cli"]
     cases = {
         "ldn-evidence forest": (cli + ["forest", "-o", str(work / "ldn.png")], None),
-        "ldn-evidence forest (serial)": (cli + ["forest", "-o", str(work / "ldn-serial.png")],
-                                         {**os.environ, "LDN_EVIDENCE_SERIAL": "1"}),
         "ldn-evidence --help": (cli + ["--help"], None),
         "bare matplotlib script": ([sys.executable, "-c", BARE_MPL.format(out=str(work / "bare.png"))], None),
     }

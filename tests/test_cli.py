@@ -62,7 +62,8 @@ def test_forest_outputs(run, tmp_path, args, name, magic):
     (["--outcome", "adverse_events", "--measure", "or"], "adverse_events, OR:"),
     (["--outcome", "discontinuation", "--measure", "RD"], "discontinuation, RD:"),
     (["--outcome", "responders_30"], "responders_30, RR: 1.60"),
-    (["--outcome", "symptom_severity", "--tag", "carvalho_skare_2023"], "symptom_severity, SMD: -0.74"),
+    # Younger 2009 alone since issue 17 (Younger 2013's F(1,101) p-value no longer gives an SMD; was -0.74, k = 2)
+    (["--outcome", "symptom_severity", "--tag", "carvalho_skare_2023"], "symptom_severity, SMD: -1.16 [-1.97, -0.36]"),
 ])
 def test_forest_options(run, args, expect):
     res = run("forest", *args)

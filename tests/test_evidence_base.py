@@ -109,15 +109,31 @@ def test_younger2013(review):
     assert (_arms(resp)["ldn"].percent, _arms(resp)["placebo"].percent, resp.p_value) == (32, 11, 0.05)
     flow = _arms(_block(_outcome(s, "discontinuation"), "events"))
     assert flow["LDN-first sequence"].n + flow["placebo-first sequence"].n == 31
+    # issue 17: derivations use the registry's analysis set (baseline table 14 + 14), and the
+    # symptom-severity p = 0.006 is an F(1,101) test on daily reports, kept but not turned into an effect
+    assert s.population.n_analysed == 28 and "14 + 14" in s.population.source
+    sev = _block(_outcome(s, "symptom_severity"), "percent_change")
+    assert (sev.p_value, sev.p_value_df, sev.source_kind) == (0.006, 101, "secondary")
+    assert "results first received 10 Apr 2013" in s.registration.note and "53" in s.registration.note
 
 
 def test_parkitny2017(review):
+    """Issue 17: registry NCT02107014 describes one group (2-week baseline, then LDN 4.5 mg at night
+    for 8 weeks, participants told they might get placebo; no placebo arm), not a placebo crossover."""
     s = review["parkitny2017"]
-    assert s.design == "crossover_nonrandomized" and not s.randomized
+    assert (s.design, s.randomized, s.blinding, s.comparator) == ("single_arm_pre_post", False, "single", "none")
+    assert s.registration.nct == "NCT02107014" and s.diagnostic_criteria == "ACR 1990"
     assert s.population.n_enrolled == 8 and s.population.age_mean == 46
-    assert s.intervention.dose_mg_per_day is None and s.intervention.duration_weeks == 8
-    assert _arms(_block(_outcome(s, "pain"), "percent_change"))["ldn"].percent == -15
-    assert _arms(_block(_outcome(s, "symptom_severity"), "percent_change"))["ldn"].percent == -18
+    assert s.intervention.dose_mg_per_day == 4.5 and s.intervention.duration_weeks == 8
+    assert "NCT02107014" in s.intervention.source and "enrolment 9" in s.registration.note
+    for outcome, percent in (("pain", -15), ("symptom_severity", -18)):
+        o = _outcome(s, outcome)
+        assert o.contrast == "pre_post" and "baseline" in o.timepoint
+        assert _arms(_block(o, "percent_change"))["ldn"].percent == percent
+    # no longer a controlled crossover: not in the crossover subgroup, not pooled, with the reason
+    a = review.analyse("pain")
+    assert "parkitny2017" not in {row["study"] for row in a.rows}
+    assert "percent change" in a.not_pooled.set_index("study").loc["parkitny2017", "reason"]
 
 
 def test_metyas2018(review):
@@ -136,6 +152,7 @@ def test_metyas2018(review):
 def test_bruunplesner2020(review):
     s = review["bruunplesner2020"]
     assert s.design == "dose_finding" and not s.randomized and s.comparator == "none"
+    assert s.registration.eudract == "2016-002081-31" and s.diagnostic_criteria == "ACR 1990"
     assert (s.population.n_enrolled, s.population.n_analysed) == (27, 25)
     assert s.intervention.dose_range_mg == [0.75, 6]
     text = _block(_outcome(s, "dose_response"), "text").result
@@ -158,6 +175,10 @@ def test_jackson2021_and_johnson2014(review):
 def test_bested2023(review):
     s = review["bested2023"]
     assert (s.design, s.randomized, s.blinding) == ("crossover_rct", True, "double")
+    # issue 17: registry NCT02806440 (EudraCT 2015-002972-26) gives enrolment 58 at Grindsted
+    assert (s.registration.nct, s.registration.eudract) == ("NCT02806440", "2015-002972-26")
+    assert "enrolment 58" in s.registration.note and "Grindsted" in s.registration.note
+    assert not [t for t in review.info.ongoing if t.registration == "NCT02806440"]
     assert s.population.n_randomized == 58 and s.intervention.dose_mg_per_day == 4.5
     fiqr = _block(_outcome(s, "fiqr", primary=True), "median_difference")
     assert (fiqr.estimate, fiqr.iqr, fiqr.p_value) == (-1.65, 18.55, 0.3)
@@ -173,6 +194,10 @@ def test_due_bruun2024_final(review):
     assert (s.population.n_randomized, s.population.n_analysed) == (99, 99)
     assert s.intervention.dose_mg_per_day == 6 and s.intervention.duration_weeks == 12
     assert s.registration.nct == "NCT04270877" and s.pmid == 38258677
+    # issue 17: the EU register has posted results (version 1, 7 Jan 2024); ClinicalTrials.gov has none
+    assert "7 Jan 2024" in s.registration.note and "no results posted there" in s.registration.note
+    assert any("responder re-analysis" in r.lower() for r in s.other_reports)
+    assert any("responder re-analysis" in m for m in s.missing)
     pain = _outcome(s, "pain", primary=True)
     assert pain.scale.max == 10 and pain.scale.lower_is_better and pain.timepoint_weeks == 12
     arms = _arms(_block(pain, "change_scores"))
@@ -208,6 +233,7 @@ def test_ldn_tdcs_factorial_trial(review):
     assert (s.design, s.randomized, s.blinding, s.comparator) == ("parallel_rct", True, "double", "placebo")
     assert s.population.n_randomized == 86 and s.population.sex == "female"
     assert s.registration.nct == "NCT04502251" and "RBR-7HK8N" in s.registration.other
+    assert s.diagnostic_criteria == "ACR 2016" and "registered retrospectively" in s.registration.note
     assert s.intervention.dose_mg_per_day == 4.5
     assert "21" in s.population.note and "43" in s.population.note
     within = [b for o in s.outcomes if o.contrast == "pre_post" for b in o.data if b.form == "p_value"]
@@ -249,6 +275,29 @@ def test_parallel_rct_pain_data_are_computable(review):
         assert all(a.mean is not None and a.n for a in change.arms), s.id
         assert {a.arm for a in change.arms} == {"ldn", "placebo"}, s.id
         _block(pain, "mean_difference")
+
+
+def test_reports_added_in_the_issue17_audit(review):
+    """The withdrawn juvenile trial, the 2026 letter re-analysing Vatvani 2024 and the published
+    reviews are listed as excluded reports with reasons and sources; PRISMA counts them."""
+    excluded = review.info.excluded
+    by_doi = {x.doi: x for x in excluded if x.doi}
+    juvenile = [x for x in excluded if "NCT00855972" in x.citation]
+    assert len(juvenile) == 1 and "withdrawn before enrolment" in juvenile[0].reason
+    assert "7-17" in juvenile[0].reason
+    letter = by_doi["10.3344/kjp.25275"]
+    assert "Korean J Pain 2026;39(1):140" in letter.citation and "letter" in letter.reason
+    reviews = {"10.3344/kjp.24202": 39344363, "10.1097/MS9.0000000000003203": 40337423,
+               "10.1080/15360288.2025.2496526": None, "10.1007/s11916-025-01411-1": 40540205,
+               "10.2147/JPR.S395457": 36974308, "10.31138/mjr.34.1.1": 37223594,
+               "10.1016/j.heliyon.2023.e15638": 37206027, "10.1080/17581869.2024.2401769": 39301937}
+    for doi, pmid in reviews.items():
+        assert by_doi[doi].pmid == pmid and by_doi[doi].reason.startswith("not a primary study"), doi
+    p = review.info.prisma
+    assert p.excluded_full_text["not a primary study (systematic, scoping or narrative review, or a letter)"] == 14
+    assert p.excluded_full_text["registered trial withdrawn before enrolment"] == 1
+    assert sum(x.reason.startswith("not a primary study") for x in excluded) == 14
+    assert p.full_text_assessed == 36 and p.included_studies == 16
 
 
 # --------------------------------------------------------------------------------------------

@@ -278,3 +278,27 @@ def test_bundled_review_lists_excluded_reports_with_reasons_and_consistent_prism
     p = info.prisma
     assert p.included_studies == len(le.load_studies())
     assert p.full_text_assessed == p.included_studies + sum(p.excluded_full_text.values())
+
+
+def test_p_value_df_is_validated(write, valid_text):
+    """``p_value_df`` (the reported error df of the test behind a p-value) is a whole number >= 1 and
+    belongs to a p-value."""
+    pad = " " * 12
+    block = f"{pad}ci_high: 0.5\n{pad}source: DOI 10.1000/alpha.2020, Table 2\n"
+    assert block in valid_text
+
+    def with_lines(*lines):
+        extra = "".join(f"{pad}{line}\n" for line in lines)
+        return valid_text.replace(block, block.replace("ci_high: 0.5\n", "ci_high: 0.5\n" + extra))
+
+    ok = with_lines("p_value: 0.2", "p_value_df: 36")
+    review = le.load_studies(write(ok))
+    md = review["alpha2020"].outcomes[0].data[1]
+    assert (md.p_value, md.p_value_df) == (0.2, 36)
+    for bad, message in ((("p_value: 0.2", "p_value_df: 0"), "greater than or equal to 1"),
+                         (("p_value: 0.2", "p_value_df: 2.5"), "integer"),
+                         (("p_value_df: 36",), "without the p_value")):
+        problems = le.validate_studies(write(with_lines(*bad)))
+        assert len(problems) == 1 and problems[0].study == "alpha2020", problems
+        assert message in problems[0].message, problems[0].message
+        assert problems[0].field.startswith("outcomes[0].data[1]"), problems[0].field

@@ -66,16 +66,24 @@ def test_innova_smd_from_reported_d(review):
 
 
 def test_younger2013_smd_from_paired_p_value(review):
-    # 28.8% vs 18.0% reduction, p = 0.016; n analysed not reported -> 31 randomized; r = 0.5
+    # 28.8% vs 18.0% reduction, p = 0.016 (abstract); n = 28, the registry's analysis set (NCT00568555
+    # baseline table 14 + 14; 31 randomized, used before issue 17); r = 0.5
     row = _row(review.effect_sizes("pain", "SMD"), "younger2013")
-    n, r = 31, 0.5
+    n, r = 28, 0.5
     dz = -stats.t.ppf(1 - 0.016 / 2, n - 1) / math.sqrt(n)
     d = dz * math.sqrt(2 * (1 - r))
     g = _hedges_j(n - 1) * d
     assert row["yi"] == pytest.approx(g, rel=1e-10)
     assert row["vi"] == pytest.approx((1 / n + g**2 / (2 * n)) * 2 * (1 - r), rel=1e-10)
     assert row["uses_r"] and row["r"] == 0.5
-    assert "n randomized (31) used" in row["assumptions"]
+    assert row["n"] == 28 and "27 df" in row["derivation"]
+
+
+def test_younger2013_symptom_severity_f_test_gives_no_effect(review):
+    # AAPM 2012 report: 48.5% vs 27.4%, F(1,101) = 7.7, p = 0.006 - a test on daily reports, not on 28 people
+    es = review.effect_sizes("symptom_severity", "SMD").set_index("study")
+    assert not es.loc["younger2013", "included"]
+    assert "101 error df" in es.loc["younger2013", "reason"]
 
 
 def test_bested_median_difference_via_wan_iqr(review):
@@ -253,3 +261,40 @@ def test_tag_restricts_to_the_seed_reviews_articles(review):
     assert any("carvalho_skare_2023" in n for n in seed.notes)
     with pytest.raises(ReviewError, match="no study has the tag"):
         review.analyse("pain", tags=["no_such_tag"])
+
+
+def _crossover_record(p_value_df=None):
+    """A two-condition crossover of 20 people reporting only percent changes and a p-value."""
+    from ldn_evidence.records import StudyRecord
+
+    block = {"form": "percent_change", "arms": [{"arm": "ldn", "percent": -30.0}, {"arm": "placebo", "percent": -10.0}],
+             "p_value": 0.02, "source": "DOI 10.1000/x.2020, abstract"}
+    if p_value_df is not None:
+        block["p_value_df"] = p_value_df
+    return StudyRecord.model_validate({
+        "id": "x2020", "citation": {"authors": ["X A"], "year": 2020, "title": "A crossover"},
+        "doi": "10.1000/x.2020", "design": "crossover_rct", "randomized": True, "blinding": "double",
+        "population": {"n_randomized": 20, "n_analysed": 20, "source": "DOI 10.1000/x.2020, abstract"},
+        "intervention": {"dose_mg_per_day": 4.5, "source": "DOI 10.1000/x.2020, abstract"},
+        "comparator": "placebo", "line_of_therapy": "unknown",
+        "outcomes": [{"outcome": "pain", "timepoint": "end of each condition", "contrast": "ldn_vs_placebo",
+                      "scale": {"min": 0, "max": 100, "lower_is_better": True}, "data": [block]}]})
+
+
+def test_crossover_p_value_is_used_only_as_a_paired_t_on_the_participants():
+    """A p-value becomes dz = t(n-1) / sqrt(n) (then d = dz * sqrt(2(1 - r)), Hedges' J) when its
+    test's error df are not stated or are n - 1; a reported df that is not n - 1 (a test on
+    repeated reports, as Younger 2013's F(1,101) on 31 women) means no effect is derived."""
+    from ldn_evidence.study_effects import effect_for_outcome
+
+    n, r = 20, 0.5
+    dz = -stats.t.ppf(1 - 0.02 / 2, n - 1) / math.sqrt(n)
+    g = _hedges_j(n - 1) * dz * math.sqrt(2 * (1 - r))
+    for df in (None, n - 1):
+        rec = _crossover_record(df)
+        eff = effect_for_outcome(rec, rec.outcomes[0], "SMD", r=r)
+        assert eff.estimable and eff.yi == pytest.approx(g, rel=1e-10), df
+    rec = _crossover_record(101)
+    eff = effect_for_outcome(rec, rec.outcomes[0], "SMD", r=r)
+    assert not eff.estimable
+    assert "101 error df" in eff.reason and "paired t-test on the 20 participants" in eff.reason

@@ -204,3 +204,26 @@ def test_tsa_plot_draws_the_continuous_boundary_and_the_futility_region():
         if information == "variance":
             assert f"{res.ris.adjusted:,.0f}" not in ris[0]                  # not the participants' figure
             assert size / b.inflation == pytest.approx(res.ris.ris / 4)
+
+
+def test_layout_check_ignores_tick_labels_matplotlib_does_not_draw():
+    """A locator may place a tick beyond the view limits (2000 on an axis ending at 1830); its
+    label is never drawn, so the layout check must not report it, while a text that really sits
+    outside the canvas is still reported."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from ldn_evidence.plots._layout import texts_outside
+
+    fig = Figure(figsize=(8, 5))
+    FigureCanvasAgg(fig)
+    fig.subplots_adjust(right=0.97)
+    ax = fig.add_subplot()
+    ax.plot([0, 1700], [0, 1])
+    ax.set_xlim(0, 1830)
+    fig.canvas.draw()
+    beyond = [t for t in ax.xaxis.get_major_ticks() if t.get_loc() > 1830]
+    assert beyond, "the test needs a tick outside the view limits"
+    assert texts_outside(fig) == []
+    ax.text(1.2, 0.5, "far right", transform=ax.transAxes)
+    assert [t.get_text() for t in texts_outside(fig)] == ["far right"]

@@ -9,7 +9,9 @@ from .commands.add import add
 from .commands.cumulative import cumulative
 from .commands.diff import diff
 from .commands.forest import forest
+from .commands.grade import grade
 from .commands.prisma import prisma
+from .commands.rob import rob
 from .commands.schema import schema
 from .commands.sensitivity import sensitivity
 from .commands.studies import studies
@@ -18,7 +20,8 @@ from .commands.tsa import tsa
 from .commands.validate import validate
 from .main import main, run
 
-for _command in (forest, summary, studies, validate, schema, sensitivity, add, diff, prisma, cumulative, tsa):
+for _command in (forest, summary, studies, validate, schema, sensitivity, add, diff, prisma, cumulative, tsa, rob,
+                 grade):
     main.add_command(_command)
 del _command
 

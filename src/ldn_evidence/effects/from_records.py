@@ -16,8 +16,9 @@ Crossover trial (randomized or fixed order): paired analyses (Elbourne 2002; Han
       within-person correlation r, else a median difference with IQR (median taken as the mean,
       SD of differences = IQR / eta(n), Wan 2014 scenario S3; Handbook 6.5.2.5), else (SMD
       only) a p-value of the paired comparison with n (paired t: dz = t / sqrt(n), re-expressed
-      on the between-person scale with r, Morris & DeShon 2002), else a reported standardized
-      effect.
+      on the between-person scale with r, Morris & DeShon 2002; refused when the source gives
+      the test's error df and they are not n - 1, e.g. a test on repeated daily reports), else
+      a reported standardized effect.
 Single-arm pre-post (open-label, case series, cohorts of LDN users)
     * per-timepoint means/SDs (SMCR for "SMD", MC for "MD", metafor), else a percent change
       with a baseline mean and SD. Otherwise not poolable.
@@ -427,6 +428,7 @@ def effect_for_outcome(study: _rec.StudyRecord, o: _rec.Outcome, measure: str = 
                                       f"6.5.2.5, assumes near-normal differences); then {de.derivation}")
             return done(de, [b], n, "median difference, SD from IQR", uses_r=measure == "SMD",
                         extra=[n_note, sign_note, "median difference used as a mean difference"], sign=sign)
+        refused: list[str] = []
         if measure == "SMD":
             for b in o.data:
                 p, qual = getattr(b, "p_value", None), getattr(b, "p_value_qualifier", "=")
@@ -435,6 +437,12 @@ def effect_for_outcome(study: _rec.StudyRecord, o: _rec.Outcome, measure: str = 
                 sign, where = _sign_hint(o)
                 n, n_note = _n_for(study)
                 if sign is None or n is None or n < 3:
+                    continue
+                df_reported = getattr(b, "p_value_df", None)
+                if df_reported is not None and df_reported != n - 1:
+                    refused.append(f"p = {p:g} comes from a test with {df_reported} error df, not a paired "
+                                   f"t-test on the {n} participants ({n - 1} df): no effect can be "
+                                   "back-calculated from it")
                     continue
                 t = float(scipy.special.stdtrit(n - 1, 1 - p / 2))
                 dz = sign * t / math.sqrt(n)
@@ -458,7 +466,7 @@ def effect_for_outcome(study: _rec.StudyRecord, o: _rec.Outcome, measure: str = 
                     de = designs.reported_standardized(b.value, kind, n1=n, n2=n)
                 return done(de, [b], n, "reported standardized effect", uses_r=kind == "dz",
                             extra=[n_note, sign_note], sign=sign)
-        return fail(_why_not(o, measure, "crossover"))
+        return fail(refused[0] if refused else _why_not(o, measure, "crossover"))
 
     # ---------------- single group before/after
     if o.contrast in ("pre_post", "single_group"):

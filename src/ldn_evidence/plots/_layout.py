@@ -71,16 +71,27 @@ def wrap_to_width(text: str, width: float, measure: Callable[[str], float]) -> l
 def text_extents(fig, renderer=None):
     """Draw ``fig`` and return [(Text, Bbox)] for every visible, non-empty text artist.
 
-    Includes texts of axes (tick labels, titles) as well as figure-level texts.
+    Includes texts of axes (tick labels, titles) as well as figure-level texts. Tick labels of
+    ticks outside their axis' view limits are left out: matplotlib keeps such Text objects (a
+    locator may place a tick at 2000 on an axis ending at 1830) but does not draw them.
     """
     from matplotlib.text import Text
 
     if renderer is None:
         fig.canvas.draw()
         renderer = fig.canvas.get_renderer()
+    undrawn = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            slack = 1e-9 * max(abs(lo), abs(hi), 1.0)
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                loc = tick.get_loc()
+                if loc is None or not lo - slack <= loc <= hi + slack:
+                    undrawn.update((id(tick.label1), id(tick.label2)))
     out = []
     for t in fig.findobj(Text):
-        if not t.get_visible() or not t.get_text().strip():
+        if not t.get_visible() or not t.get_text().strip() or id(t) in undrawn:
             continue
         out.append((t, t.get_window_extent(renderer)))
     return out

@@ -32,6 +32,7 @@ from ..vocabulary import (
     ROBINS_I_DOMAINS,
     ROBINS_I_JUDGEMENTS,
 )
+from .grade import GradeOverrides
 
 __all__ = [
     "StudyRecord", "ReviewInfo", "Citation", "Registration", "Population", "Intervention", "RiskOfBias",
@@ -216,7 +217,17 @@ class _Block(_Model):
     derivation: str | None = Field(None, description="how a number not read directly was computed")
     p_value: Probability | None = None
     p_value_qualifier: Literal["=", "<", ">", "<=", ">="] = "="
+    p_value_df: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="error degrees of freedom of the test behind p_value, as reported (e.g. 101 for "
+        "F(1,101)); when they are not n - 1 the p-value is not a paired t-test on the n participants and no "
+        "effect is back-calculated from it")
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _df_needs_p(self) -> "_Block":
+        if self.p_value_df is not None and self.p_value is None:
+            raise ValueError("p_value_df is given without the p_value it belongs to")
+        return self
 
 
 class ArmValue(_Model):
@@ -570,6 +581,7 @@ class ReviewInfo(_Model):
     prisma: Prisma | None = None
     excluded: list[ExcludedStudy] = Field(default_factory=list)
     ongoing: list[OngoingTrial] = Field(default_factory=list)
+    grade: GradeOverrides = Field(default_factory=dict, description="reviewers' GRADE judgements per outcome")
     note: str | None = None
 
 
