@@ -29,6 +29,7 @@ from ldn_evidence.plots._figure import ReviewFigure  # noqa: E402
 from ldn_evidence.plots._layout import describe, overlapping_texts, texts_outside  # noqa: E402
 from ldn_evidence.plots.prisma import prisma_flow  # noqa: E402
 from ldn_evidence.review.by_year import cumulative_by_year  # noqa: E402
+from ldn_evidence.review.rob import rob_plot  # noqa: E402
 from ldn_evidence.review.tsa import trial_sequential_analysis  # noqa: E402
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -57,6 +58,7 @@ def _figures(review, names=None):
         "gosh": lambda: dg.gosh_plot(pain.overall.gosh(), log_scale=False),
         "tsa": lambda: trial_sequential_analysis(review, "pain", mird=0.2).plot(),
         "prisma": lambda: prisma_flow(review.info.prisma),
+        "rob": lambda: rob_plot(review, "pain"),
     }
     return {name: make() for name, make in makers.items() if names is None or name in names}
 
@@ -102,7 +104,7 @@ def test_metadata_carries_version_and_studies_hash(figures, review):
     digest = review.file_hash
     assert digest == hashlib.sha256(Path(review.path).read_bytes()).hexdigest()
     tool = f"ldn-evidence {__version__}"
-    for name in ("forest", "forest-ratio", "sensitivity-forest", "tsa"):
+    for name in ("forest", "forest-ratio", "sensitivity-forest", "tsa", "rob"):
         fig = figures[name]
         png = Image.open(io.BytesIO(_bytes(fig, "png")))
         assert png.text["Software"] == tool, name

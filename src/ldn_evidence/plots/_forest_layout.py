@@ -232,7 +232,8 @@ def _measure_columns(d, rows, summary, opts, width):
     """Text columns left of the panel, each as wide as its widest text; a spanning header wider
     than the columns under it widens each of them by the same amount."""
     measure_name = _ABBREV.get(str(opts.xlabel).strip().lower(), "Estimate")
-    cols = [Column("label", "Study" if d["group"] is None else "Study or subgroup", "left")]
+    head = opts.label_header or ("Study" if d["group"] is None else "Study or subgroup")
+    cols = [Column("label", head, "left")]
     for c, head in d["extra_headers"].items():
         cols.append(Column("x:" + c, head, "right" if d["extra_numeric"][c] else "left"))
     if d["has_weight"]:

@@ -425,6 +425,7 @@ def cumulative_plot(frame, *, xlabel="Effect size", log_scale=False, title=None,
 
     from .forest import forest_plot
 
+    by_year = "year" in frame.columns and "added" in frame.columns
     t = pd.DataFrame({
         "label": _cumulative_labels(frame),
         "yi": frame["estimate"].to_numpy(float), "ci_low": frame["ci_low"].to_numpy(float),
@@ -433,7 +434,7 @@ def cumulative_plot(frame, *, xlabel="Effect size", log_scale=False, title=None,
     })
     return forest_plot(t, overall=None, xlabel=xlabel, favours=favours, log_scale=log_scale,
                        columns={"k": "k", "i2": "I\u00b2 (%)"}, title=title, level=level, null_value=null_value,
-                       footnotes=footnotes)
+                       footnotes=footnotes, label_header="Year + studies added" if by_year else "Study added")
 
 
 # ---------------------------------------------------------------------------------------------

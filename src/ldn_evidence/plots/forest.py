@@ -348,6 +348,7 @@ class _Options:
     null: float
     column_groups: list
     totals: dict
+    label_header: str | None = None
     digits: int = 2
 
     def show(self, v):
@@ -393,7 +394,8 @@ def _totals_spec(totals) -> dict:
     return out
 
 
-def _options(xlabel, favours, log_scale, footnotes, title, level, null_value, column_groups, totals):
+def _options(xlabel, favours, log_scale, footnotes, title, level, null_value, column_groups, totals,
+             label_header=None):
     null = _f(null_value)
     if not math.isfinite(null):
         raise ValueError("forest_plot: null_value must be a finite number")
@@ -419,7 +421,8 @@ def _options(xlabel, favours, log_scale, footnotes, title, level, null_value, co
         groups.append((str(title_), [str(m) for m in ([members] if isinstance(members, str) else members)]))
     return _Options(xlabel=str(xlabel), favours=tuple("" if f is None else str(f) for f in favours),
                     log_scale=bool(log_scale), footnotes=tuple(footnotes), title=title, level=level,
-                    null=null, column_groups=groups, totals=_totals_spec(totals))
+                    null=null, column_groups=groups, totals=_totals_spec(totals),
+                    label_header=None if label_header is None else str(label_header))
 
 
 def _check_columns(opts, d):
@@ -747,7 +750,7 @@ def _draw_pooled(ax, L, rows):
 def forest_plot(table, overall=None, subgroups=None, subgroup_test=None, *,
                 xlabel="Standardised mean difference", favours=("Favours LDN", "Favours placebo"),
                 log_scale=False, columns=None, footnotes=(), title=None, level=95,
-                null_value=0.0, rob_columns=None, column_groups=None, totals=None):
+                null_value=0.0, rob_columns=None, column_groups=None, totals=None, label_header=None):
     """Forest plot of study results and pooled estimates.
 
     Parameters
@@ -799,6 +802,8 @@ def forest_plot(table, overall=None, subgroups=None, subgroup_test=None, *,
         text (e.g. the total N of each arm), or a list whose first item is that dict and whose
         further items are ``(label, {column: text})`` rows drawn under the pooled row (RevMan's
         "Total events").
+    label_header : str, optional
+        Header of the label column [default: "Study", or "Study or subgroup" with groups].
 
     Returns
     -------
@@ -818,7 +823,8 @@ def forest_plot(table, overall=None, subgroups=None, subgroup_test=None, *,
     from ._figure import new_figure
     from ._layout import TextMeasurer
 
-    opts = _options(xlabel, favours, log_scale, footnotes, title, level, null_value, column_groups, totals)
+    opts = _options(xlabel, favours, log_scale, footnotes, title, level, null_value, column_groups, totals,
+                    label_header)
     d = _prepare_table(table, columns, rob_columns)
     _check_columns(opts, d)
     rows, summary = _build_rows(d, overall, subgroups, subgroup_test, opts)
