@@ -36,8 +36,8 @@ def main():
         "sensitivity_influence.png": dg.influence_plot(res.influence(), res),
         "sensitivity_leave_one_out.png": dg.leave_one_out_plot(res.leave_one_out(), res, xlabel="Risk ratio",
                                                                log_scale=True),
-        "sensitivity_cumulative.png": dg.cumulative_plot(res.cumulative(by=YEAR), xlabel="Risk ratio",
-                                                         log_scale=True, favours=("Favours vaccine", "Favours control")),
+        "sensitivity_cumulative.png": dg.cumulative_plot(res.cumulative(by=YEAR), xlabel="Risk ratio", log_scale=True,
+                                                         favours=("Favours vaccine", "Favours control")),
         "sensitivity_gosh.png": dg.gosh_plot(res.gosh(), xlabel="Risk ratio", highlight="TPT Madras 1980",
                                              log_scale=True),
     }
