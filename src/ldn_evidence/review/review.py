@@ -357,7 +357,7 @@ class Review(StudyCollection):
                     subgroups = {names[0]: overall}
             notes += list(dict.fromkeys(str(w.message) for w in caught))
         else:
-            notes.append(f"no study gives a poolable {measure} for {outcome}")
+            notes.append(f"no study gives a poolable {attrs['measure']} for {outcome}")
         if tags:
             notes.append(f"restricted to the studies tagged {', '.join(tags)}")
         elif only is not None:

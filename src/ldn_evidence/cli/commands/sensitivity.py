@@ -2,7 +2,6 @@
 analysis choices, with the diagnostics of the primary analysis and their figures."""
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
@@ -12,7 +11,8 @@ import click
 from ..._format import json_safe
 from ..._version import provenance
 from ...vocabulary import MEASURES, RATIO_MEASURES, REVIEW_METHODS
-from .._options import FIGURE_FORMATS, UpperChoice, check_figure_folder, finite_range, load_review, test_option
+from .._options import FIGURE_FORMATS, UpperChoice, UserError, check_figure_folder, echo_json, finite_range, \
+    load_review, test_option
 
 __all__ = ["sensitivity"]
 
@@ -75,6 +75,8 @@ def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot
         if bar is not None:
             bar.render_finish()
     primary = result.primary
+    if primary.overall is None:
+        raise UserError(f"nothing to analyse: {primary.one_line()}")
     diagnostics = diagnostics_of(primary, permutations, seed)
     if fmt == "json":
         out = {"outcome": result.outcome, "measure": result.measure, "scale": result.table.attrs["scale"],
@@ -82,7 +84,7 @@ def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot
                "analyses": json_safe(result.table.to_dict("records")),
                "diagnostics": {k: json_safe(v) for k, v in diagnostics["summary"].items()},
                "provenance": provenance(review.file_hash)}
-        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        echo_json(out)
     elif fmt == "csv":
         click.echo(result.table.to_csv(index=False), nl=False)
     else:
@@ -206,13 +208,23 @@ def write_figures(result, primary, diagnostics, plot_dir, fmt: str = "png", dpi:
                                                                log_scale=log, level=primary.level)
     if "GOSH" in found:
         figures["gosh"] = lambda: dplots.gosh_plot(found["GOSH"], xlabel=xlabel, log_scale=log)
-    written = []
+    written, unwritten = [], []
     for name, make in figures.items():
         path = out / f"{name}-{result.outcome}.{fmt}"
         try:
-            stamp(make(), primary.file_hash).savefig(path, format=fmt, dpi=dpi)
+            fig = stamp(make(), primary.file_hash)
         except Exception as exc:  # noqa: BLE001 - one figure failing must not lose the others
             click.echo(f"warning: {name} not drawn ({exc})", err=True)
             continue
+        try:
+            fig.savefig(path, format=fmt, dpi=dpi)
+        except OSError as exc:  # the folder or the disk refused: an error, after trying every figure
+            unwritten.append(f"{path.name} ({exc.strerror or exc})")
+            continue
         written.append(path)
+    if unwritten:
+        for path in written:
+            click.echo(f"wrote {path}", err=True)
+        raise UserError(f"{len(unwritten)} of {len(figures)} figures could not be written into {plot_dir}: "
+                        + "; ".join(unwritten))
     return written
