@@ -32,7 +32,7 @@ Jennison & Turnbull 2000, chapter 19):
   look taken at any information fraction ``t``, given the looks actually taken before it: the
   same equations with ``t`` as the next look. At a look it is that look's boundary; between two
   looks it follows the spending function (an O'Brien-Fleming boundary at half the information is
-  about 2.96, where a straight line between a look at 0.1 and one at 0.9 would give nearly 4),
+  about 2.96, where a straight line between a look at 0.1 and one at 0.9 would give 4.5),
   so that is the curve a TSA figure draws. The futility curve uses the design's drift.
 
 Checked against rpact 3.3.4 (``tests/reference/tsa``); agreement is to about 1e-7 on the
