@@ -96,7 +96,8 @@ def _bary(tq, tn, fvals, bw):
     d = tq[..., None] - tn
     exact = d == 0.0
     d = np.where(exact, 1.0, d)
-    r = bw / d
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        r = bw / d
     num = (r * fvals).sum(-1) if fvals.ndim == tq.ndim + 1 else (r * fvals[:, None, :]).sum(-1)
     val = num / r.sum(-1)
     if exact.any():
@@ -155,6 +156,9 @@ class Grid:
     mubar: np.ndarray = field(default=None)
     vbar: np.ndarray = field(default=None)
     w: np.ndarray = field(default=None)
+    prec0: np.ndarray = field(default=None)
+    m0: np.ndarray = field(default=None)
+    mask: np.ndarray = field(default=None)
 
 
 def _col(a, m):
@@ -242,7 +246,8 @@ def build_grids(y, v, mask, prec0, m0, prior):
                                tau=out["tau"][sel], dens_x=out["dens_x"][sel], cdf=out["cdf"][sel],
                                weight=out["weight"][sel], log_evidence=out["log_evidence"][sel],
                                coef_tail=out["coef_tail"][sel], lost=lost[r][sel],
-                               mubar=out["mubar"][sel], vbar=out["vbar"][sel], w=out["w"][sel]))
+                               mubar=out["mubar"][sel], vbar=out["vbar"][sel], w=out["w"][sel],
+                               prec0=prec0[r][sel], m0=m0[r][sel], mask=mask[r][sel]))
         pending = r[~ok]
     return blocks
 
@@ -344,49 +349,104 @@ def mix_quantile(p, mean, sd, weight, tol=1e-12):
     return x
 
 
-def hpd_newton(fun, a, b, level, iters=50):
+def hpd_newton(fun, a, b, level, active=None, iters=50):
     """Shortest interval [a, b] with mass ``level`` of a unimodal distribution.
 
     ``fun(x)`` returns (F, F', L, L') at x (arrays like a): the CDF, its derivative, the log
     density L of the interval's variable (up to a constant) and dL/dx, with x the Newton
     variable. Solves F(b) - F(a) = level and L(a) = L(b) by Newton's method from the central
-    interval (a, b), steps capped at a quarter of the width. Returns (a, b, converged)."""
+    interval (a, b), steps capped at a quarter of the width; elements outside ``active`` (and
+    those converged) are left alone. Returns (a, b, converged)."""
     a, b = a.copy(), b.copy()
-    conv = np.zeros(a.shape, dtype=bool)
-    for _ in range(iters):
-        Fa, fa, La, dLa = fun(a)
-        Fb, fb, Lb, dLb = fun(b)
-        g1 = Fb - Fa - level
-        g2 = La - Lb
-        det = fa * dLb - fb * dLa
-        det = np.where(det < 0, det, -np.inf)          # unimodal: dLa > 0 > dLb
-        da = (g1 * dLb + fb * g2) / det
-        db = (fa * g2 + dLa * g1) / det
-        width = b - a
-        big = np.maximum(np.abs(da), np.abs(db)) > 0.25 * width
-        shrink = np.where(big, 0.25 * width / np.maximum(np.maximum(np.abs(da), np.abs(db)), 1e-300), 1.0)
-        da, db = da * shrink, db * shrink
-        a, b = a + da, b + db
-        conv = (np.abs(da) <= 1e-13 * np.maximum(width, 1e-300)) & (np.abs(db) <= 1e-13 * np.maximum(width, 1e-300))
-        if conv.all():
-            break
+    todo = np.ones(a.shape, dtype=bool) if active is None else active.copy()
+    conv = ~todo
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for _ in range(iters):
+            if not todo.any():
+                break
+            Fa, fa, La, dLa = fun(a)
+            Fb, fb, Lb, dLb = fun(b)
+            g1 = Fb - Fa - level
+            g2 = La - Lb
+            det = fa * dLb - fb * dLa
+            ok = todo & (det < 0) & np.isfinite(det)       # unimodal: dLa > 0 > dLb
+            det = np.where(ok, det, -1.0)
+            da = np.where(ok, (g1 * dLb + fb * g2) / det, 0.0)
+            db = np.where(ok, (fa * g2 + dLa * g1) / det, 0.0)
+            width = b - a
+            step = np.maximum(np.abs(da), np.abs(db))
+            shrink = np.where(step > 0.25 * width, 0.25 * width / np.where(step > 0, step, 1.0), 1.0)
+            da, db = da * shrink, db * shrink
+            a, b = a + da, b + db
+            small = step <= 1e-13 * np.maximum(np.abs(width), 1e-300)
+            conv = conv | (todo & small)
+            todo = todo & ~small & ok
     return a, b, conv
 
 
-def mix_hpd(mean, sd, weight, level, lo, hi):
-    """Shortest intervals of normal mixtures, from the central interval (lo, hi)."""
-    wq = weight[:, None, :]
+def gauss_rule(g: "Grid", n=16):
+    """n-point Gauss rule of the discretised posterior of tau (in the mapped variable x).
 
-    def fun(x):
-        z = (x[..., None] - mean) / sd
-        phi = np.exp(-0.5 * z * z) / sd
-        cdf = (wq * special.ndtr(z)).sum(-1)
-        pdf = (wq * phi).sum(-1)
-        dpdf = -(wq * phi * z / sd).sum(-1)
-        pdf_s = np.maximum(pdf, 1e-300)
-        return cdf, pdf * _INV_SQRT_2PI, np.log(pdf_s), dpdf / pdf_s
+    Stieltjes' procedure on the discrete measure (nodes t_j, weights g.weight) gives the Jacobi
+    matrix of its orthonormal polynomials; its eigenvalues are the Gauss nodes, the squared first
+    eigenvector components the weights (Golub & Welsch 1969; Gautschi 2004, sec. 2.2.3). Used
+    for cheap Newton iterates on the normal mixtures, which are then polished on the full grid.
+    Returns tau nodes (m, n) and weights (m, n)."""
+    t = _cheb(g.n)[0]
+    W = g.weight
+    m = W.shape[0]
+    n = min(n, (g.n + 1) // 3)
+    alpha = np.zeros((m, n))
+    beta = np.zeros((m, n))
+    q_prev = np.zeros_like(W)
+    q = np.ones_like(W)
+    b = np.zeros(m)
+    for j in range(n):
+        alpha[:, j] = (W * t * q * q).sum(-1)
+        r = (t - alpha[:, j:j + 1]) * q - b[:, None] * q_prev
+        b = np.sqrt((W * r * r).sum(-1))
+        beta[:, j] = b
+        q_prev, q = q, r / np.where(b > 0, b, 1.0)[:, None]
+    J = np.zeros((m, n, n))
+    idx = np.arange(n)
+    J[:, idx, idx] = alpha
+    J[:, idx[:-1], idx[1:]] = beta[:, :-1]
+    J[:, idx[1:], idx[:-1]] = beta[:, :-1]
+    nodes, vecs = np.linalg.eigh(J)
+    wts = vecs[:, 0, :] ** 2
+    x = g.xlo[:, None] + 0.5 * (g.xhi - g.xlo)[:, None] * (np.clip(nodes, -1, 1) + 1.0)
+    return g.c[:, None] * np.sinh(x), wts / wts.sum(-1, keepdims=True)
 
-    a, b, _ = hpd_newton(fun, lo, hi, level)
+
+def mix_quantile_polished(p, coarse, fine, polish=2):
+    """Quantiles of normal mixtures: Newton on the coarse (Gauss) mixture, then ``polish``
+    Newton steps on the fine one. ``coarse``/``fine`` are (mean, sd, weight) triples."""
+    x = mix_quantile(p, *coarse)
+    mean, sd, weight = fine
+    for _ in range(polish):
+        f, d = mix_cdf_pdf(x, mean, sd, weight)
+        x = x - (f - p) / np.where(d > 0, d, np.inf)
+    return x
+
+
+def mix_hpd(coarse, fine, level, lo, hi):
+    """Shortest intervals of normal mixtures from the central interval (lo, hi): Newton on the
+    coarse (Gauss) mixture, then on the full one (a few steps from there)."""
+    def make(mean, sd, weight):
+        wq = weight[:, None, :]
+
+        def fun(x):
+            z = (x[..., None] - mean) / sd
+            phi = np.exp(-0.5 * z * z) / sd
+            cdf = (wq * special.ndtr(z)).sum(-1)
+            pdf = (wq * phi).sum(-1)
+            dpdf = -(wq * phi * z / sd).sum(-1)
+            pdf_s = np.maximum(pdf, 1e-300)
+            return cdf, pdf * _INV_SQRT_2PI, np.log(pdf_s), dpdf / pdf_s
+        return fun
+
+    a, b, _ = hpd_newton(make(*coarse), lo, hi, level)
+    a, b, _ = hpd_newton(make(*fine), a, b, level, iters=6)
     return a, b
 
 
@@ -399,18 +459,18 @@ def tau_hpd(g: "Grid", level, q_low, q_high, q_level):
     ddens = (g.dens_x @ D.T) / half
 
     def fun(xv):
-        tq = (xv - g.xlo[:, None]) / half - 1.0
+        tq = np.clip((xv - g.xlo[:, None]) / half - 1.0, -1.0, 1.0)
         h = np.maximum(_bary(tq, t, g.dens_x, bw), 1e-300)
         dh = _bary(tq, t, ddens, bw)
         cdf = _bary(tq, t, g.cdf, bw)
         return cdf, h, np.log(h) - np.log(np.cosh(xv)), dh / h - np.tanh(xv)
 
-    xa = np.arcsinh(q_low / g.c[:, None])
-    xb = np.arcsinh(q_high / g.c[:, None])
-    a, b, _ = hpd_newton(fun, xa, xb, level)
-    a, b = g.c[:, None] * np.sinh(a), g.c[:, None] * np.sinh(b)
     f0 = tau_pdf(g, np.zeros_like(q_level))
     at_zero = f0 >= tau_pdf(g, q_level)
+    xa = np.arcsinh(q_low / g.c[:, None])
+    xb = np.arcsinh(q_high / g.c[:, None])
+    a, b, _ = hpd_newton(fun, xa, xb, level, active=~at_zero)
+    a, b = g.c[:, None] * np.sinh(a), g.c[:, None] * np.sinh(b)
     return np.where(at_zero, 0.0, a), np.where(at_zero, q_level, b)
 
 
@@ -458,17 +518,23 @@ def summarise(g: Grid, y, v, level):
     q_lev = tau_quantile(g, np.full((m, 1), level))
     lo, hi = tau_hpd(g, level, qt[:, 1:2], qt[:, 2:3], q_lev)
     out["tau_hpd_low"], out["tau_hpd_high"] = lo[:, 0], hi[:, 0]
-    # mixtures: mu, theta_new, theta_i
+    # mixtures: mu, theta_new, theta_i -- on the full grid and on its Gauss reduction
     mean, sd = components(g, y, v)
     q = mean.shape[1]
     mom_mean = (wt[:, None, :] * mean).sum(-1)
     mom_var = (wt[:, None, :] * (sd * sd + mean * mean)).sum(-1) - mom_mean ** 2
+    gt, gw = gauss_rule(g)
+    _, gmu, gv, gwts = _conditional(gt, y, v, g.mask, g.prec0, g.m0)
+    gmean, gsd = components(Grid(rows=g.rows, n=g.n, c=g.c, xlo=g.xlo, xhi=g.xhi, tau=gt, dens_x=None, cdf=None,
+                                 weight=gw, log_evidence=None, coef_tail=None, lost=None, mubar=gmu, vbar=gv,
+                                 w=gwts), y, v)
     p3 = np.array([0.5, a2, 1.0 - a2])
-    rep_mean = np.repeat(mean, 3, axis=1)
-    rep_sd = np.repeat(sd, 3, axis=1)
-    quant = mix_quantile(np.broadcast_to(np.tile(p3, q), (m, 3 * q)), rep_mean, rep_sd, wt).reshape(m, q, 3)
+    quant = mix_quantile_polished(np.broadcast_to(np.tile(p3, q), (m, 3 * q)),
+                                  (np.repeat(gmean, 3, axis=1), np.repeat(gsd, 3, axis=1), gw),
+                                  (np.repeat(mean, 3, axis=1), np.repeat(sd, 3, axis=1), wt)).reshape(m, q, 3)
     mu_pred_mean, mu_pred_sd = mean[:, :2], sd[:, :2]
-    lo, hi = mix_hpd(mu_pred_mean, mu_pred_sd, wt, level, quant[:, :2, 1], quant[:, :2, 2])
+    lo, hi = mix_hpd((gmean[:, :2], gsd[:, :2], gw), (mu_pred_mean, mu_pred_sd, wt), level,
+                     quant[:, :2, 1], quant[:, :2, 2])
     for j, name in enumerate(("mu", "pred")):
         out[f"{name}_mean"] = mom_mean[:, j]
         out[f"{name}_sd"] = np.sqrt(np.maximum(mom_var[:, j], 0.0))
