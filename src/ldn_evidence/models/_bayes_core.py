@@ -159,6 +159,7 @@ class Grid:
     prec0: np.ndarray = field(default=None)
     m0: np.ndarray = field(default=None)
     mask: np.ndarray = field(default=None)
+    bounded: np.ndarray = field(default=None)   # (m,) True where the grid ends at the prior's upper bound
 
 
 def _col(a, m):
@@ -228,6 +229,7 @@ def build_grids(y, v, mask, prec0, m0, prior):
     m = y.shape[0]
     all_rows = np.arange(m)
     c, tlo, thi, lost = _scan(y, v, mask, prec0, m0, prior, all_rows)
+    bounded = thi >= _col(prior.upper(all_rows), m)
     xlo = np.arcsinh(tlo / c)
     xhi = np.arcsinh(thi / c)
     bad = ~(xhi > xlo)
@@ -247,7 +249,8 @@ def build_grids(y, v, mask, prec0, m0, prior):
                                weight=out["weight"][sel], log_evidence=out["log_evidence"][sel],
                                coef_tail=out["coef_tail"][sel], lost=lost[r][sel],
                                mubar=out["mubar"][sel], vbar=out["vbar"][sel], w=out["w"][sel],
-                               prec0=prec0[r][sel], m0=m0[r][sel], mask=mask[r][sel]))
+                               prec0=prec0[r][sel], m0=m0[r][sel], mask=mask[r][sel],
+                               bounded=bounded[r][sel]))
         pending = r[~ok]
     return blocks
 
@@ -467,11 +470,18 @@ def tau_hpd(g: "Grid", level, q_low, q_high, q_level):
 
     f0 = tau_pdf(g, np.zeros_like(q_level))
     at_zero = f0 >= tau_pdf(g, q_level)
+    # a bounded prior (uniform) may put the mode at the upper end of the support
+    upper = g.c[:, None] * np.sinh(g.xhi[:, None]) * np.ones_like(q_level)
+    bounded = np.broadcast_to(g.bounded[:, None], q_level.shape) if g.bounded is not None else np.zeros_like(at_zero)
+    q_rest = tau_quantile(g, np.full(q_level.shape, 1.0 - level))
+    at_top = bounded & ~at_zero & (tau_pdf(g, upper) >= tau_pdf(g, q_rest))
     xa = np.arcsinh(q_low / g.c[:, None])
     xb = np.arcsinh(q_high / g.c[:, None])
-    a, b, _ = hpd_newton(fun, xa, xb, level, active=~at_zero)
+    a, b, _ = hpd_newton(fun, xa, xb, level, active=~(at_zero | at_top))
     a, b = g.c[:, None] * np.sinh(a), g.c[:, None] * np.sinh(b)
-    return np.where(at_zero, 0.0, a), np.where(at_zero, q_level, b)
+    a = np.where(at_zero, 0.0, np.where(at_top, q_rest, a))
+    b = np.where(at_zero, q_level, np.where(at_top, upper, b))
+    return a, b
 
 
 @lru_cache(maxsize=None)

@@ -352,7 +352,7 @@ def _row(i, arrays, res, blocks, where, Y, V, labs, prior, mp, lv, notes_common)
     grid = core.Grid(rows=np.array([i]), n=g.n, c=g.c[sl], xlo=g.xlo[sl], xhi=g.xhi[sl], tau=g.tau[sl],
                      dens_x=g.dens_x[sl], cdf=g.cdf[sl], weight=g.weight[sl], log_evidence=g.log_evidence[sl],
                      coef_tail=g.coef_tail[sl], lost=g.lost[sl], mubar=g.mubar[sl], vbar=g.vbar[sl], w=g.w[sl],
-                     prec0=g.prec0[sl], m0=g.m0[sl], mask=g.mask[sl])
+                     prec0=g.prec0[sl], m0=g.m0[sl], mask=g.mask[sl], bounded=g.bounded[sl])
     notes = list(notes_common)
     tail = float(res["coef_tail"][i])
     lost = float(res["lost"][i])

@@ -223,7 +223,7 @@ class TauPrior:
             elif f == "uniform":
                 u = self._p("upper", rows)
                 dens = np.where(np.isfinite(u), -np.log(u), 0.0)
-                out = np.where(t <= u, dens, -np.inf)
+                out = np.where(t <= u * (1 + 1e-12), dens, -np.inf)   # the grid's end node may round past u
             elif f == "lognormal":
                 ml, sl = self._p("meanlog", rows), self._p("sdlog", rows)
                 lt = np.log(t)

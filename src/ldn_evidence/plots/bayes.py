@@ -106,7 +106,7 @@ def bayes_forest_plot(result, *, title=None, xlabel="effect", refline=0.0, digit
     top_pad = 2.2 * ROW + (0.35 if title else 0.0)
     bottom_pad = 0.65
     height = top_pad + (n_rows + 0.6) * ROW + bottom_pad
-    width = MARGIN * 2 + sum(widths) + COLGAP * 3 + PANEL
+    width = MARGIN * 2 + sum(widths) + COLGAP * 3 + PANEL + 0.3   # room for the last tick label
     fig = _new_figure(width, height)
     x0 = MARGIN
     colx = [x0, x0 + widths[0] + COLGAP, x0 + widths[0] + widths[1] + 2 * COLGAP]
@@ -153,10 +153,11 @@ def bayes_forest_plot(result, *, title=None, xlabel="effect", refline=0.0, digit
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
     ax.set_yticks([])
+    _ticks_inside(ax)
     ax.tick_params(axis="x", labelsize=SMALL_PT)
     ax.set_xlabel(xlabel, fontsize=SIZE_PT, fontfamily=FONT)
-    legend = (f"square: observed y_i; grey: shrinkage (posterior of theta_i); diamond: mu, "
-              f"bar: prediction ({interval} intervals)")
+    legend = (f"square: observed y_i; grey: shrinkage (posterior of theta_i, central interval); "
+              f"diamond: mu, bar: prediction ({interval} intervals)")
     fig.text(MARGIN / width, 0.12 / height, legend, fontsize=SMALL_PT - 1, color="#555555", fontfamily=FONT,
              ha="left", va="bottom")
     if title:
@@ -241,11 +242,20 @@ def bayes_posterior_plot(result, *, prior=True, interval="central", xlabel="effe
         if r.tau_prior.proper and np.all(np.isfinite(pd_)):
             axes[1].plot(ts, pd_, ls="--", color="#555555", lw=1, label="prior")
             axes[1].legend(fontsize=SMALL_PT, frameon=False, loc="upper right")
-    for ax in axes:
+    for ax, grid in zip(axes, (xs, ts)):
         ax.relim()
         ax.autoscale_view()
         ax.set_ylim(bottom=0)
+        ax.set_xlim(grid[0], grid[-1])
+        _ticks_inside(ax)
     return fig
+
+
+def _ticks_inside(ax):
+    """Keep only the x ticks within the view (matplotlib keeps invisible ones past the ends)."""
+    lo, hi = ax.get_xlim()
+    ax.set_xticks([t for t in ax.get_xticks() if lo - 1e-12 <= t <= hi + 1e-12])
+    ax.set_xlim(lo, hi)
 
 
 def _panel(ax, xs, dens, a, b, med, xlabel, title):
