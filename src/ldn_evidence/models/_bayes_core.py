@@ -381,8 +381,8 @@ def hpd_newton(fun, a, b, level, active=None, iters=50):
             shrink = np.where(step > 0.25 * width, 0.25 * width / np.where(step > 0, step, 1.0), 1.0)
             da, db = da * shrink, db * shrink
             a, b = a + da, b + db
-            small = step <= 1e-13 * np.maximum(np.abs(width), 1e-300)
-            conv = conv | (todo & small)
+            small = ok & (step <= 1e-13 * np.maximum(np.abs(width), 1e-300))
+            conv = conv | (todo & small & (np.abs(g1) < 1e-9))
             todo = todo & ~small & ok
     return a, b, conv
 
@@ -421,14 +421,27 @@ def gauss_rule(g: "Grid", n=16):
     return g.c[:, None] * np.sinh(x), wts / wts.sum(-1, keepdims=True)
 
 
-def mix_quantile_polished(p, coarse, fine, polish=2):
-    """Quantiles of normal mixtures: Newton on the coarse (Gauss) mixture, then ``polish``
-    Newton steps on the fine one. ``coarse``/``fine`` are (mean, sd, weight) triples."""
+def mix_quantile_polished(p, coarse, fine, tol=1e-11, iters=8):
+    """Quantiles of normal mixtures: Newton on the coarse (Gauss) mixture, then Newton steps on
+    the fine one (the full grid, whose accuracy is the result's) until every step is below
+    ``tol`` times the mixture's scale; each step only for the quantiles not yet converged.
+    ``coarse``/``fine`` are (mean, sd, weight) triples, mean and sd (m, q, N), weight (m, N)."""
     x = mix_quantile(p, *coarse)
     mean, sd, weight = fine
-    for _ in range(polish):
-        f, d = mix_cdf_pdf(x, mean, sd, weight)
-        x = x - (f - p) / np.where(d > 0, d, np.inf)
+    scale = np.sqrt(np.maximum((weight[:, None, :] * (sd * sd + mean * mean)).sum(-1)
+                               - (weight[:, None, :] * mean).sum(-1) ** 2, 1e-300))
+    r, q = np.nonzero(np.ones(x.shape, dtype=bool))
+    for _ in range(iters):
+        if r.size == 0:
+            break
+        z = (x[r, q][:, None] - mean[r, q]) / sd[r, q]
+        w = weight[r]
+        f = (w * special.ndtr(z)).sum(-1)
+        d = (w * np.exp(-0.5 * z * z) / sd[r, q]).sum(-1) * _INV_SQRT_2PI
+        step = np.where(d > 0, (f - p[r, q]) / np.where(d > 0, d, 1.0), 0.0)
+        x[r, q] -= step
+        keep = np.abs(step) > tol * scale[r, q]
+        r, q = r[keep], q[keep]
     return x
 
 
@@ -477,10 +490,16 @@ def tau_hpd(g: "Grid", level, q_low, q_high, q_level):
     at_top = bounded & ~at_zero & (tau_pdf(g, upper) >= tau_pdf(g, q_rest))
     xa = np.arcsinh(q_low / g.c[:, None])
     xb = np.arcsinh(q_high / g.c[:, None])
-    a, b, _ = hpd_newton(fun, xa, xb, level, active=~(at_zero | at_top))
+    a, b, conv = hpd_newton(fun, xa, xb, level, active=~(at_zero | at_top))
     a, b = g.c[:, None] * np.sinh(a), g.c[:, None] * np.sinh(b)
-    a = np.where(at_zero, 0.0, np.where(at_top, q_rest, a))
-    b = np.where(at_zero, q_level, np.where(at_top, upper, b))
+    # the shortest of the candidates: interior (Newton), [0, Q(level)], [Q(1 - level), upper]
+    # (for unimodal densities the rules above already decide; a density unbounded at 0, as the
+    # log-t priors give, is not unimodal, and there the comparison decides)
+    inner_ok = conv & ~(at_zero | at_top) & (a > 0) & (b > a) & (b <= upper * (1 + 1e-12))
+    use_zero = at_zero | ~inner_ok | (q_level < b - a)
+    use_zero &= ~at_top | (q_level < upper - q_rest)
+    a = np.where(use_zero, 0.0, np.where(at_top, q_rest, a))
+    b = np.where(use_zero, q_level, np.where(at_top, upper, b))
     return a, b
 
 
