@@ -105,7 +105,7 @@ def main():
     b, t_one, t_many, res, t10k = ours()
     print("Bayesian random-effects meta-analysis: ldn_evidence (semi-analytic) vs PyMC NUTS")
     print(f"  ours, one fit (k = 6, all summaries)          {fmt(t_one)}")
-    print(f"  ours, 1,000 fits in one call (k = 4)          {fmt(t_many)}   ({t_many:.3f} s; {t_many:.2e} s per fit)")
+    print(f"  ours, 1,000 fits in one call (k = 4)          {fmt(t_many)}   ({t_many / 1000 * 1e3:.3f} ms per fit)")
     if t10k is not None:
         print(f"  ours, 10,000 fits in one call (k = 4)         {fmt(t10k)}")
     try:
