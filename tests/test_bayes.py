@@ -427,11 +427,12 @@ def test_figures_have_no_overlapping_text():
     from matplotlib.figure import Figure
 
     from ldn_evidence.plots._layout import describe, overlapping_texts, texts_outside
+    from ldn_evidence.plots.bayes import bayes_forest_plot, bayes_posterior_plot
 
     labels = ["Short", "A much longer study label, et al. (2024)", "C"]
     b = le.bayes_meta_analysis([0.3, -1.1, 0.6], [0.02, 0.5, 0.04], labels=labels, mu_prior=(0, 2))
-    for fig in (b.forest(title="Pain (SMD)"), b.forest(interval="shortest", digits=3), b.plot_posteriors(),
-                b.plot_posteriors(interval="shortest")):
+    for fig in (bayes_forest_plot(b, title="Pain (SMD)"), bayes_forest_plot(b, interval="shortest", digits=3),
+                bayes_posterior_plot(b), bayes_posterior_plot(b, interval="shortest")):
         assert isinstance(fig, Figure)
         pairs = overlapping_texts(fig)
         assert not pairs, describe([t for p in pairs for t in p])

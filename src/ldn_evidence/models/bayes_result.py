@@ -312,16 +312,6 @@ class BayesMetaResult:
         notes = "".join(f"<p><em>Note: {html.escape(n)}</em></p>" for n in self.notes)
         return f"<table class='ldn-bayes-result'>{body}</table>{notes}"
 
-    def forest(self, **kwargs):
-        """Forest plot of observed and shrinkage estimates; see :func:`ldn_evidence.plots.bayes.bayes_forest_plot`."""
-        from ..plots.bayes import bayes_forest_plot
-        return bayes_forest_plot(self, **kwargs)
-
-    def plot_posteriors(self, **kwargs):
-        """Posterior densities of mu and tau; see :func:`ldn_evidence.plots.bayes.bayes_posterior_plot`."""
-        from ..plots.bayes import bayes_posterior_plot
-        return bayes_posterior_plot(self, **kwargs)
-
 
 class BayesMetaResults:
     """Results of many meta-analyses fitted in one call (one per row of 2-D input).
