@@ -292,8 +292,9 @@ def test_review_forest_shows_per_arm_numbers_from_the_records():
     assert (label, events) == ("Total events", {"intervention_events": "74", "comparator_events": "79"})
     fig = a.forest()
     assert not overlapping_texts(fig) and not texts_outside(fig)
-    # continuous outcomes: mean, SD and total per arm where the effect came from parallel arms
-    pain_args, pain_kw = review.analyse("pain").forest_args()
+    # continuous outcomes: mean, SD and total per arm where the effect came from parallel arms (Due Bruun
+    # 2024's change scores, pooled with the final values only on request: Handbook 10.5.2)
+    pain_args, pain_kw = review.analyse("pain", combine_change_final=True).forest_args()
     assert [h for h, _ in pain_kw["column_groups"]] == ["LDN", "Placebo"]
     assert pain_kw["columns"]["intervention_mean"] == "Mean" and pain_kw["columns"]["comparator_sd"] == "SD"
     crossover = [k for k, g in enumerate(pain_args[0]["group"]) if g == "Crossover trials"]
