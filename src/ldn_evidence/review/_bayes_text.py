@@ -10,7 +10,7 @@ from ..vocabulary import METHOD_SHORT, RATIO_MEASURES
 from .analysis import _short_reason, shown
 from .outcomes import favours
 
-__all__ = ["bayes_text", "forest_args", "benefit_words", "fmt_prob"]
+__all__ = ["bayes_text", "forest_args", "benefit_words", "fmt_prob", "prob_is"]
 
 _TEST_TINY = {"adhoc": "mod. HK", "knha": "HK", "z": "z", "t": "t"}
 
@@ -28,6 +28,16 @@ def fmt_prob(p: float) -> str:
     if p < 0.005:
         return "< 0.01"
     return f"{p:.2f}"
+
+
+def prob_is(p: float) -> str:
+    """``= 0.73``, or ``> 0.99`` / ``< 0.01`` (what follows ``P(...)``).
+
+    >>> prob_is(0.7261), prob_is(0.9999)
+    ('= 0.73', '> 0.99')
+    """
+    text = fmt_prob(p)
+    return text if text[0] in "<>" else f"= {text}"
 
 
 def _model_label(a, row) -> str:
@@ -52,7 +62,7 @@ def _mid_words(a) -> str | None:
         return None
     shown_t = shown(a.measure, t)[0]
     op = "<" if a.benefit["sign"] < 0 else ">"
-    return (f"P({a.measure} {op} {shown_t:.2f}) = {fmt_prob(a.prob_mid())} (beyond the minimal important difference; "
+    return (f"P({a.measure} {op} {shown_t:.2f}) {prob_is(a.prob_mid())} (beyond the minimal important difference; "
             f"MID: {a.benefit.get('mid_source')})")
 
 
@@ -127,11 +137,11 @@ def forest_args(a, **kwargs) -> tuple[tuple, dict]:
             f"{'subgroup' if len(blocks) > 1 else 'analysis'}; diamonds: posterior median and {a.level:g}% central "
             f"credible interval of the mean effect mu; red bars: {a.level:g}% predictive interval for a new study; "
             f"hollow diamond: {a.freq_label} (frequentist)."]
-    prob = f"P(benefit) = P({inequality} | data) = {fmt_prob(a.prob_benefit())}"
+    prob = f"P(benefit) = P({inequality} | data) {prob_is(a.prob_benefit())}"
     t = a.benefit.get("threshold")
     if t is not None:
         op = "<" if a.benefit["sign"] < 0 else ">"
-        prob += f"; P({a.measure} {op} {shown(a.measure, t)[0]:.2f}) = {fmt_prob(a.prob_mid())} (MID)"
+        prob += f"; P({a.measure} {op} {shown(a.measure, t)[0]:.2f}) {prob_is(a.prob_mid())} (MID)"
     post = a.posterior
     foot.append(f"{prob}; tau: posterior median {post.tau_median:.2f} [{post.tau_ci_low:.2f}, {post.tau_ci_high:.2f}]"
                 + (" (log scale)" if a.measure in RATIO_MEASURES else "") + ".")

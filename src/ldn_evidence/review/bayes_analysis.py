@@ -324,14 +324,14 @@ class BayesAnalysis(Analysis):
 
     def one_line(self) -> str:
         """E.g. ``pain, SMD (Bayesian): -0.12 [-0.60, 0.37], P(benefit) = 0.70, k = 3, tau 0.21; PI ...``."""
-        from ._bayes_text import fmt_prob
+        from ._bayes_text import prob_is
 
         if self.posterior is None:
             return f"{self.outcome}, {self.measure}: no poolable studies"
         b = self.posterior
         est, lo, hi, pl, ph = shown(self.measure, b.mu_median, b.mu_ci_low, b.mu_ci_high, b.pi_low, b.pi_high)
         return (f"{self.outcome}, {self.measure} (Bayesian): {est:.2f} [{lo:.2f}, {hi:.2f}], "
-                f"P(benefit) = {fmt_prob(self.prob_benefit())}, k = {b.k}, tau = {b.tau_median:.2f} "
+                f"P(benefit) {prob_is(self.prob_benefit())}, k = {b.k}, tau = {b.tau_median:.2f} "
                 f"[{b.tau_ci_low:.2f}, {b.tau_ci_high:.2f}]; PI [{pl:.2f}, {ph:.2f}]")
 
     def summary_rows(self) -> list[dict]:
