@@ -140,3 +140,269 @@ def test_a_bad_review_wide_prior_is_reported_with_file_and_line(write):
     (problem,) = [str(p) for p in info.value.problems]
     assert problem.startswith(f"{path}:{_line(text, 'prior: {tau: turner')}: ") and "analysis.prior" in problem
     assert "placebo / control vs placebo / control is not a comparison" in problem
+
+
+# ---------------------------------------------------------------------------------------------
+# the review-level results: against the core on the same yi/vi, and against R
+# ---------------------------------------------------------------------------------------------
+
+QUANTITIES = ("mu_median", "mu_ci_low", "mu_ci_high", "tau_median", "tau_ci_low", "tau_ci_high", "pred_median",
+              "pi_low", "pi_high", "mu_hpd_low", "mu_hpd_high", "bayes_factor_tau0")
+
+
+@pytest.fixture(scope="module")
+def ldn():
+    return le.load_studies()
+
+
+@pytest.fixture(scope="module")
+def bcg():
+    return le.load_studies("bcg")
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return json.loads((REFERENCE / "reference.json").read_text(encoding="utf-8"))["cases"]
+
+
+def _core(rows, **kw):
+    return le.bayes_meta_analysis([r["yi"] for r in rows], [r["vi"] for r in rows], labels=[r["label"] for r in rows],
+                                  **kw)
+
+
+def _same(a, b):
+    for name in QUANTITIES:
+        assert getattr(a, name) == pytest.approx(getattr(b, name), rel=1e-12, abs=1e-13), name
+    np.testing.assert_allclose(a.theta_median, b.theta_median, rtol=1e-12, atol=1e-13)
+    assert a.labels == b.labels
+
+
+@pytest.mark.parametrize("which,outcome,by", [("ldn", "pain", None), ("ldn", "fiq", None),
+                                              ("ldn", "adverse_events", None), ("bcg", "tb", None),
+                                              ("bcg", "tb", "alloc")])
+def test_review_level_posteriors_are_the_core_on_the_same_effects(request, which, outcome, by):
+    """The posterior of all studies and of each subgroup (fitted together in one masked call) is
+    what bayes_meta_analysis gives on the same yi/vi with the protocol's prior, one at a time."""
+    review = request.getfixturevalue(which)
+    b = review.analyse(outcome, model="bayes", by=by)
+    freq = review.analyse(outcome, by=by)
+    assert [r["label"] for r in b.rows] == [r["label"] for r in freq.rows]
+    assert b.overall.estimate == freq.overall.estimate               # the frequentist fit, beside
+    tau = b.prior.tau
+    _same(b.posterior, _core(b.rows, tau_prior=tau, mu_prior=None))
+    assert len(b.subgroup_posteriors) == (len(freq.subgroups) if len(freq.subgroups) > 1 else 0)
+    for name, post in b.subgroup_posteriors.items():
+        _same(post, _core([r for r in b.rows if r["group"] == name], tau_prior=tau))
+    assert b.prob_benefit() == pytest.approx(b.posterior.prob("mu", "<", 0.0), rel=1e-12)
+
+
+def _check_reference(post, ref, first):
+    tol = 1e-10          # measured: 3e-14
+    for ours, theirs in (("mu_median", "mu_median"), ("mu_ci_low", "mu_ci_low"), ("mu_ci_high", "mu_ci_high"),
+                         ("tau_median", "tau_median"), ("tau_ci_low", "tau_ci_low"), ("tau_ci_high", "tau_ci_high"),
+                         ("pred_median", "pred_median"), ("pi_low", "pred_ci_low"), ("pi_high", "pred_ci_high")):
+        assert getattr(post, ours) == pytest.approx(ref[theirs], abs=tol), ours
+    i = post.labels.index(first)
+    for ours, theirs in (("theta_median", "theta1_median"), ("theta_ci_low", "theta1_ci_low"),
+                         ("theta_ci_high", "theta1_ci_high")):
+        assert getattr(post, ours)[i] == pytest.approx(ref[theirs], abs=tol), ours
+    assert post.prob("mu", "<", 0.0) == pytest.approx(ref["p_mu_below_0"], abs=1e-10)
+    assert post.prob("mu", "<", ref["mid"]) == pytest.approx(ref["p_mu_below_mid"], abs=1e-9)
+
+
+@pytest.mark.parametrize("case,which,outcome,group", [
+    ("bcg_tb", "bcg", "tb", None), ("bcg_tb_random_allocation", "bcg", "tb", "Parallel RCTs"),
+    ("ldn_pain", "ldn", "pain", None), ("ldn_pain_crossover", "ldn", "pain", "Crossover trials"),
+    ("ldn_fiq", "ldn", "fiq", None), ("ldn_adverse_events", "ldn", "adverse_events", None)])
+def test_review_level_posteriors_agree_with_an_independent_r_integration(request, reference, case, which, outcome,
+                                                                          group):
+    b = request.getfixturevalue(which).analyse(outcome, model="bayes")
+    post = b.posterior if group is None else b.subgroup_posteriors[group]
+    ref = reference[case]
+    assert post.k == ref["k"]
+    _check_reference(post, ref, "Aronson 1948" if which == "bcg" else ref["first"])
+    if ref.get("mid") is not None and case != "bcg_tb_random_allocation":
+        assert b.prob_mid(group or "Overall") == pytest.approx(ref["p_mu_below_mid"], abs=1e-9)
+
+
+def test_bcg_yi_vi_are_metafors(bcg):
+    """The R reference starts from metafor's escalc; so do the review's BCG effects."""
+    ref = json.loads((Path(__file__).parent / "reference" / "bcg" / "metafor_bcg.json").read_text())["trials"]
+    rows = {(r["label"]): r for r in bcg.analyse("tb", model="bayes").rows}
+    assert len(rows) == 13
+    for t in ref:
+        row = next(r for label, r in rows.items() if label.startswith(t["author"]) and str(t["year"]) in label)
+        assert row["yi"] == pytest.approx(t["yi"], rel=1e-12) and row["vi"] == pytest.approx(t["vi"], rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# the sensitivity table
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("which,outcome,ref_prefix", [("ldn", "pain", "ldn_pain"), ("bcg", "tb", "bcg_tb")])
+def test_sensitivity_has_the_prior_scale_rows_in_one_family(request, reference, which, outcome, ref_prefix):
+    review = request.getfixturevalue(which)
+    sens = review.sensitivity(outcome)
+    bayes = [r for r in sens.rows if r["family"] == "Bayesian: tau prior"]
+    assert [r["analysis"] for r in bayes] == ["half-normal(0.25)", "half-normal(0.5) (protocol)", "half-normal(1)"]
+    primary = review.analyse(outcome, by="none")
+    grid = _core(primary.rows, tau_scale=[0.25, 0.5, 1.0])
+    for i, row in enumerate(bayes):
+        assert row["model"] == "bayes" and row["k"] == primary.k and math.isnan(row["pvalue"])
+        assert row["estimate"] == pytest.approx(grid.mu_median[i], rel=1e-12)
+        assert row["ci_high"] == pytest.approx(grid.mu_ci_high[i], rel=1e-12)
+        assert row["tau2"] == pytest.approx(grid.tau_median[i] ** 2, rel=1e-12)
+    for scale, row in ((0.25, bayes[0]), (1.0, bayes[2])):
+        ref = reference[f"{ref_prefix}_hn{scale:g}"]
+        assert row["estimate"] == pytest.approx(ref["mu_median"], abs=1e-10)
+        assert row["pi_low"] == pytest.approx(ref["pred_ci_low"], abs=1e-10)
+        assert row["tau2"] == pytest.approx(ref["tau_median"] ** 2, abs=1e-10)
+        assert row["prob_benefit"] == pytest.approx(ref["p_mu_below_0"], abs=1e-10)
+    table = sens.table
+    assert list(table.columns[:4]) == ["family", "analysis", "k", "estimate"]
+    assert set(table["model"]) == {"freq", "bayes"}
+    if which == "bcg":             # ratios on the ratio scale, the log values named as such
+        row = table[table["analysis"] == "half-normal(0.5) (protocol)"].iloc[0]
+        assert row["estimate"] == pytest.approx(math.exp(row["log_estimate"]), rel=1e-12)
+    text = str(sens)
+    assert "Bayesian: tau prior" in text and "Pb " in text and "nan" not in text
+
+
+def test_an_empirical_protocol_prior_is_its_own_row_beside_the_scales(ldn, reference):
+    rows = [r for r in ldn.sensitivity("adverse_events").rows if r["family"] == "Bayesian: tau prior"]
+    assert rows[0]["analysis"] == "Turner 2015: adverse events (protocol)"
+    assert rows[0]["estimate"] == pytest.approx(reference["ldn_adverse_events"]["mu_median"], abs=1e-10)
+    assert [r["analysis"] for r in rows[1:]] == ["half-normal(0.25)", "half-normal(0.5)", "half-normal(1)"]
+
+
+def test_bayesian_sensitivity_fits_every_alternative_in_one_call(ldn):
+    sens = ldn.sensitivity("pain", model="bayes")
+    families = list(dict.fromkeys(r["family"] for r in sens.rows))
+    assert families[0] == "Primary analysis" and "tau² estimator" not in families and "Test and CI" not in families
+    assert families[-2:] == ["Bayesian: tau prior", "Frequentist (beside)"]
+    assert sens.primary.model == "bayes" and sens.rows[0]["analysis"] == "Bayesian, half-normal(0.5), r = 0.5"
+    by_label = {(r["family"], r["analysis"]): r for r in sens.rows}
+    for spec, kw in ((("Within-person r", "r = 0.8"), {"r": 0.8}),
+                     (("Studies", "Parallel RCTs only"), {"only": ["rodriguezfreire_innova"]}),
+                     (("SMD of change scores", "Change and final SMDs combined"), {"combine_change_final": True})):
+        direct = ldn.analyse("pain", model="bayes", by="none", **kw).posterior
+        assert by_label[spec]["estimate"] == pytest.approx(direct.mu_median, rel=1e-12), spec
+        assert by_label[spec]["pi_high"] == pytest.approx(direct.pi_high, rel=1e-12), spec
+    assert by_label[("Line of therapy", "First-line use only")]["k"] == 0
+    freq = by_label[("Frequentist (beside)", "REML + modified Hartung-Knapp, r = 0.5")]
+    assert freq["model"] == "freq" and freq["estimate"] == ldn.analyse("pain", by="none").overall.estimate
+
+
+def test_an_md_sensitivity_says_there_is_no_prior_on_its_scale(ldn):
+    sens = ldn.sensitivity("pain", measure="MD")
+    (row,) = [r for r in sens.rows if r["family"] == "Bayesian: tau prior"]
+    assert row["k"] == 0 and "no prior" in row["note"]
+    with pytest.raises(ReviewError, match="no prior for the Bayesian analysis of pain on the MD scale"):
+        ldn.analyse("pain", measure="MD", model="bayes")
+
+
+# ---------------------------------------------------------------------------------------------
+# printing, JSON, CSV
+# ---------------------------------------------------------------------------------------------
+
+
+def _no_nan(text: str):
+    def refuse(name):
+        raise AssertionError(f"{name} in JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("which,outcome", [("ldn", "pain"), ("ldn", "fiq"), ("bcg", "tb")])
+def test_to_dict_is_json_without_nan_and_ratios_are_ratios(request, which, outcome):
+    b = request.getfixturevalue(which).analyse(outcome, model="bayes")
+    d = _no_nan(json.dumps(b.to_dict(), allow_nan=False))
+    assert d["model"] == "bayes" and d["prior"]["reason"] and d["prior"]["where"].startswith("review.protocol")
+    assert [r["model"] for r in d["results"]][-2:] == ["bayes", "freq"]
+    overall = d["results"][-2]
+    assert overall["group"] == "Overall" and overall["pvalue"] is None
+    assert set(d["posterior"]) >= {"Overall"} and len(d["posterior"]["Overall"]["studies"]) == b.k
+    if which == "bcg":
+        assert overall["estimate"] == pytest.approx(math.exp(overall["log_estimate"]), rel=1e-12)
+        assert overall["log_estimate"] == pytest.approx(b.posterior.mu_median, rel=1e-12)
+        assert "log" in d["scale"]
+
+
+def test_printed_summary_shows_both_models_and_says_what_the_numbers_mean(ldn, bcg):
+    text = str(ldn.analyse("pain", model="bayes"))
+    assert "Bayesian meta-analysis of pain (SMD)" in text
+    assert text.count("Bayesian   ") >= 3 and text.count("REML, mod. HK") == 3      # 2 subgroups + overall
+    assert "P(benefit) = P(SMD < 0 | data)" in text and "P(SMD < -0.50)" in text
+    assert "review.protocol.outcomes[pain].prior" in text and "Rhodes" in text
+    text = str(bcg.analyse("tb", model="bayes"))
+    assert "P(RR < 0.75)" in text and "back-transformed" in text and "REML, HK" in text
+    one = bcg.analyse("tb", model="bayes").one_line()
+    assert one.startswith("tb, RR (Bayesian): 0.49 [0.34, 0.71], P(benefit) > 0.99")
+
+
+def test_summary_frame_has_one_row_per_group_and_model(ldn):
+    frame = ldn.analyse("pain", model="bayes").summary_frame()
+    assert list(frame["model"]) == ["bayes", "freq"] * 3
+    assert list(frame["group"]) == ["Parallel RCTs"] * 2 + ["Crossover trials"] * 2 + ["Overall"] * 2
+    assert frame.columns[:4].tolist() == ["group", "model", "k", "estimate"]
+
+
+def test_model_and_prior_arguments_are_checked(ldn):
+    with pytest.raises(ReviewError, match="unknown model 'mcmc'; choose one of: freq, bayes"):
+        ldn.analyse("pain", model="mcmc")
+    with pytest.raises(ReviewError, match="model='bayes' only"):
+        ldn.analyse("pain", prior={"tau": "halfnormal", "scale": 1.0})
+    b = ldn.analyse("pain", model="bayes", prior={"tau": "halfcauchy", "scale": 0.5})
+    assert b.prior.where == "given" and b.prior.tau.family == "halfcauchy"
+    with pytest.raises(ReviewError, match="prior: .*scale"):
+        ldn.analyse("pain", model="bayes", prior={"tau": "halfnormal"})
+
+
+# ---------------------------------------------------------------------------------------------
+# figures
+# ---------------------------------------------------------------------------------------------
+
+
+def _clean_figure(fig):
+    from ldn_evidence.plots._layout import describe, overlapping_texts, texts_outside
+
+    pairs = overlapping_texts(fig)
+    assert not pairs, describe(t for pair in pairs for t in pair)
+    outside = texts_outside(fig)
+    assert not outside, describe(outside)
+
+
+def _gids(fig, gid):
+    return fig.findobj(lambda a: a.get_gid() == gid)
+
+
+@pytest.mark.parametrize("which,outcome,by", [("ldn", "pain", None), ("ldn", "fiq", None), ("bcg", "tb", None),
+                                              ("bcg", "tb", "alloc"), ("ldn", "adverse_events", None)])
+def test_bayesian_forest_structure_and_no_overlapping_text(request, which, outcome, by):
+    b = request.getfixturevalue(which).analyse(outcome, model="bayes", by=by)
+    fig = b.forest()
+    _clean_figure(fig)
+    blocks = len(b.subgroup_posteriors) if len(b.subgroup_posteriors) > 1 else 1
+    assert len(_gids(fig, "observed")) == b.k and len(_gids(fig, "shrinkage")) == b.k
+    assert len(_gids(fig, "mu-diamond")) == (blocks + 1 if blocks > 1 else 1)
+    assert len(_gids(fig, "prediction")) == (blocks + 1 if blocks > 1 else 1)
+    assert len(_gids(fig, "freq-diamond")) == 1
+    favours = [t.get_text() for t in _gids(fig, "favours")]
+    assert favours[0].startswith("Favours ") and len(favours) == 2
+    assert fig.provenance["studies_sha256"] == b.file_hash
+    args, kw = b.forest_args()
+    assert kw["log_scale"] == (b.measure in ("RR", "OR"))
+    if kw["log_scale"]:           # the axis shows ratios at their logarithms
+        ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+        assert "1" in ticks and all(float(t) > 0 for t in ticks)
+        shown_texts = [t.get_text() for t in _gids(fig, "table-study")]
+        first = b.rows[0]
+        assert f"{math.exp(first['yi']):.2f}" in " ".join(shown_texts)
+    post = b.posterior_figure()
+    _clean_figure(post)
+    assert len(post.axes) == 2
+
+
+def test_figures_for_the_report(ldn):
+    figs = ldn.analyse("pain", model="bayes").figures()
+    assert set(figs) == {"forest", "posterior"}
