@@ -406,3 +406,70 @@ def test_bayesian_forest_structure_and_no_overlapping_text(request, which, outco
 def test_figures_for_the_report(ldn):
     figs = ldn.analyse("pain", model="bayes").figures()
     assert set(figs) == {"forest", "posterior"}
+
+
+# ---------------------------------------------------------------------------------------------
+# the command line
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from ldn_evidence.cli import main
+
+    monkeypatch.chdir(tmp_path)
+
+    def _run(*args):
+        return CliRunner().invoke(main, [str(a) for a in args])
+    return _run
+
+
+@pytest.mark.parametrize("studies,outcome", [((), "pain"), (("--studies", "bcg"), "tb")])
+def test_forest_and_summary_with_model_bayes_on_both_reviews(run, tmp_path, studies, outcome):
+    res = run(*studies, "forest", "--model", "bayes")
+    assert res.exit_code == 0, res.output
+    out = tmp_path / f"forest-{outcome}-bayes.png"
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"wrote forest-{outcome}-bayes.png" in res.stdout
+    assert f"{outcome}, " in res.stdout and "(Bayesian)" in res.stdout and "P(benefit)" in res.stdout
+    text = run(*studies, "summary", "--model", "bayes")
+    assert text.exit_code == 0 and "Bayesian meta-analysis" in text.stdout and "prior (review.protocol" in text.stdout
+    data = _no_nan(run(*studies, "summary", "--model", "bayes", "--format", "json").stdout)
+    assert data["model"] == "bayes" and data["results"][-2]["model"] == "bayes"
+    csv = run(*studies, "summary", "--model", "bayes", "--format", "csv").stdout
+    assert csv.startswith("group,model,k,estimate,ci_low,ci_high") and ",freq," in csv and ",bayes," in csv
+    freq = run(*studies, "summary", "--format", "json")
+    assert _no_nan(freq.stdout)["model"] == "freq"
+
+
+def test_sensitivity_with_model_bayes_and_its_json(run):
+    res = run("sensitivity", "--model", "bayes", "--format", "json")
+    assert res.exit_code == 0, res.output
+    data = _no_nan(res.stdout)
+    assert data["primary"]["model"] == "bayes"
+    families = [a["family"] for a in data["analyses"]]
+    assert "Bayesian: tau prior" in families and "tau² estimator" not in families
+    text = run("sensitivity")
+    assert text.exit_code == 0 and "Bayesian: tau prior" in text.stdout and "half-normal(0.5) (protocol)" in text.stdout
+
+
+@pytest.mark.parametrize("args,words", [
+    (("summary", "--model", "mcmc"), "'mcmc' is not one of 'freq', 'bayes'"),
+    (("forest", "--model", ""), "is not one of"),
+    (("sensitivity", "--model", "bayesian"), "is not one of"),
+    (("forest", "--model", "bayes", "--measure", "MD"), "no prior for the Bayesian analysis of pain on the MD scale"),
+    (("summary", "--model", "bayes", "--outcome", "fatigue"), None),
+])
+def test_bad_model_options_exit_2_without_traceback(run, args, words):
+    res = run(*args)
+    if words is None:          # no poolable studies: the text says so, not an error
+        assert res.exit_code == 0 and "no poolable studies" in res.stdout
+        return
+    assert res.exit_code == 2, res.output
+    assert words in res.stderr and "Traceback" not in res.output
+
+
+def test_forest_bayes_without_studies_is_a_user_error(run):
+    res = run("forest", "--model", "bayes", "--outcome", "fatigue")
+    assert res.exit_code == 2 and "nothing to plot" in res.stderr
