@@ -41,9 +41,12 @@ def prob_is(p: float) -> str:
 
 
 def _model_label(a, row) -> str:
+    """``Bayesian``, or the frequentist fit's estimator and the test it used (Wald z for k = 1)."""
     if row["model"] == "bayes":
         return "Bayesian"
-    return f"{METHOD_SHORT.get(a.method, a.method) if a.method == 'REML' else a.method}, {_TEST_TINY.get(a.test, a.test)}"
+    res = a.overall if row["group"] == "Overall" else a.subgroups.get(row["group"], a.overall)
+    test = getattr(res, "test", None) or a.test
+    return f"{METHOD_SHORT.get(a.method, a.method) if a.method == 'REML' else a.method}, {_TEST_TINY.get(test, test)}"
 
 
 def benefit_words(a) -> tuple[str, str]:

@@ -292,8 +292,9 @@ class BayesAnalysis(Analysis):
 
     @property
     def freq_label(self) -> str:
-        """E.g. ``REML + modified Hartung-Knapp``."""
-        return f"{METHOD_SHORT.get(self.method, self.method)} + {TEST_SHORT.get(self.test, self.test)}"
+        """E.g. ``REML + modified Hartung-Knapp`` (the test the overall fit used: Wald z for k = 1)."""
+        test = getattr(self.overall, "test", None) or self.test
+        return f"{METHOD_SHORT.get(self.method, self.method)} + {TEST_SHORT.get(test, test)}"
 
     def _posteriors(self) -> dict:
         """{group: posterior}, the subgroups first (when there are several) and then Overall."""
