@@ -273,42 +273,20 @@ def bayes_meta_analysis(yi, vi, tau_prior="halfnormal", tau_scale=0.5, mu_prior=
     """
     lv = _level(level)
     yi, vi = _align(yi, vi)
-    y = _as_array(yi, "yi")
-    v = _as_array(vi, "vi")
-    if y.shape != v.shape:
-        raise ValueError(f"yi and vi differ in shape ({y.shape} vs {v.shape})")
-    if y.size == 0 or y.shape[-1] == 0:
-        raise ValueError("no studies: yi and vi are empty")
-    two_d = y.ndim == 2
-    k = y.shape[-1]
-    labs = _labels(labels, yi, k)
-    present = _mask(mask, y.shape)
-    _check_values(y, v, labs, present)
-    if present is not None:    # values outside the mask take no part: make them harmless
-        y, v = np.where(present, y, 0.0), np.where(present, v, 1.0)
+    y, v, labs, present = _inputs(yi, vi, labels, mask)
+    two_d, k = y.ndim == 2, y.shape[-1]
     prior = make_prior(tau_prior, tau_scale, tau_df=tau_df, tau_sdlog=tau_sdlog)
     mp = _mu_prior(mu_prior)
     m = _rows_of(y.shape[0] if two_d else 1, prior.size,
                  *(() if mp is None else (np.size(mp[0]), np.size(mp[1]))))
-    batch = two_d or m > 1
-    Y = np.broadcast_to(y if two_d else y[None, :], (m, k)).astype(float)
-    V = np.broadcast_to(v if two_d else v[None, :], (m, k)).astype(float)
-    if mp is None:
-        prec0, m0 = np.zeros((m, 1)), np.zeros((m, 1))
-    else:
-        prec0 = np.broadcast_to(1.0 / np.asarray(mp[1], float) ** 2, (m,)).reshape(m, 1).copy()
-        m0 = np.broadcast_to(np.asarray(mp[0], float), (m,)).reshape(m, 1).copy()
     if prior.size not in (1, m):
         raise ValueError(f"tau_scale has {prior.size} values for {m} meta-analyses")
+    Y = np.broadcast_to(y if two_d else y[None, :], (m, k)).astype(float)
+    V = np.broadcast_to(v if two_d else v[None, :], (m, k)).astype(float)
+    prec0, m0 = _mu_rows(mp, m)
     full = np.ones((m, k), dtype=bool) if present is None else np.broadcast_to(present, (m, k))
     ks = full.sum(-1)
-    existence = _moments(prior, ks, mp is None)
-    if not np.all(existence[0]):
-        kmin = int(ks[~existence[0]].min())
-        raise ValueError(
-            f"the posterior is improper: with tau_prior={prior.describe()!r} and "
-            f"{'a flat' if mp is None else 'a normal'} mu prior, k = {kmin} studies are too few "
-            f"(need k >= {3 if mp is None else 2}); use a proper tau prior (e.g. 'halfnormal')")
+    existence = _proper(prior, ks, mp)
     res, blocks, where = core.fit_batch(Y, V, full, prior, prec0, m0, lv / 100.0)
     arrays = _finish(res, prior, mp, existence, m, full)
 
@@ -316,15 +294,59 @@ def bayes_meta_analysis(yi, vi, tau_prior="halfnormal", tau_scale=0.5, mu_prior=
         notes = _notes_common(prior, mp, int(ks[i]), tuple(bool(e[i]) for e in existence))
         return _row(i, arrays, res, blocks, where, Y, V, labs, prior, mp, lv, notes, full[i])
 
-    if not batch:
+    if not (two_d or m > 1):
         return make_row(0)
+    arrays.update(k=ks, **_prior_texts(prior, prec0, m0, m))
     index = list(yi.index) if two_d and _is_pandas(yi) else None
-    arrays["k"] = ks
-    arrays["tau_prior_text"] = [core.prior_rows(prior, np.array([i])).describe() for i in range(m)] \
-        if prior.size > 1 else [prior.describe()] * m
-    arrays["mu_prior_text"] = [_mu_prior_text(None if mp is None else (float(m0[i, 0]), float(1 / math.sqrt(prec0[i, 0]))))
-                               for i in range(m)]
     return BayesMetaResults(arrays, make_row, index=index, meta={"level": lv})
+
+
+def _proper(prior, ks, mp):
+    """Which posterior moments exist in each row (:func:`_moments`); ValueError when a row's
+    posterior is improper (an improper tau prior with too few studies)."""
+    existence = _moments(prior, ks, mp is None)
+    if not np.all(existence[0]):
+        kmin = int(ks[~existence[0]].min())
+        raise ValueError(
+            f"the posterior is improper: with tau_prior={prior.describe()!r} and "
+            f"{'a flat' if mp is None else 'a normal'} mu prior, k = {kmin} studies are too few "
+            f"(need k >= {3 if mp is None else 2}); use a proper tau prior (e.g. 'halfnormal')")
+    return existence
+
+
+def _prior_texts(prior, prec0, m0, m):
+    """Each row's priors in words, for the batch's table."""
+    tau = [core.prior_rows(prior, np.array([i])).describe() for i in range(m)] if prior.size > 1 \
+        else [prior.describe()] * m
+    mu = [_mu_prior_text(None if prec0[i, 0] == 0 else (float(m0[i, 0]), float(1 / math.sqrt(prec0[i, 0]))))
+          for i in range(m)]
+    return {"tau_prior_text": tau, "mu_prior_text": mu}
+
+
+def _inputs(yi, vi, labels, mask):
+    """yi and vi as float arrays (values outside the mask made harmless), the labels and the mask;
+    ValueError for what cannot be used."""
+    y = _as_array(yi, "yi")
+    v = _as_array(vi, "vi")
+    if y.shape != v.shape:
+        raise ValueError(f"yi and vi differ in shape ({y.shape} vs {v.shape})")
+    if y.size == 0 or y.shape[-1] == 0:
+        raise ValueError("no studies: yi and vi are empty")
+    labs = _labels(labels, yi, y.shape[-1])
+    present = _mask(mask, y.shape)
+    _check_values(y, v, labs, present)
+    if present is not None:    # values outside the mask take no part
+        y, v = np.where(present, y, 0.0), np.where(present, v, 1.0)
+    return y, v, labs, present
+
+
+def _mu_rows(mp, m):
+    """The mu prior as one precision and mean per row (precision 0: the flat prior)."""
+    if mp is None:
+        return np.zeros((m, 1)), np.zeros((m, 1))
+    prec0 = np.broadcast_to(1.0 / np.asarray(mp[1], float) ** 2, (m,)).reshape(m, 1).copy()
+    m0 = np.broadcast_to(np.asarray(mp[0], float), (m,)).reshape(m, 1).copy()
+    return prec0, m0
 
 
 def _moments(prior, k, flat):
