@@ -16,7 +16,7 @@ def cumulative_forest(frame, *, xlabel: str = "Standardised mean difference (Hed
                       footnote: str | None = None, dpi: float = 100, fontsize: float = 9.0):
     """A matplotlib Figure of :func:`ldn_evidence.living.cumulative_by_year`'s frame."""
     import numpy as np
-    from matplotlib.figure import Figure
+    from .figure import ReviewFigure as Figure  # shows inline in Jupyter; show() never raises
     from matplotlib.font_manager import FontProperties
 
     from ._layout import TextMeasurer, wrap_to_width

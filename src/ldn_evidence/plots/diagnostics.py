@@ -28,7 +28,7 @@ SHADES = ("white", "#bdbdbd", "#969696", "#d9d9d9")
 
 def _figure(size):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from .figure import ReviewFigure as Figure  # shows inline in Jupyter; show() never raises
 
     fig = Figure(figsize=size, dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)

@@ -595,7 +595,7 @@ def forest_plot(table, overall=None, subgroups=None, subgroup_test=None, *,
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import CircleCollection, LineCollection
-    from matplotlib.figure import Figure
+    from .figure import ReviewFigure as Figure  # shows inline in Jupyter; show() never raises
     from matplotlib.font_manager import FontProperties
     from matplotlib.lines import Line2D
     from matplotlib.patches import Polygon, Rectangle

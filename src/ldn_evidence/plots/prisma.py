@@ -65,7 +65,7 @@ def prisma_flow(prisma: Any, *, title: str | None = "PRISMA 2020 flow diagram", 
     ``prisma`` is the review's ``Prisma`` block (or None: every count unknown). ``note`` is
     printed under the diagram (wrapped to its width), e.g. the review's search note.
     """
-    from matplotlib.figure import Figure
+    from .figure import ReviewFigure as Figure  # shows inline in Jupyter; show() never raises
     from matplotlib.font_manager import FontProperties
     from matplotlib.patches import FancyArrowPatch, Rectangle
 

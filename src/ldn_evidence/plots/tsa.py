@@ -14,7 +14,7 @@ def tsa_plot(result, *, title: str | None = None, width: float = 8.0, height: fl
     """A matplotlib Figure of a :class:`ldn_evidence.tsa.TSAResult` (no pyplot state)."""
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from .figure import ReviewFigure as Figure  # shows inline in Jupyter; show() never raises
 
     steps = result.steps
     size = result.information_size
