@@ -10,6 +10,7 @@ from .commands.cumulative import cumulative
 from .commands.diff import diff
 from .commands.forest import forest
 from .commands.prisma import prisma
+from .commands.report import report
 from .commands.schema import schema
 from .commands.sensitivity import sensitivity
 from .commands.studies import studies
@@ -18,7 +19,8 @@ from .commands.tsa import tsa
 from .commands.validate import validate
 from .main import main, run
 
-for _command in (forest, summary, studies, validate, schema, sensitivity, add, diff, prisma, cumulative, tsa):
+for _command in (forest, summary, studies, validate, schema, sensitivity, add, diff, prisma, cumulative, tsa,
+                 report):
     main.add_command(_command)
 del _command
 

@@ -1,0 +1,228 @@
+"""The review-level sections of the page, one function each, fed by the public API.
+
+Each function takes the review (and what it needs besides) and returns a :class:`Section`: its
+anchor, title, the template block that draws it, and plain data for that block. A section whose
+producer this version of the package does not have (the review protocol, GRADE, risk-of-bias
+figures, the reconciliation with published meta-analyses) is returned with ``available=False``
+and a note the page shows in its place; nothing is filled in. Detection is by feature
+(``hasattr(review, "grade")``, the module ``ldn_evidence.plots.rob``), so a section appears as soon
+as its producer is installed.
+
+The per-outcome sections are in :mod:`.outcome`.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._format import is_missing
+from ..vocabulary import DESIGN_SHORT
+from .cells import number
+from .figures import inline_svg
+from .links import identifier_links, linkify, source_url
+
+__all__ = ["Section", "unavailable", "file_hash", "header", "protocol_section", "prisma_section",
+           "studies_section", "rob_section", "sof_section", "reconcile_section", "frame_table"]
+
+
+@dataclass
+class Section:
+    """One section of the page: ``template`` names its block in ``report.html.j2``."""
+
+    id: str
+    title: str
+    template: str
+    data: dict = field(default_factory=dict)
+    available: bool = True
+    note: str | None = None
+
+
+def unavailable(id: str, title: str, what: str) -> Section:  # noqa: A002 - the anchor's name
+    """A section whose producer is not in this version: a visible note, nothing else."""
+    return Section(id, title, "unavailable", available=False,
+                   note=f"Not available in this version of ldn-evidence: {what}.")
+
+
+def file_hash(review) -> str:
+    """SHA-256 of the studies file (``review.file_hash`` when the package provides it)."""
+    given = getattr(review, "file_hash", None)
+    if callable(given):
+        given = given()
+    if given:
+        return str(given)
+    return hashlib.sha256(review.path.read_bytes()).hexdigest()
+
+
+def header(review, tool_version: str, built: str, commit: tuple[str, str] | None) -> dict:
+    """Title, question, versions, dates and the studies file's identity."""
+    info = review.info
+    return {"title": info.title, "question": info.question, "version": info.version,
+            "last_search": info.last_search.isoformat() if info.last_search else None,
+            "built": built, "tool_version": tool_version, "file_name": review.path.name,
+            "sha256": file_hash(review), "commit": commit, "note": info.note}
+
+
+def _plain(value: Any) -> Any:
+    """A protocol (pydantic model, dataclass or mapping) as plain nested dicts and lists."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json", exclude_none=True)
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def protocol_section(review) -> Section:
+    """The question, the searches and, when the package has it, the review protocol."""
+    info = review.info
+    searches = [{"date": s.date.isoformat(), "database": s.database, "query": s.query,
+                 "hits": "" if s.hits is None else s.hits, "note": s.note} for s in info.searches]
+    protocol = getattr(review, "protocol", None)
+    data = {"question": info.question, "searches": searches, "within_person_r": info.within_person_r,
+            "protocol": None if protocol is None else _plain(protocol)}
+    note = None if protocol is not None else \
+        "Not available in this version of ldn-evidence: the review protocol (review.protocol)."
+    return Section("protocol", "Question and protocol", "protocol", data, note=note)
+
+
+def prisma_section(review) -> Section:
+    """The PRISMA 2020 flow diagram, the excluded reports with reasons and the ongoing trials."""
+    from ..plots.prisma import prisma_flow  # matplotlib: imported when the figure is drawn
+
+    p = review.info.prisma
+    note = p.note if p is not None and p.note else None
+    if p is None:
+        note = "No PRISMA counts are recorded in the studies file (review.prisma); every count is shown as unknown."
+    svg = inline_svg(prisma_flow(p, note=note), "prisma", "PRISMA 2020 flow diagram")
+    excluded = [{"citation": e.citation, "reason": e.reason, "source": linkify(e.source),
+                 "links": ([("DOI " + e.doi, source_url(e.doi))] if e.doi else [])
+                 + ([(f"PMID {e.pmid}", source_url(f"PMID {e.pmid}"))] if e.pmid else [])}
+                for e in review.info.excluded]
+    ongoing = [{"registration": linkify(t.registration), "title": t.title, "status": t.status,
+                "source": linkify(t.source), "note": t.note} for t in review.info.ongoing]
+    return Section("prisma", "Flow of studies (PRISMA 2020)", "prisma",
+                   {"svg": svg, "excluded": excluded, "ongoing": ongoing})
+
+
+def _population(study) -> str:
+    pop = study.population
+    parts = []
+    for name, label in (("n_randomized", "randomized"), ("n_enrolled", "enrolled"), ("n_analysed", "analysed")):
+        v = getattr(pop, name)
+        if v is not None:
+            parts.append(f"{v} {label}")
+    if pop.n_female is not None:
+        parts.append(f"{pop.n_female} women")
+    elif pop.sex != "not_reported":
+        parts.append(pop.sex)
+    if pop.age_mean is not None:
+        parts.append(f"age {pop.age_mean:g}" + (f" (SD {pop.age_sd:g})" if pop.age_sd is not None else ""))
+    return "; ".join(parts)
+
+
+def _intervention(study) -> str:
+    iv = study.intervention
+    dose = f"{iv.dose_mg_per_day:g} mg/day" if iv.dose_mg_per_day is not None else (
+        f"{iv.dose_range_mg[0]:g}-{iv.dose_range_mg[1]:g} mg/day" if iv.dose_range_mg else "dose not reported")
+    weeks = f", {iv.duration_weeks:g} weeks" if iv.duration_weeks is not None else ""
+    return f"{iv.drug} {dose}{weeks}"
+
+
+def _rob(study) -> tuple[str, list[tuple[str, str, str]]]:
+    rob = study.risk_of_bias
+    if rob is None or rob.tool == "not_assessed":
+        return "not assessed", []
+    overall = f"{rob.tool}: {rob.overall.judgement.replace('_', ' ')}" if rob.overall else f"{rob.tool}: no overall"
+    domains = [(name, j.judgement.replace("_", " "), j.support) for name, j in rob.domains.items()]
+    return overall, domains
+
+
+def studies_section(review) -> Section:
+    """Characteristics of included studies: one row per study, its identifiers linked."""
+    rows = []
+    for s in sorted(review.studies, key=lambda s: (s.citation.year or 9999, s.label)):
+        overall, domains = _rob(s)
+        rows.append({
+            "id": s.id, "label": s.label, "year": s.citation.year or "", "title": s.citation.title,
+            "journal": s.citation.journal or "", "design": DESIGN_SHORT.get(s.design, s.design),
+            "randomized": s.randomized, "blinding": s.blinding.replace("_", " "),
+            "country": s.country or "", "population": _population(s),
+            "population_url": source_url(s.population.source), "intervention": _intervention(s),
+            "comparator": s.comparator.replace("_", " "), "line": s.line_of_therapy.replace("_", " "),
+            "outcomes": sorted({o.outcome for o in s.outcomes}), "rob": overall, "rob_domains": domains,
+            "links": identifier_links(s), "no_identifier": s.no_identifier_reason,
+            "not_pooled": s.exclude_from_pooling, "missing": list(s.missing),
+        })
+    return Section("studies", "Characteristics of included studies", "studies", {"rows": rows})
+
+
+def rob_section(review) -> Section:
+    """Risk-of-bias figures from :mod:`ldn_evidence.plots.rob`, when this version has it."""
+    if importlib.util.find_spec("ldn_evidence.plots.rob") is None:
+        return unavailable("rob", "Risk of bias", "the risk-of-bias figures (ldn_evidence.plots.rob)")
+    rob = importlib.import_module("ldn_evidence.plots.rob")
+    makers = [(name, title) for name, title in (("traffic_light_plot", "Risk of bias: traffic-light plot"),
+                                                ("summary_plot", "Risk of bias: summary plot"))
+              if callable(getattr(rob, name, None))]
+    if not makers:
+        return unavailable("rob", "Risk of bias", "ldn_evidence.plots.rob has no traffic_light_plot or "
+                                                  "summary_plot for the page to draw")
+    figures = [inline_svg(getattr(rob, name)(review), f"rob-{i}", title) for i, (name, title) in enumerate(makers)]
+    return Section("rob", "Risk of bias", "figures", {"figures": figures})
+
+
+def frame_table(frame) -> dict:
+    """A DataFrame as header + rows of text cells (floats with 3 decimals, missing as empty)."""
+    def cell(v):
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return ""
+        if isinstance(v, float):
+            return number(v, 3) if not is_missing(v) else ""
+        return str(v)
+
+    columns = [str(c) for c in frame.columns]
+    return {"columns": columns, "rows": [[cell(v) for v in row] for row in frame.itertuples(index=False)]}
+
+
+def _call(producer) -> tuple[Any, str | None]:
+    """Run a producer of the package; its failure becomes a note on the page, not a lost page."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return producer(), None
+    except Exception as exc:  # noqa: BLE001 - shown on the page with the reason
+        return None, f"could not be computed: {type(exc).__name__}: {exc}"
+
+
+def sof_section(review) -> tuple[Section, dict]:
+    """Summary of findings from ``review.grade()``, and each outcome's row of it."""
+    if not hasattr(review, "grade"):
+        return unavailable("sof", "Summary of findings", "GRADE and the summary of findings (Review.grade)"), {}
+    frame, error = _call(review.grade)
+    if error:
+        return Section("sof", "Summary of findings", "unavailable", available=False,
+                       note=f"Summary of findings {error}"), {}
+    per_outcome = {}
+    if "outcome" in frame.columns:
+        for outcome, part in frame.groupby("outcome", sort=False):
+            per_outcome[str(outcome)] = frame_table(part)
+    return Section("sof", "Summary of findings", "frame", {"table": frame_table(frame)}), per_outcome
+
+
+def reconcile_section(review) -> Section:
+    """This review against published meta-analyses, from ``review.reconcile()``."""
+    title = "Reconciliation with published meta-analyses"
+    if not hasattr(review, "reconcile"):
+        return unavailable("reconcile", title, "the reconciliation with published meta-analyses (Review.reconcile)")
+    frame, error = _call(review.reconcile)
+    if error:
+        return Section("reconcile", title, "unavailable", available=False, note=f"The reconciliation {error}")
+    return Section("reconcile", title, "frame", {"table": frame_table(frame)})
