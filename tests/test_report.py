@@ -171,6 +171,16 @@ SMALL_EXTRA = """\
     comparator: placebo
     line_of_therapy: add_on
     outcomes:
+      - outcome: pain
+        scale: {min: 0, max: 10, lower_is_better: true}
+        timepoint: week 8
+        contrast: ldn_vs_placebo
+        data:
+          - form: arm_means
+            arms:
+              - {arm: ldn, mean: 5.0, sd: 2.0, n: 15}
+              - {arm: placebo, mean: 5.5, sd: 2.2, n: 15}
+            source: DOI 10.1000/gamma.2022, Table 2
       - outcome: fatigue
         timepoint: week 8
         contrast: ldn_vs_placebo
@@ -250,6 +260,7 @@ def test_cli_writes_the_site_and_refuses_a_bad_since(small, tmp_path, monkeypatc
 def test_one_process_and_two_build_the_same_site(small, tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     review = le.load_studies(small)
+    assert review.analyse("pain").k == 2  # the worker process draws pain, this one the rest
     a = write_report(review, tmp_path / "a", jobs=1)
     b = write_report(review, tmp_path / "b", jobs=2)
     for name in ["index.html"] + [f"data/{f.name}" for f in a.files]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -27,7 +26,7 @@ from .._version import __version__
 from ..review.outcomes import OUTCOMES
 from . import changes as _changes
 from .downloads import DOWNLOADS, write_downloads
-from .outcome import outcome_section
+from .outcome import living_parts, needs_living, outcome_section, primary_analysis
 from .sections import header, prisma_section, protocol_section, reconcile_section, rob_section, sof_section, \
     studies_section
 
@@ -79,35 +78,12 @@ def _environment():
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
-def _cost(review, outcome: str) -> int:
-    """A rough relative cost of an outcome's section: its figures and analyses."""
-    from ..review.outcomes import is_binary
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        a = review.analyse(outcome)
-    if a.overall is None:
-        return 0
-    return 2 + (2 if a.k >= 2 else 0) + (6 if a.k >= 2 and not is_binary(outcome) else 0)
-
-
-def _split(review, outcomes: list[str], parent_head_start: int = 4) -> tuple[list[str], list[str]]:
-    """Outcomes for this process and for a worker: longest first, each to the lighter side
-    (the page's own sections weigh ``parent_head_start`` on this process's side)."""
-    costs = {o: _cost(review, o) for o in outcomes}
-    mine, theirs, load = [], [], [parent_head_start, 0]
-    for o in sorted(outcomes, key=lambda o: -costs[o]):
-        side = 0 if load[0] <= load[1] or costs[o] == 0 else 1
-        (mine if side == 0 else theirs).append(o)
-        load[side] += costs[o]
-    return mine, theirs
-
-
 def _worker_pool(jobs: int | None):
-    """A one-process pool forked from this one (its imports already loaded), or None.
+    """A one-process pool forked from this one (its imports and font caches already loaded), or
+    None.
 
-    Only where fork is the platform's safe default (Linux); elsewhere a worker would start by
-    importing everything again, which costs more than it saves here.
+    Only where fork is the platform's default (Linux); elsewhere a worker would start by importing
+    everything again, which costs more than it saves here.
     """
     import multiprocessing
     import sys
@@ -121,13 +97,58 @@ def _worker_pool(jobs: int | None):
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
 
 
-def _warm_imports() -> None:
-    """Load what every section uses before a worker is forked, so that it does not load it again."""
-    import matplotlib.figure  # noqa: F401
-    import pandas  # noqa: F401
+class _Steps:
+    """Counts the build's steps for a ``progress(step, done, total)`` callback."""
 
-    from ..plots import cumulative_year, forest, prisma, tsa  # noqa: F401
-    from ..review import by_year, tsa as review_tsa  # noqa: F401
+    def __init__(self, outcomes: list[str], progress):
+        self.total = 5 + len(outcomes)
+        self.done = 0
+        self.progress = progress
+
+    def __call__(self, label: str) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(label, self.done, self.total)
+
+
+def _build(review, outcomes: list[str], since, jobs, tick: _Steps) -> tuple[dict, dict, list, dict]:
+    """Every section: (header, sections by id, outcome sections in order, changes section).
+
+    The question, the PRISMA figure and the primary analyses come first (the figure loads
+    matplotlib's fonts, which a forked worker then shares). The worker runs the cumulative and
+    trial sequential analyses of the outcomes with two or more studies (most of the work, and
+    the only part that needs pandas and scipy.optimize, loaded there only) while this process
+    draws the forest plots, runs the sensitivity analyses and builds the other sections.
+    """
+    earlier = _changes.earlier_version(review.path, since)  # a bad --since fails before any work
+    sections = [protocol_section(review), prisma_section(review)]
+    tick("question and PRISMA")
+    sof, sof_rows = sof_section(review)
+    analyses = {o: primary_analysis(review, o) for o in outcomes}
+    heavy = [o for o in outcomes if needs_living(analyses[o])]
+    pool = _worker_pool(jobs) if heavy else None
+    try:
+        living = {o: pool.submit(living_parts, review, o, analyses[o]) for o in heavy} if pool else {}
+        changes = _changes.changes_section(review, earlier, outcomes, strict=since is not None)
+        tick("what changed")
+        meta = header(review, __version__, _built_date(), _changes.file_commit(review.path))
+        sections += [studies_section(review), rob_section(review), sof, reconcile_section(review)]
+        tick("studies, risk of bias, GRADE, reconciliation")
+        results = []
+        for outcome in outcomes:
+            section = outcome_section(review, outcome, sof_rows.get(outcome), analyses[outcome])
+            if outcome not in living:
+                section.update(living_parts(review, outcome, analyses[outcome]))
+            results.append(section)
+            tick(f"outcome {outcome}")
+        for section in results:
+            if section["id"] in living:
+                section.update(living[section["id"]].result())
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    by_id = {s.id: s for s in sections + [changes]}
+    return meta, by_id, results, changes
 
 
 def write_report(review, folder: str | os.PathLike = "report", since: str | os.PathLike | None = None,
@@ -154,61 +175,15 @@ def write_report(review, folder: str | os.PathLike = "report", since: str | os.P
     """
     folder = Path(folder)
     outcomes = review_outcomes(review)
-    steps = ["what changed", "question and PRISMA", "studies", "risk of bias, GRADE, reconciliation"] + \
-        [f"outcome {o}" for o in outcomes] + ["data files", "page"]
-    done = [0]
-
-    def tick(label: str | None = None):
-        done[0] += 1
-        if progress is not None:
-            progress(label or steps[done[0] - 1], done[0], len(steps))
-
-    earlier = _changes.earlier_version(review.path, since)  # a bad --since fails before any work
-    _warm_imports()
-    sof, sof_rows = sof_section(review)
-    mine, theirs = _split(review, outcomes)
-    pool = _worker_pool(jobs) if theirs else None
-    futures = {}
-    results: dict[str, dict] = {}
-    try:
-        if pool is not None:
-            futures = {o: pool.submit(outcome_section, review, o, sof_rows.get(o)) for o in theirs}
-        else:
-            mine = mine + theirs
-
-        def collect(block: bool = False):
-            for o, fut in list(futures.items()):
-                if block or fut.done():
-                    results[o] = fut.result()
-                    del futures[o]
-                    tick(f"outcome {o}")
-
-        changes = _changes.changes_section(review, earlier, outcomes, strict=since is not None)
-        tick("what changed")
-        meta = header(review, __version__, _built_date(), _changes.file_commit(review.path))
-        sections = [protocol_section(review), prisma_section(review)]
-        tick("question and PRISMA")
-        sections.append(studies_section(review))
-        tick("studies")
-        sections += [rob_section(review), sof, reconcile_section(review)]
-        tick("risk of bias, GRADE, reconciliation")
-        for outcome in mine:
-            collect()
-            results[outcome] = outcome_section(review, outcome, sof_rows.get(outcome))
-            tick(f"outcome {outcome}")
-        collect(block=True)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    ordered = [results[o] for o in outcomes]
-    files = write_downloads(folder / DATA_FOLDER, review, meta, ordered, changes)
+    tick = _Steps(outcomes, progress)
+    meta, sections, results, changes = _build(review, outcomes, since, jobs, tick)
+    files = write_downloads(folder / DATA_FOLDER, review, meta, results, changes)
     tick("data files")
-    by_id = {s.id: s for s in sections + [changes]}
     html = _environment().get_template("report.html.j2").render(
-        meta=meta, s=by_id, outcomes=ordered, downloads=[(f"{DATA_FOLDER}/{name}", what)
-                                                         for name, what in DOWNLOADS.items()])
+        meta=meta, s=sections, outcomes=results, downloads=[(f"{DATA_FOLDER}/{name}", what)
+                                                           for name, what in DOWNLOADS.items()])
     index = folder / "index.html"
     index.write_text(html, encoding="utf-8")
     tick("page")
     return Site(folder=folder, index=index, files=[folder / DATA_FOLDER / f for f in files],
-                sections=list(by_id.values()), outcomes=outcomes)
+                sections=list(sections.values()), outcomes=outcomes)

@@ -72,11 +72,9 @@ def _outcome_json(o: dict) -> dict:
     s = o["sensitivity"].get("result")
     out["sensitivity"] = json_safe(s.rows) if s is not None else {"reason": o["sensitivity"].get("reason")}
     c = o["cumulative"]
-    out["cumulative"] = json_safe(c["frame"].to_dict("records")) if "frame" in c else {"reason": c.get("reason")}
+    out["cumulative"] = c["rows"] if "rows" in c else {"reason": c.get("reason")}
     t = o["tsa"]
-    out["tsa"] = t["result"].to_dict() if "result" in t else {"reason": t.get("reason")}
-    if t.get("reason") and "result" in t:
-        out["tsa"]["note"] = t["reason"]
+    out["tsa"] = t["json"] if "json" in t else {"reason": t.get("reason")}
     out["summary_of_findings"] = o["sof"]
     return out
 

@@ -14,20 +14,21 @@ API:
 * the summary-of-findings row when GRADE is available.
 
 An outcome that no study reports, or that nothing poolable reports, still has its section,
-saying so.
+saying so. What the section holds is plain data (text, inline SVG, lists and dicts, and the
+analysis objects, which hold no DataFrame): it comes back cheaply from a worker process.
 """
 from __future__ import annotations
 
 import warnings
 
-from .._format import is_missing
+from .._format import is_missing, json_safe
 from ..review.outcomes import favours, is_binary, outcome_title
 from ..vocabulary import METHOD_SHORT, RATIO_MEASURES
 from .cells import estimate_cells, integer, interval, number, percent, pvalue
 from .figures import inline_svg
 from .links import linkify, source_url
 
-__all__ = ["outcome_section", "settings_rows"]
+__all__ = ["outcome_section", "living_parts", "needs_living", "primary_analysis", "settings_rows"]
 
 _TESTS = {"knha": "Hartung-Knapp-Sidik-Jonkman (t)", "z": "Wald z", "adhoc": "modified Hartung-Knapp"}
 _BY = {"design": "study design", "none": "none", "line_of_therapy": "line of therapy",
@@ -96,11 +97,11 @@ def _sensitivity(review, a) -> dict:
 
 
 def _cumulative(review, a, controlled: bool) -> dict:
-    from ..plots.cumulative_year import cumulative_forest  # matplotlib: imported when the figure is drawn
-    from ..review.by_year import cumulative_by_year
-
     if a.k < 2:
         return {"reason": "fewer than two studies are pooled"}
+    from ..plots.cumulative_year import cumulative_forest  # matplotlib and pandas: imported when needed
+    from ..review.by_year import cumulative_by_year
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -112,16 +113,20 @@ def _cumulative(review, a, controlled: bool) -> dict:
                             title=f"Cumulative meta-analysis by year: {outcome_title(a.outcome)}",
                             footnote=f"Each row pools every study published up to that year. Model: {a.settings}.")
     return {"svg": inline_svg(fig, f"cum-{a.outcome}", f"Cumulative meta-analysis of {outcome_title(a.outcome)}"),
-            "frame": frame}
+            "rows": json_safe(frame.to_dict("records"))}
 
 
 def _tsa(review, a) -> dict:
-    from ..review.tsa import trial_sequential_analysis
-
     if is_binary(a.outcome):
         return {"reason": "not available in this version for a binary outcome (the TSA here is on the SMD scale)"}
     if a.overall is None:
         return {"reason": "nothing is pooled for this outcome"}
+    randomized = sum(bool(row["randomized"]) for row in a.rows)
+    if randomized < 2:
+        return {"reason": f"{'one randomized trial' if randomized == 1 else 'no randomized trial'} pooled; a "
+                          "sequential analysis needs at least two"}
+    from ..review.tsa import trial_sequential_analysis  # pandas and scipy.optimize: imported when needed
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -129,20 +134,24 @@ def _tsa(review, a) -> dict:
                                             else "SMD", r=a.r)
     except ValueError as exc:
         return {"reason": str(exc)}
-    if len(res.steps) < 2:
-        return {"reason": f"one randomized trial only: {res.conclusion}", "result": res}
     svg = inline_svg(res.plot(), f"tsa-{a.outcome}", f"Trial sequential analysis of {outcome_title(a.outcome)}")
     return {"svg": svg, "conclusion": res.conclusion, "ris": res.ris.describe(), "assumptions": res.assumptions,
-            "result": res}
+            "json": res.to_dict()}
 
 
-def outcome_section(review, outcome: str, sof: dict | None) -> dict:
-    """Everything the page shows for one outcome (plain data for the ``outcome`` template block)."""
+def primary_analysis(review, outcome: str):
+    """The outcome's primary analysis: the package's defaults (warnings are kept in its notes)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        a = review.analyse(outcome)
+        return review.analyse(outcome)
+
+
+def outcome_section(review, outcome: str, sof: dict | None, analysis=None) -> dict:
+    """What the page shows for one outcome (plain data for the ``outcome`` template block) but
+    its cumulative and sequential analyses (:func:`living_parts`); ``analysis`` is its primary
+    analysis when already run."""
+    a = primary_analysis(review, outcome) if analysis is None else analysis
     studies = {s.id: s for s in review.studies}
-    controlled = bool({row["group"] for row in a.rows} - {"Single-arm pre-post"})
     data = {"id": outcome, "anchor": f"outcome-{outcome}", "title": outcome_title(outcome), "measure": a.measure,
             "settings": a.settings, "settings_rows": settings_rows(a), "analysis": a, "k": a.k,
             "reported": bool(a.rows or a.not_pooled_rows), "results": _results(a), "notes": list(a.notes),
@@ -161,6 +170,17 @@ def outcome_section(review, outcome: str, sof: dict | None) -> dict:
         data["headline"] = {"estimate": est, "ci": ci, "pi": pi, "i2": percent(a.overall.i2),
                             "p": pvalue(a.overall.pvalue)}
     data["sensitivity"] = _sensitivity(review, a)
-    data["cumulative"] = _cumulative(review, a, controlled)
-    data["tsa"] = _tsa(review, a)
     return data
+
+
+def needs_living(a) -> bool:
+    """Whether :func:`living_parts` has work to do (two or more studies pooled)."""
+    return a.k >= 2
+
+
+def living_parts(review, outcome: str, analysis=None) -> dict:
+    """The outcome's cumulative meta-analysis by year and trial sequential analysis (or why not):
+    the ``cumulative`` and ``tsa`` entries of its section."""
+    a = primary_analysis(review, outcome) if analysis is None else analysis
+    controlled = bool({row["group"] for row in a.rows} - {"Single-arm pre-post"})
+    return {"cumulative": _cumulative(review, a, controlled), "tsa": _tsa(review, a)}
