@@ -156,6 +156,7 @@ def studies_section(review) -> Section:
             "randomized": s.randomized, "blinding": s.blinding.replace("_", " "),
             "country": s.country or "", "population": _population(s),
             "population_url": source_url(s.population.source), "intervention": _intervention(s),
+            "intervention_url": source_url(s.intervention.source),
             "comparator": s.comparator.replace("_", " "), "line": s.line_of_therapy.replace("_", " "),
             "outcomes": sorted({o.outcome for o in s.outcomes}), "rob": overall, "rob_domains": domains,
             "links": identifier_links(s), "no_identifier": s.no_identifier_reason,

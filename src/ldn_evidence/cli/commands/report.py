@@ -20,13 +20,15 @@ def _progress(enabled: bool):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    bar = Progress(TextColumn("[progress.description]{task.description:<34}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), console=Console(stderr=True), transient=False)
+    # auto_refresh off: rich would redraw from a thread, and the build forks a worker process
+    bar = Progress(TextColumn("[progress.description]{task.description:<40}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=Console(stderr=True), transient=False, auto_refresh=False)
     with bar:
         task = bar.add_task("building the site", total=None)
 
         def update(step: str, done: int, total: int) -> None:
             bar.update(task, description=step, completed=done, total=total)
+            bar.refresh()
         yield update
 
 
