@@ -202,7 +202,8 @@ def test_sensitivity_rows_are_the_analyses_they_name(review):
     assert rows[("Line of therapy", "First-line use only")]["k"] == 0
     assert rows[("Studies", "Parallel RCTs only")]["k"] == 2
     fig = sens.forest()
-    assert fig.__class__.__name__ == "Figure"
+    from matplotlib.figure import Figure
+    assert isinstance(fig, Figure)
 
 
 def test_binary_outcomes_from_parallel_event_counts(review):
