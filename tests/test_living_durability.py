@@ -102,7 +102,7 @@ def test_sigkill_during_writes_leaves_old_or_new(tmp_path, two_versions):
     # leftovers of killed writes are temporary files beside the target, never the target itself
     leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".studies.yaml.")]
     assert all(p.suffix == ".tmp" for p in leftovers)
-    assert elapsed < 20
+    assert elapsed < 60  # 40 cold interpreters; generous for a loaded 2-core machine
     assert seen["old"] + seen["new"] == kills
     print(f"{kills} kills in {elapsed:.1f} s: file held the old version {seen['old']} times, the new "
           f"{seen['new']} times; {len(leftovers)} temporary files left beside it")

@@ -197,6 +197,18 @@ def test_installed_wheel_finds_bundled_studies(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env,
                          cwd=tmp_path)
     assert int(out.stdout) == len(le.load_studies())
+    # `add` on this non-editable install must not write into site-packages (issue 13)
+    from test_living_durability import NEW_RECORD
+
+    installed = target / "ldn_evidence" / "data" / "studies.yaml"
+    before = installed.read_bytes()
+    rec = tmp_path / "rec.yaml"
+    rec.write_text(NEW_RECORD, encoding="utf-8")
+    add = subprocess.run([sys.executable, "-m", "ldn_evidence.cli", "add", str(rec)], capture_output=True,
+                         text=True, env=env, cwd=tmp_path)
+    assert add.returncode == 2, add.stderr
+    assert "installed with the package" in add.stderr and "--studies" in add.stderr
+    assert "Traceback" not in add.stderr and installed.read_bytes() == before
 
 
 _SCALARS = """\
@@ -278,6 +290,172 @@ def test_bundled_review_lists_excluded_reports_with_reasons_and_consistent_prism
     p = info.prisma
     assert p.included_studies == len(le.load_studies())
     assert p.full_text_assessed == p.included_studies + sum(p.excluded_full_text.values())
+
+
+# --------------------------------------------------------------------------------------------
+# property: for random valid review files, load -> save -> load is the identity, and a save
+# never drops or merges a record (issue 13)
+# --------------------------------------------------------------------------------------------
+
+# within the BMP: json.dumps writes astral characters as surrogate-pair escapes, which YAML reads
+# as two lone surrogates (the strings are written as JSON, a subset of YAML's double-quoted style)
+_words = st.text(alphabet=st.characters(codec="utf-8", max_codepoint=0xFFFF,
+                                        exclude_categories=("Cs", "Cc", "Co", "Cn")),
+                 min_size=3, max_size=30).filter(lambda t: len(t.strip()) >= 3)
+
+
+@st.composite
+def _study_texts(draw):
+    import json
+
+    k = draw(st.integers(1, 5))
+    ids = draw(st.lists(st.from_regex(r"[a-z][a-z0-9_]{2,8}", fullmatch=True), min_size=k, max_size=k,
+                        unique=True))
+    out = []
+    for i, sid in enumerate(ids):
+        rct = draw(st.booleans())
+        n = draw(st.integers(2, 400))
+        arm = draw(st.integers(1, n // 2 if rct else n))
+        mean = draw(st.integers(0, 1000)) / 100
+        sd = draw(st.integers(0, 500)) / 100
+        comment = draw(st.one_of(st.none(), st.from_regex(r"[A-Za-z0-9 ,.()]{1,40}", fullmatch=True)))
+        lines = [f"  # {comment}"] if comment else []
+        lines += [
+            f"  - id: {sid}",
+            "    citation:",
+            f"      authors: [{json.dumps(draw(_words))}]",
+            f"      year: {draw(st.integers(1990, 2025))}",
+            f"      title: {json.dumps(draw(_words))}",
+            f"    pmid: {10_000_000 + i}",
+            f"    design: {'parallel_rct' if rct else 'case_series'}",
+            f"    randomized: {'true' if rct else 'false'}",
+            f"    blinding: {'double' if rct else 'open'}",
+            f"    population: {{{'n_randomized' if rct else 'n_enrolled'}: {n}, source: \"PMID {10_000_000 + i}\"}}",
+            "    intervention: {dose_mg_per_day: 4.5, source: \"PMID 1, Methods\"}",
+            f"    comparator: {'placebo' if rct else 'none'}",
+            "    line_of_therapy: add_on",
+            "    outcomes:",
+            "      - outcome: pain",
+            "        scale: {min: 0, max: 10, lower_is_better: true}",
+            "        timepoint: week 12",
+            f"        contrast: {'ldn_vs_placebo' if rct else 'single_group'}",
+            "        data:",
+            "          - form: arm_means",
+            "            arms:",
+            f"              - {{arm: ldn, mean: {mean}, sd: {sd}, n: {arm}}}",
+            f"            source: PMID {10_000_000 + i}, Table 2",
+        ]
+        if draw(st.booleans()):
+            lines.append(f"    notes: {json.dumps(draw(_words))}")
+        out.append("\n".join(lines))
+    blank = draw(st.booleans())
+    head = "# generated review\nreview:\n  title: A review\n  question: Does it work?\n  version: 1\nstudies:\n"
+    text = head + ("\n\n" if blank else "\n").join(out) + "\n"
+    return text, draw(st.sampled_from(["\n", "\r\n"])), draw(st.booleans())
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=_study_texts(), note=_words)
+def test_random_review_files_round_trip_and_never_lose_a_record(tmp_path, case, note):
+    text, newline, bom = case
+    path = tmp_path / "random.yaml"
+    raw = (b"\xef\xbb\xbf" if bom else b"") + text.replace("\n", newline).encode("utf-8")
+    path.write_bytes(raw)
+    first = le.load_studies(path)
+    le.save_studies(first)
+    assert path.read_bytes() == raw  # untouched: byte for byte
+    dumps = [s.model_dump() for s in first]
+    # change one record, drop another, append a new one: exactly that reads back
+    first.studies[0].notes = note
+    extra = first.studies[-1].model_copy(deep=True)
+    extra.id, extra.pmid = "zz_appended", 99_999_999
+    dropped = first.studies.pop(1) if len(first.studies) > 1 else None
+    first.studies.append(extra)
+    le.save_studies(first)
+    again = le.load_studies(path)
+    assert [s.id for s in again] == [s.id for s in first]
+    assert [s.model_dump() for s in again] == [s.model_dump() for s in first]
+    assert again.studies[0].notes == note and len(again) == len(dumps) + (0 if dropped else 1)
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") == bom
+    if newline == "\r\n":
+        assert b"\n" not in data.replace(b"\r\n", b"")
+    le.save_studies(again)  # an untouched second save changes nothing
+    assert path.read_bytes() == data
+
+
+# --------------------------------------------------------------------------------------------
+# the two YAML parsers never read a value differently (issue 14, item 14)
+# --------------------------------------------------------------------------------------------
+
+_scalar_text = st.text(alphabet="0123456789+-._:eExXoObBTtZz ~!&*<=nNaAIiFfuUlLsS", min_size=1, max_size=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_scalar_text)
+def test_fast_and_round_trip_parsers_agree_on_every_scalar(value):
+    """Whatever the fast path returns, the round-trip parser reads the same; where the fast path
+    steps aside (None), the round-trip parser decides alone."""
+    from ldn_evidence.records.yaml import fast_parse as _fast_parse, parse_yaml as _parse, plain as _plain
+
+    text = f"a: {value}\nb: [{value}]\n"
+    fast = _fast_parse(text)
+    if fast is None:
+        return
+    rt = _plain(_parse(text, "x"))
+    assert _same(fast, rt), (value, fast, rt)
+
+
+# --------------------------------------------------------------------------------------------
+# JSON Schemas: the bundled file and every test file validate with the jsonschema package
+# --------------------------------------------------------------------------------------------
+
+def _as_json(text: str):
+    from ldn_evidence._format import json_safe
+    from ldn_evidence.records.yaml import parse_yaml as _parse, plain as _plain
+
+    return json_safe(_plain(_parse(text, "x")))
+
+
+def test_bundled_and_test_files_validate_against_the_studies_file_schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    from conftest import VALID
+
+    from ldn_evidence.records.schema import studies_file_json_schema
+
+    validator = jsonschema.Draft202012Validator(studies_file_json_schema())
+    for text in ((REPO / "data" / "studies.yaml").read_text(encoding="utf-8"), VALID):
+        errors = [f"{e.json_path}: {e.message[:120]}" for e in validator.iter_errors(_as_json(text))]
+        assert errors == []
+    # `volume: 10` (an identifier written as a number) is what the bundled file has and the schema allows
+    assert validator.is_valid(_as_json(VALID.replace("journal: J Test", "journal: J Test\n      volume: 10")))
+    assert not validator.is_valid(_as_json(VALID.replace("design: parallel_rct", "design: parallel")))
+
+
+def test_record_files_validate_against_the_record_file_schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    from test_living_durability import NEW_RECORD
+
+    from ldn_evidence.records.schema import record_file_json_schema
+
+    validator = jsonschema.Draft202012Validator(record_file_json_schema())
+    one = _as_json(NEW_RECORD)
+    assert validator.is_valid(one) and validator.is_valid([one, one])
+    assert not validator.is_valid([]) and not validator.is_valid({"id": "x"})
+
+
+def test_schema_command_prints_the_whole_file_schema_by_default():
+    import json
+
+    from click.testing import CliRunner
+
+    from ldn_evidence.cli import main
+
+    whole = json.loads(CliRunner().invoke(main, ["schema"]).stdout)
+    record = json.loads(CliRunner().invoke(main, ["schema", "--record"]).stdout)
+    study = json.loads(CliRunner().invoke(main, ["schema", "--study"]).stdout)
+    assert set(whole["properties"]) == {"review", "studies"}
+    assert "anyOf" in record and study["title"] == "ldn-evidence study record"
 
 
 def test_p_value_df_is_validated(write, valid_text):

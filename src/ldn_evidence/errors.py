@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Problem", "StudiesFileError", "ReviewError", "LivingError", "LockTimeout"]
+__all__ = ["Problem", "StudiesFileError", "ReviewError", "LivingError", "LockTimeout", "FileChangedError",
+           "ReadOnlyReviewError"]
 
 
 @dataclass(frozen=True)
@@ -54,3 +55,13 @@ class LivingError(Exception):
 
 class LockTimeout(LivingError):
     """Another process holds the studies file's lock."""
+
+
+class FileChangedError(LivingError):
+    """The studies file changed on disk after it was read (another writer, e.g. ``ldn-evidence add``):
+    saving the copy in memory would lose that change, so nothing was written."""
+
+
+class ReadOnlyReviewError(LivingError):
+    """The studies file is the copy installed inside the package (site-packages): not a user's to
+    change. Nothing was written."""

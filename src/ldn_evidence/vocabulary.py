@@ -244,3 +244,77 @@ def _is_numpy_number(x) -> bool:
 
 #: study-record fields an analysis can be subgrouped by ("none": no subgroups)
 BY = ("design", "line_of_therapy", "randomized", "blinding", "source", "none")
+
+
+# --------------------------------------------------------------------------------------------
+# risk-of-bias domain names, as the tools word them (and robvis captions them)
+# --------------------------------------------------------------------------------------------
+
+#: RoB 2 domains D1-D5 (Sterne et al. 2019, BMJ 366:l4898)
+ROB2_DOMAIN_NAMES = {
+    "randomization": "Bias arising from the randomization process",
+    "deviations": "Bias due to deviations from intended interventions",
+    "missing_data": "Bias due to missing outcome data",
+    "measurement": "Bias in measurement of the outcome",
+    "reported_result": "Bias in selection of the reported result",
+}
+#: ROBINS-I domains D1-D7 (Sterne et al. 2016, BMJ 355:i4919)
+ROBINS_I_DOMAIN_NAMES = {
+    "confounding": "Bias due to confounding",
+    "selection": "Bias due to selection of participants",
+    "classification": "Bias in classification of interventions",
+    "deviations": "Bias due to deviations from intended interventions",
+    "missing_data": "Bias due to missing data",
+    "measurement": "Bias in measurement of outcomes",
+    "reported_result": "Bias in selection of the reported result",
+}
+
+
+def rob_domains(tool: str) -> tuple[str, ...]:
+    """The domains of a risk-of-bias tool, in the tool's order (D1, D2, ...).
+
+    >>> rob_domains("RoB 2")[0], len(rob_domains("ROBINS-I"))
+    ('randomization', 7)
+    """
+    if tool == "RoB 2":
+        return ROB2_DOMAINS
+    if tool == "ROBINS-I":
+        return ROBINS_I_DOMAINS
+    raise ValueError(f"unknown risk-of-bias tool {tool!r}; expected 'RoB 2' or 'ROBINS-I'")
+
+
+def rob_domain_name(tool: str, domain: str) -> str:
+    """The tool's wording of a domain.
+
+    >>> rob_domain_name("ROBINS-I", "confounding")
+    'Bias due to confounding'
+    """
+    names = ROB2_DOMAIN_NAMES if tool == "RoB 2" else ROBINS_I_DOMAIN_NAMES
+    return names[domain]
+
+
+# --------------------------------------------------------------------------------------------
+# GRADE: certainty of a body of evidence (GRADE Handbook 2013; Cochrane Handbook chapter 14)
+# --------------------------------------------------------------------------------------------
+
+#: certainty levels, lowest first (the index is the number of "plus" symbols minus one)
+GRADE_LEVELS = ("very_low", "low", "moderate", "high")
+GRADE_LEVEL_NAMES = {"very_low": "Very low", "low": "Low", "moderate": "Moderate", "high": "High"}
+#: the symbols of a summary-of-findings table (GRADE Handbook 5.1)
+GRADE_SYMBOLS = {"very_low": "\u2295\u25ef\u25ef\u25ef", "low": "\u2295\u2295\u25ef\u25ef",
+                 "moderate": "\u2295\u2295\u2295\u25ef", "high": "\u2295\u2295\u2295\u2295"}
+#: the five domains that can lower the certainty, in the order GRADEpro lists them
+GRADE_DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
+GRADE_DOMAIN_NAMES = {"risk_of_bias": "Risk of bias", "inconsistency": "Inconsistency",
+                      "indirectness": "Indirectness", "imprecision": "Imprecision",
+                      "publication_bias": "Publication bias"}
+#: a domain's judgement and the levels it takes off
+GRADE_JUDGEMENTS = ("not_serious", "serious", "very_serious")
+GRADE_DOWNGRADE = {"not_serious": 0, "serious": 1, "very_serious": 2}
+#: the factors that can raise the certainty of non-randomized evidence (GRADE guidelines 9)
+GRADE_UPGRADE_FACTORS = ("large_effect", "dose_response", "plausible_confounding")
+GRADE_UPGRADE_NAMES = {"large_effect": "Large effect", "dose_response": "Dose-response gradient",
+                       "plausible_confounding": "Plausible confounding would reduce the effect"}
+#: an upgrading factor's judgement and the levels it adds
+GRADE_UPGRADES = ("none", "one_level", "two_levels")
+GRADE_UPGRADE = {"none": 0, "one_level": 1, "two_levels": 2}

@@ -9,8 +9,10 @@ from .commands.add import add
 from .commands.cumulative import cumulative
 from .commands.diff import diff
 from .commands.forest import forest
+from .commands.grade import grade
 from .commands.prisma import prisma
 from .commands.report import report
+from .commands.rob import rob
 from .commands.schema import schema
 from .commands.sensitivity import sensitivity
 from .commands.studies import studies
@@ -19,8 +21,8 @@ from .commands.tsa import tsa
 from .commands.validate import validate
 from .main import main, run
 
-for _command in (forest, summary, studies, validate, schema, sensitivity, add, diff, prisma, cumulative, tsa,
-                 report):
+for _command in (forest, summary, studies, validate, schema, sensitivity, add, diff, prisma, cumulative, tsa, rob,
+                 grade, report):
     main.add_command(_command)
 del _command
 

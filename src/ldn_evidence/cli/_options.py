@@ -17,7 +17,8 @@ from ..vocabulary import BY, MEASURES, REVIEW_METHODS
 
 __all__ = ["UserError", "EXIT_USAGE", "EXIT_FAILURE", "EXIT_BROKEN_PIPE", "EXIT_INTERRUPTED", "UpperChoice",
            "analysis_options", "analyse", "test_option", "level_option", "studies_path", "load_review", "split_ids",
-           "resolve_output", "check_writable_folder", "check_figure_folder", "FIGURE_FORMATS"]
+           "resolve_output", "check_writable_folder", "check_figure_folder", "FIGURE_FORMATS", "echo_json",
+           "finite_range"]
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -121,13 +122,33 @@ def split_ids(values) -> list[str]:
     return [x.strip() for item in values for x in item.split(",") if x.strip()]
 
 
+def echo_json(value) -> None:
+    """Print ``value`` as JSON: NaN and infinities become null (JSON has none), and anything else
+    that JSON cannot hold is an error of ours rather than non-standard output."""
+    import json
+
+    from .._format import json_safe
+
+    click.echo(json.dumps(json_safe(value), indent=2, ensure_ascii=False, allow_nan=False))
+
+
 def check_writable_folder(folder: str | os.PathLike, what: str) -> None:
-    """A folder that is missing or not writable is a bad option (exit 2), found before any work."""
-    folder = Path(folder)
+    """A folder that is missing or not writable is a bad option (exit 2), found before any work.
+
+    Writability is tried, not inferred from permission bits: for root, ``os.access`` says yes
+    for a read-only file system (``/sys``) or a folder of ``/proc``, where writing then fails."""
+    import tempfile
+
+    folder = Path(folder) if str(folder) else Path(".")
     if not folder.is_dir():
         raise UserError(f"cannot write {what}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise UserError(f"cannot write {what}: the folder {folder} is not writable")
+    try:
+        with tempfile.TemporaryFile(dir=folder, prefix=".ldn-evidence-probe-"):
+            pass
+    except OSError as exc:
+        reason = "is not writable" if isinstance(exc, PermissionError) or exc.errno in (13, 30) else \
+            f"cannot be written ({exc.strerror or exc})"
+        raise UserError(f"cannot write {what}: the folder {folder} {reason}") from None
 
 
 def check_figure_folder(folder: str | os.PathLike) -> Path:

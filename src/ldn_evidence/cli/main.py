@@ -25,8 +25,13 @@ MAX_MESSAGE_CHARS = 400
 
 
 def _short(text: str) -> str:
+    """A message cut to MAX_MESSAGE_CHARS in the middle: the place (at the start) and the advice
+    (at the end) stay; a huge quoted value in between does not flood the terminal."""
     text = str(text)
-    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 3] + "..."
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    tail = MAX_MESSAGE_CHARS // 3
+    return text[: MAX_MESSAGE_CHARS - tail - 5] + " ... " + text[-tail:]
 
 
 class _Group(click.Group):

@@ -25,6 +25,7 @@ import numpy as np
 from scipy import special
 
 from ..vocabulary import check_level
+from ._inputs import aligned_series
 from .measures import hedges_j
 
 __all__ = [
@@ -337,3 +338,10 @@ def sd_change_from_correlation(sd_baseline: Any, sd_final: Any, r: Any = 0.5) ->
     if np.any(np.abs(r) > 1):
         raise ValueError("correlation must be in [-1, 1]")
     return _out(np.sqrt(b**2 + f**2 - 2 * r * b * f))
+
+
+# pandas Series are matched by index and masked entries are missing (effects._inputs), in every
+# public function of this module
+for _name in __all__:
+    globals()[_name] = aligned_series(globals()[_name])
+del _name

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from . import conversions as _conv
+from ._inputs import aligned_series
 from .measures import escalc_arrays, hedges_j
 
 __all__ = [
@@ -426,3 +427,11 @@ def rescale_md(yi: Any, vi: Any, scale_min: Any, scale_max: Any, *,
         raise ValueError("scale_max must be greater than scale_min")
     c = (target[1] - target[0]) / (hi - lo)
     return _f(yi) * c, _f(vi) * c**2
+
+
+# pandas Series are matched by index and masked entries are missing (effects._inputs), in every
+# public function of this module
+for _name in __all__:
+    if _name != "DesignEffect":
+        globals()[_name] = aligned_series(globals()[_name])
+del _name

@@ -32,6 +32,7 @@ import numpy as np
 from scipy import special
 
 from ..vocabulary import ESCALC_MEASURES
+from ._inputs import checked_arrays, is_series as _is_series
 
 __all__ = ["escalc", "MEASURES", "hedges_j"]
 
@@ -88,29 +89,18 @@ def hedges_j(m: Any) -> np.ndarray:
 # input handling
 # --------------------------------------------------------------------------------------
 
-def _is_series(value: Any) -> bool:
-    """A pandas Series, recognised without importing pandas (not needed unless one was passed)."""
-    import sys
-
-    pd = sys.modules.get("pandas")
-    return pd is not None and isinstance(value, pd.Series)
-
-
 def _collect(arrays: dict[str, Any]) -> tuple[dict[str, np.ndarray | None], Any, int]:
-    """Convert inputs to float arrays of one common length; return them, index, k."""
-    index = None
+    """Convert inputs to float arrays of one common length; return them, index, k.
+
+    pandas Series are aligned on their index (or refused when their labels differ) and masked
+    entries of masked arrays are missing (NaN): see :mod:`ldn_evidence.effects._inputs`."""
     lengths: dict[str, int] = {}
+    converted, index = checked_arrays(arrays)
     out: dict[str, np.ndarray | None] = {}
-    for name, value in arrays.items():
-        if value is None:
+    for name, arr in converted.items():
+        if arr is None:
             out[name] = None
             continue
-        if index is None and _is_series(value):
-            index = value.index
-        try:
-            arr = np.asarray(value, dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"argument {name!r} must be numeric ({exc})") from None
         if arr.ndim > 1:
             raise ValueError(f"argument {name!r} must be a scalar or one-dimensional")
         if arr.ndim == 1:
@@ -372,7 +362,10 @@ def escalc(measure: str, *, ai=None, bi=None, ci=None, di=None, n1i=None, n2i=No
     -------
     pandas.DataFrame
         Columns ``yi`` and ``vi``; the index is that of the first pandas Series passed
-        (otherwise a RangeIndex).  Values that are infinite or undefined (e.g. log of a
+        (otherwise a RangeIndex). Series are matched by their index, not by position:
+        Series with the same labels in another order are aligned to the first one's order,
+        and Series with different labels are refused. Masked entries of a ``numpy.ma``
+        array are missing values (NaN rows), as ``NA`` in metafor.  Values that are infinite or undefined (e.g. log of a
         zero proportion with ``to="none"``) are NaN, and a negative ``vi`` becomes NaN,
         as in metafor.
 
@@ -380,8 +373,10 @@ def escalc(measure: str, *, ai=None, bi=None, ci=None, di=None, n1i=None, n2i=No
     ------
     ValueError
         Unknown measure (valid ones are listed), missing arguments (named), unknown
-        ``to``/``vtype``, negative SDs or counts, group sizes <= 0, inconsistent totals,
-        correlations outside [-1, 1], or arrays of different lengths.
+        ``to``/``vtype``, non-numeric or boolean data (named), a negative or non-finite
+        ``add``, negative SDs or counts, group sizes <= 0, inconsistent totals,
+        correlations outside [-1, 1], pandas Series with different indexes (both named),
+        or arrays of different lengths.
 
     References
     ----------
@@ -408,7 +403,11 @@ def escalc_arrays(measure: str, *, ai=None, bi=None, ci=None, di=None, n1i=None,
     try:
         add = float(add)
     except (TypeError, ValueError):
-        raise ValueError("'add' must be a number") from None
+        raise ValueError(f"'add' must be a number, got {add!r}") from None
+    if not np.isfinite(add) or add < 0:
+        raise ValueError(f"'add' must be a finite number >= 0 (metafor's default is 1/2), got {add}")
+    if not isinstance(vtype, (str, list, tuple, np.ndarray)) and not _is_series(vtype):
+        raise ValueError(f"'vtype' must be a string or a sequence of strings, got {vtype!r}")
 
     given = dict(ai=ai, bi=bi, ci=ci, di=di, n1i=n1i, n2i=n2i, m1i=m1i, m2i=m2i,
                  sd1i=sd1i, sd2i=sd2i, xi=xi, mi=mi, ni=ni, ri=ri)

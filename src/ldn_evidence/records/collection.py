@@ -6,6 +6,12 @@ round-trip tree (for saving with comments, and for the line numbers of problems)
 when needed. Saving merges the records into that tree, so comments and key order survive, and
 an untouched review is written back byte for byte.
 
+Saving never loses a record: it refuses two records with one id, validates the text it is about
+to write exactly as :func:`read_studies` would read it (and checks that reading it back gives
+the records in memory, no more, no fewer), takes the writers' lock that ``ldn-evidence add``
+takes, and refuses to overwrite a file that changed on disk since it was read. The file keeps
+its line endings and byte-order mark; a symbolic link is written through to its target.
+
 Examples
 --------
 >>> from ldn_evidence.records import read_studies
@@ -21,14 +27,25 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import Problem, StudiesFileError
-from .files import atomic_write_text, read_text
+from ..errors import FileChangedError, LivingError, Problem, StudiesFileError
+from .files import (
+    LOCK_TIMEOUT,
+    MAX_FILE_BYTES,
+    FileText,
+    atomic_write_bytes,
+    content_hash,
+    encode_text,
+    read_file,
+    refuse_installed_copy,
+    resolved,
+    studies_lock,
+)
 from .schema import ReviewInfo, StudyRecord
-from .validate import error_message, field_path, file_checks, validate_study
+from .validate import error_loc, error_message, field_path, file_checks, validate_study
 from .yaml import dump_yaml, fast_parse, line_of, merge_node, parse_yaml, plain
 
 __all__ = ["StudyCollection", "read_studies", "read_records", "validate_studies", "save_studies",
-           "default_studies_path"]
+           "default_studies_path", "studies_from_text", "encoded_like"]
 
 
 def default_studies_path() -> Path:
@@ -57,6 +74,9 @@ class StudyCollection:
         self._text: str | None = None
         self._name: str | None = None
         self.path = path
+        #: what was read from disk (bytes, line ending, BOM) and the file it resolved to
+        self._file: FileText | None = None
+        self._source: Path | None = None
 
     @property
     def document(self) -> Any:
@@ -121,15 +141,24 @@ def read_studies(path: str | os.PathLike | None = None, cls: type = StudyCollect
     """
     p = Path(path) if path is not None else default_studies_path()
     name = str(path) if path is not None else str(p)
-    text = read_text(p)
+    f = read_file(p)
+    collection = studies_from_text(f.text, name, p, cls)
+    collection._file = f
+    collection._source = resolved(p)
+    return collection
+
+
+def studies_from_text(text: str, name: str, path: Path | None = None,
+                      cls: type = StudyCollection) -> StudyCollection:
+    """The collection a studies text holds (``\n`` line endings); problems name ``name``."""
     fast = fast_parse(text)
     if fast is not None:
         try:
-            return _collect(fast, name, p, cls, text, document=None)
+            return _collect(fast, name, path, cls, text, document=None)
         except StudiesFileError:
             pass  # report the problems with line numbers from the round-trip tree
     doc = parse_yaml(text, name)
-    return _collect(doc, name, p, cls, text, document=doc)
+    return _collect(doc, name, path, cls, text, document=doc)
 
 
 def _collect(doc: Any, name: str, p: Path, cls: type, text: str, document: Any) -> StudyCollection:
@@ -149,7 +178,7 @@ def _collect(doc: Any, name: str, p: Path, cls: type, text: str, document: Any) 
             info = ReviewInfo.model_validate(plain(doc["review"]))
         except ValidationError as exc:
             for err in exc.errors(include_url=False):
-                loc = ("review",) + tuple(err["loc"])
+                loc = ("review",) + error_loc(err)
                 problems.append(Problem(name, line_of(doc, loc), None,
                                         field_path(loc, plain(doc)), error_message(err)))
     nodes = doc.get("studies")
@@ -162,7 +191,7 @@ def _collect(doc: Any, name: str, p: Path, cls: type, text: str, document: Any) 
         nodes = []
     studies: list[StudyRecord | None] = []
     for i, node in enumerate(nodes):
-        study, probs = validate_study(node, name, f"studies[{i}].")
+        study, probs = validate_study(node, name, f"studies[{i}].", line=line_of(doc, ("studies", i)))
         studies.append(study)
         problems += probs
     problems += file_checks(name, nodes, studies)
@@ -182,12 +211,20 @@ def read_records(path: str | os.PathLike) -> tuple[list[StudyRecord], list]:
     """
     p = Path(path)
     name = str(path)
-    doc = parse_yaml(read_text(p), name)
+    doc = parse_yaml(read_file(p).text, name)
+    if doc is None or (isinstance(doc, list) and not doc):
+        what = "an empty list" if isinstance(doc, list) else "no YAML value (only comments?)"
+        raise StudiesFileError([Problem(name, 1, None, None, f"holds no study record ({what}); give one study "
+                                                             "mapping or a list of them")])
+    if isinstance(doc, dict) and "studies" in doc and "id" not in doc:
+        raise StudiesFileError([Problem(name, line_of(doc, ("studies",)), None, None,
+                                        "is a whole studies file (it has 'studies:'); give a file holding one "
+                                        "study record or a list of them")])
     nodes = doc if isinstance(doc, list) else [doc]
     problems: list[Problem] = []
     studies = []
     for i, node in enumerate(nodes):
-        study, probs = validate_study(node, name, f"[{i}].")
+        study, probs = validate_study(node, name, f"[{i}].", line=line_of(doc, (i,)) if doc is nodes else 1)
         studies.append(study)
         problems += probs
     problems += file_checks(name, nodes, studies)
@@ -204,7 +241,7 @@ def validate_studies(path: str | os.PathLike | None = None) -> list[Problem]:
     """
     p = Path(path) if path is not None else default_studies_path()
     try:
-        text = read_text(p)
+        text = read_file(p).text
         doc = parse_yaml(text, str(path) if path is not None else str(p))
         if isinstance(doc, dict) and ("studies" in doc or "review" in doc):
             read_studies(p if path is None else path)
@@ -257,15 +294,146 @@ def _document_for(collection: StudyCollection):
 
 
 
-def save_studies(review: StudyCollection, path: str | os.PathLike | None = None) -> Path:
-    """Write the review atomically, keeping the source file's comments and key order.
+def _refuse_duplicate_ids(review: StudyCollection, target: Path) -> None:
+    first: dict[str, int] = {}
+    problems = []
+    for i, study in enumerate(review.studies):
+        if study.id in first:
+            problems.append(Problem(str(target), None, study.id, "id",
+                                    f"studies #{first[study.id] + 1} and #{i + 1} have the same id; saving would "
+                                    "merge them into one. Give one a new id or remove it; nothing was written"))
+        else:
+            first.setdefault(study.id, i)
+    if problems:
+        raise StudiesFileError(problems)
 
-    The records are validated first (nothing is written if any fails). An untouched review is
-    written back byte for byte as it was read.
+
+def encoded_like(review: StudyCollection, text: str) -> bytes:
+    """``text`` as the bytes of the file the review was read from: its line endings and BOM; the
+    bytes read, unchanged, when the text is what was read (an untouched save is byte-identical)."""
+    f = review._file
+    if f is None:
+        return encode_text(text)
+    if text == f.text:
+        return f.raw
+    return encode_text(text, f.newline, f.bom)
+
+
+def checked_for_writing(review: StudyCollection, text: str, target: Path, expected=None,
+                        cls: type = StudyCollection) -> tuple[bytes, StudyCollection]:
+    """The bytes to write for ``text`` and the collection they hold (as ``cls``), after checking
+    that :func:`read_studies` would accept them and read back exactly ``expected`` (default: the
+    review's records, in order, none merged or dropped). Raises :class:`StudiesFileError` or
+    :class:`LivingError`; nothing is written."""
+    data = encoded_like(review, text)
+    if len(data) > MAX_FILE_BYTES:
+        raise StudiesFileError([Problem(str(target), None, None, None,
+                                        f"the review would be {len(data) / 1e6:.1f} MB, above the "
+                                        f"{MAX_FILE_BYTES / 1e6:.0f} MB a studies file may have; nothing was written")])
+    try:
+        again = studies_from_text(text, str(target), target, cls)
+    except StudiesFileError as exc:
+        raise StudiesFileError([Problem(p.file, p.line, p.study, p.field, f"{p.message} (in the file as it would be "
+                                        "written; nothing was written)") for p in exc.problems]) from None
+    expected = expected if expected is not None else review
+    if not _same_records(again, expected):
+        raise LivingError(f"internal check failed: {target} as it would be written does not read back as the "
+                          "records in memory; nothing was written")
+    return data, again
+
+
+def _same_records(a, b) -> bool:
+    return a.info.model_dump() == b.info.model_dump() and \
+        [s.model_dump() for s in a.studies] == [s.model_dump() for s in b.studies]
+
+
+def _untouched(review: StudyCollection, target: Path) -> bool:
+    """Whether the review holds exactly what its file held when read (then the bytes read are
+    written back as they were: ruamel.yaml would re-spell escapes such as ``"\\u011a"``)."""
+    if review._file is None:
+        return False
+    try:
+        original = studies_from_text(review._file.text, str(target), target)
+    except StudiesFileError:
+        return False
+    return _same_records(original, review)
+
+
+def check_unchanged(review: StudyCollection, target: str | os.PathLike) -> None:
+    """Refuse (:class:`FileChangedError`) when ``target`` is the file the review was read from and
+    its bytes changed since: saving the copy in memory would lose what the other writer added."""
+    if review._file is None or review._source is None or resolved(target) != review._source:
+        return
+    try:
+        with open(review._source, "rb") as fh:
+            now = fh.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        return  # removed since: nothing to overwrite
+    if content_hash(now) != review._file.hash:
+        raise FileChangedError(
+            f"{target} changed on disk after it was read (another program, or `ldn-evidence add`, wrote it); "
+            "saving this copy would overwrite that change. Nothing was written: load the file again, repeat "
+            "your change, and save.")
+
+
+def remember_written(review: StudyCollection, target: str | os.PathLike, text: str, data: bytes) -> None:
+    """After writing the file a review was read from, the review holds what is now on disk."""
+    if review._source is None or resolved(target) == review._source:
+        old = review._file
+        review._file = FileText(text=text, raw=data, newline=old.newline if old else "\n",
+                                bom=old.bom if old else False)
+        review._source = resolved(target)
+        review._text = text
+        if review.path is None:
+            review.path = Path(target)
+
+
+def save_studies(review: StudyCollection, path: str | os.PathLike | None = None, *,
+                 lock_timeout: float = LOCK_TIMEOUT) -> Path:
+    """Write the review atomically, keeping the source file's comments, key order, line endings and
+    byte-order mark.
+
+    Nothing is written, and the reason is raised, when: two records share an id
+    (:class:`StudiesFileError`); the file as it would be written is one :func:`read_studies`
+    would refuse, or is larger than the read limit (:class:`StudiesFileError`); ``path`` is the
+    file the review was read from and it changed on disk since (:class:`FileChangedError`, e.g.
+    ``ldn-evidence add`` ran in between); it is the copy installed inside the package
+    (:class:`ReadOnlyReviewError`); another writer holds the lock for ``lock_timeout`` seconds
+    (:class:`LockTimeout`). An untouched review is written back byte for byte as it was read.
+    A symbolic link is written through to its target.
+
+    Examples
+    --------
+    >>> import shutil, tempfile, pathlib, ldn_evidence as le
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "studies.yaml"
+    >>> _ = shutil.copy(le.records.default_studies_path(), path)
+    >>> review = le.load_studies(path)
+    >>> review.studies.append(review.studies[0])   # the same id twice
+    >>> le.save_studies(review)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ldn_evidence.errors.StudiesFileError: ...have the same id; saving would merge them into one...
     """
     target = Path(path) if path is not None else (review.path or default_studies_path())
-    for study in review.studies:
-        StudyRecord.model_validate(_dump_record(study))
-    text = dump_yaml(_document_for(review))
-    atomic_write_text(target, text)
+    refuse_installed_copy(target)
+    _refuse_duplicate_ids(review, target)
+    problems: list[Problem] = []
+    for i, study in enumerate(review.studies):
+        problems += validate_study(_dump_record(study), str(target), f"studies[{i}].")[1]
+    try:
+        ReviewInfo.model_validate(review.info.model_dump(mode="python", exclude_unset=True))
+    except ValidationError as exc:
+        problems += [Problem(str(target), None, None, field_path(("review",) + error_loc(e), {}) or "review",
+                             error_message(e)) for e in exc.errors(include_url=False)]
+    if problems:
+        raise StudiesFileError(problems)
+    if _untouched(review, target):
+        text, data = review._file.text, review._file.raw
+    else:
+        text = dump_yaml(_document_for(review))
+        data, _ = checked_for_writing(review, text, target)
+    with studies_lock(target, timeout=lock_timeout):
+        check_unchanged(review, target)
+        atomic_write_bytes(target, data)
+    remember_written(review, target, text, data)
     return target

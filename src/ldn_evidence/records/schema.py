@@ -10,6 +10,13 @@ secondary sources (news reports, conference abstracts) say so in ``source_kind``
 pydantic (v2) gives strict types and a JSON Schema for editors; :mod:`.validate` maps its errors
 back to the file's lines.
 
+Numbers that would validate as types but distort a pooled result are refused here, each naming
+its field: NaN and infinities anywhere (``allow_inf_nan=False``), a ``ci_level`` that is a
+fraction (a level is a percent, 95, as everywhere in the package), ``n: 0`` on an arm or block
+that has data, an arm or block ``n`` above the study's ``n_randomized`` (or ``n_enrolled``),
+events that contradict a stated percentage, search dates in the future, and correlations at or
+beyond -1 or 1.
+
 Examples
 --------
 >>> from ldn_evidence.records.schema import Scale
@@ -21,7 +28,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from ..vocabulary import (
     DESIGNS,
@@ -31,14 +38,17 @@ from ..vocabulary import (
     ROB_TOOLS,
     ROBINS_I_DOMAINS,
     ROBINS_I_JUDGEMENTS,
+    check_level,
 )
+from .grade import GradeOverrides
 
 __all__ = [
     "StudyRecord", "ReviewInfo", "Citation", "Registration", "Population", "Intervention", "RiskOfBias",
     "Judgement", "Scale", "Outcome", "ArmValue", "ArmMedian", "ArmPercent", "ArmEvents", "ArmMeans",
     "ChangeScores", "PrePost", "MeanDifference", "Medians", "MedianDifference", "PercentChange", "PValue",
     "StandardizedEffect", "Events", "Text", "DataBlock", "DATA_FORMS", "OUTCOMES", "Search", "Prisma",
-    "ExcludedStudy", "OngoingTrial", "study_json_schema",
+    "ExcludedStudy", "OngoingTrial", "study_json_schema", "studies_file_json_schema", "record_file_json_schema",
+    "StudiesFile", "LocatedError", "EVENTS_PERCENT_TOLERANCE",
 ]
 
 
@@ -49,17 +59,56 @@ def _to_str(value: Any) -> Any:
     return value
 
 
-IdStr = Annotated[str, BeforeValidator(_to_str)]
+IdStr = Annotated[str, BeforeValidator(_to_str, json_schema_input_type=Union[str, int, float])]
 NonNegInt = Annotated[int, Field(ge=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
 Probability = Annotated[float, Field(ge=0, le=1)]
 SourceStr = Annotated[str, Field(min_length=8, description="DOI, PMID or URL, plus where in it")]
+#: a correlation that can be used: strictly between -1 and 1 (at +-1 a variance of change is 0)
+Correlation = Annotated[float, Field(gt=-1, lt=1)]
+#: percentage points by which events/n may differ from a stated percent (rounding, truncation)
+EVENTS_PERCENT_TOLERANCE = 1.0
+
+
+def _ci_level(value: float) -> float:
+    return check_level(value, "ci_level")
+
+
+#: a confidence level in percent (95), never a fraction (0.95): the package's one convention
+CiLevel = Annotated[float, AfterValidator(_ci_level),
+                    Field(gt=1, lt=100, description="confidence level in percent, e.g. 95 (not 0.95)")]
+
+
+class LocatedError(ValueError):
+    """A validator's error about a field below the model that raised it: ``loc`` is the path
+    from that model (``("outcomes", 0, "data", 1, "arms", 0, "n")``), which :mod:`.validate`
+    appends to pydantic's location to name the field and its line."""
+
+    def __init__(self, loc: tuple, message: str):
+        super().__init__(message)
+        self.loc = tuple(loc)
+
+
+def _no_data_without_people(n: int | None, given: dict, what: str = "n") -> None:
+    """``n: 0`` next to numbers: a mean, SD or count of nobody (a typo for the real n)."""
+    if n == 0:
+        present = [k for k, v in given.items() if v is not None]
+        if present:
+            raise ValueError(f"{what} is 0 but {', '.join(present)} {'is' if len(present) == 1 else 'are'} given: "
+                             f"data need at least one participant (give the real {what}, or leave it out)")
+
+
+def _not_in_future(value: _dt.date | None, what: str) -> _dt.date | None:
+    # one day of grace: a search dated by a reviewer in a time zone ahead of this machine
+    if value is not None and value > _dt.date.today() + _dt.timedelta(days=1):
+        raise ValueError(f"{what} {value.isoformat()} is in the future (today is {_dt.date.today().isoformat()})")
+    return value
 
 
 class _Model(BaseModel):
     """Strict base: unknown keys are errors (typos), no silent type coercion."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=False, allow_inf_nan=False)
 
 
 class Citation(_Model):
@@ -236,12 +285,13 @@ class ArmValue(_Model):
     se: NonNegFloat | None = None
     ci_low: float | None = None
     ci_high: float | None = None
-    ci_level: float = Field(95.0, gt=0, lt=100)
+    ci_level: CiLevel = 95.0
     n: NonNegInt | None = None
 
     @model_validator(mode="after")
     def _ci(self) -> "ArmValue":
         _check_ci(self.mean, self.ci_low, self.ci_high)
+        _no_data_without_people(self.n, {"mean": self.mean, "sd": self.sd, "se": self.se, "ci_low": self.ci_low})
         return self
 
 
@@ -259,6 +309,7 @@ class ArmMedian(_Model):
         seq = [v for v in (self.min, self.q1, self.median, self.q3, self.max) if v is not None]
         if seq != sorted(seq):
             raise ValueError("expected min <= q1 <= median <= q3 <= max")
+        _no_data_without_people(self.n, {"median": self.median})
         return self
 
 
@@ -266,6 +317,11 @@ class ArmPercent(_Model):
     arm: str
     percent: float = Field(description="percent change (negative = reduction) or percent of participants")
     n: NonNegInt | None = None
+
+    @model_validator(mode="after")
+    def _people(self) -> "ArmPercent":
+        _no_data_without_people(self.n, {"percent": self.percent})
+        return self
 
 
 class ArmEvents(_Model):
@@ -280,6 +336,12 @@ class ArmEvents(_Model):
             raise ValueError("give events (with n) or percent")
         if self.events is not None and self.n is not None and self.events > self.n:
             raise ValueError(f"events ({self.events}) exceed n ({self.n})")
+        _no_data_without_people(self.n, {"events": self.events, "percent": self.percent})
+        if self.events is not None and self.n and self.percent is not None:
+            implied = 100 * self.events / self.n
+            if abs(implied - self.percent) >= EVENTS_PERCENT_TOLERANCE:
+                raise ValueError(f"events {self.events} of n {self.n} is {implied:.1f}%, but percent is "
+                                 f"{self.percent:g} (more than rounding can explain); correct one of them")
         return self
 
 
@@ -325,7 +387,13 @@ class PrePost(_Block):
     followup_sd: NonNegFloat | None = None
     change_mean: float | None = None
     change_sd: NonNegFloat | None = None
-    r: Annotated[float, Field(ge=-1, le=1)] | None = Field(None, description="reported pre-post correlation")
+    r: Correlation | None = Field(None, description="reported pre-post correlation, strictly between -1 and 1")
+
+    @model_validator(mode="after")
+    def _people(self) -> "PrePost":
+        _no_data_without_people(self.n, {k: getattr(self, k) for k in (
+            "baseline_mean", "baseline_sd", "followup_mean", "followup_sd", "change_mean", "change_sd")})
+        return self
 
 
 class MeanDifference(_Block):
@@ -336,7 +404,7 @@ class MeanDifference(_Block):
     se: NonNegFloat | None = None
     ci_low: float | None = None
     ci_high: float | None = None
-    ci_level: float = Field(95.0, gt=0, lt=100)
+    ci_level: CiLevel = 95.0
     n_total: NonNegInt | None = None
     paired: bool = Field(False, description="a within-person (crossover) difference")
     adjusted: bool = False
@@ -346,6 +414,7 @@ class MeanDifference(_Block):
     @model_validator(mode="after")
     def _ci(self) -> "MeanDifference":
         _check_ci(self.estimate, self.ci_low, self.ci_high)
+        _no_data_without_people(self.n_total, {"estimate": self.estimate}, "n_total")
         return self
 
 
@@ -364,6 +433,11 @@ class MedianDifference(_Block):
     sign_convention: str = "ldn minus comparator"
     direction: Direction = "stated"
 
+    @model_validator(mode="after")
+    def _people(self) -> "MedianDifference":
+        _no_data_without_people(self.n_total, {"estimate": self.estimate}, "n_total")
+        return self
+
 
 class PercentChange(_Block):
     """Percent change from baseline per arm; poolable only with a baseline mean and SD."""
@@ -378,6 +452,11 @@ class PValue(_Block):
     test: str | None = None
     n_total: NonNegInt | None = None
     comparison: str | None = None
+
+    @model_validator(mode="after")
+    def _people(self) -> "PValue":
+        _no_data_without_people(self.n_total, {"p_value": self.p_value}, "n_total")
+        return self
 
 
 class StandardizedEffect(_Block):
@@ -396,6 +475,7 @@ class StandardizedEffect(_Block):
     @model_validator(mode="after")
     def _ci(self) -> "StandardizedEffect":
         _check_ci(self.value, self.ci_low, self.ci_high)
+        _no_data_without_people(self.n_total, {"value": self.value}, "n_total")
         return self
 
 
@@ -470,6 +550,24 @@ class Outcome(_Model):
         return self
 
 
+def _arms_within_population(study: "StudyRecord") -> None:
+    """No arm or block counts more participants than the study randomized (or enrolled)."""
+    pop = study.population
+    bound, bound_name = ((pop.n_randomized, "n_randomized") if pop.n_randomized is not None
+                         else (pop.n_enrolled, "n_enrolled"))
+    if bound is None:
+        return
+    for i, outcome in enumerate(study.outcomes):
+        for j, block in enumerate(outcome.data):
+            where = ("outcomes", i, "data", j)
+            counts = [(("arms", a, "n"), arm.n) for a, arm in enumerate(getattr(block, "arms", ()))]
+            counts += [((f,), getattr(block, f)) for f in ("n", "n_total") if hasattr(block, f)]
+            for loc, n in counts:
+                if n is not None and n > bound:
+                    raise LocatedError(where + loc, f"n = {n} is more than population.{bound_name} ({bound}) "
+                                                    "of this study")
+
+
 class StudyRecord(_Model):
     """One study (one or more reports of the same participants)."""
 
@@ -499,8 +597,9 @@ class StudyRecord(_Model):
     tags: list[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]] = Field(default_factory=list)
     outcomes: list[Outcome] = Field(default_factory=list)
     exclude_from_pooling: str | None = Field(None, description="reason, when the study is kept but not pooled")
-    within_person_r: Annotated[float, Field(ge=-1, le=1)] | None = Field(
-        None, description="this study's within-person correlation (crossover/pre-post), overriding the review's")
+    within_person_r: Correlation | None = Field(
+        None, description="this study's within-person correlation (crossover/pre-post), strictly between -1 "
+                          "and 1, overriding the review's")
     within_person_r_support: str | None = Field(None, description="where this study's r comes from")
     notes: str | None = None
     missing: list[str] = Field(default_factory=list, description="what the sources do not give")
@@ -515,6 +614,7 @@ class StudyRecord(_Model):
             raise ValueError(f"design {self.design} but randomized is false")
         if self.design not in RANDOMIZED_DESIGNS and self.randomized:
             raise ValueError(f"design {self.design} but randomized is true")
+        _arms_within_population(self)
         return self
 
     @property
@@ -528,10 +628,15 @@ class StudyRecord(_Model):
 
 class Search(_Model):
     database: str
-    date: _dt.date
+    date: _dt.date = Field(description="YYYY-MM-DD, not in the future")
     query: str | None = None
     hits: NonNegInt | None = None
     note: str | None = None
+
+    @field_validator("date")
+    @classmethod
+    def _past(cls, v: _dt.date) -> _dt.date:
+        return _not_in_future(v, "search date")
 
 
 class Prisma(_Model):
@@ -574,20 +679,71 @@ class ReviewInfo(_Model):
     question: str
     version: IdStr
     last_search: _dt.date | None = None
-    within_person_r: Annotated[float, Field(ge=-1, le=1)] = Field(
-        0.5, description="default correlation for crossover and pre-post effects")
+    within_person_r: Correlation = Field(
+        0.5, description="default correlation for crossover and pre-post effects, strictly between -1 and 1")
     searches: list[Search] = Field(default_factory=list)
     prisma: Prisma | None = None
     excluded: list[ExcludedStudy] = Field(default_factory=list)
     ongoing: list[OngoingTrial] = Field(default_factory=list)
+    grade: GradeOverrides = Field(default_factory=dict, description="reviewers' GRADE judgements per outcome")
     note: str | None = None
+
+    @field_validator("last_search")
+    @classmethod
+    def _past(cls, v: _dt.date | None) -> _dt.date | None:
+        return _not_in_future(v, "last_search")
+
+
+class StudiesFile(_Model):
+    """A whole studies file: ``review`` and ``studies`` (file-level checks such as unique ids are
+    made by :mod:`.validate`, not by this model)."""
+
+    review: ReviewInfo
+    studies: list[StudyRecord]
+
+
+_DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def study_json_schema() -> dict:
-    """JSON Schema (draft 2020-12) of one study record, for editors."""
+    """JSON Schema (draft 2020-12) of one study record, for editors.
+
+    >>> study_json_schema()["title"]
+    'ldn-evidence study record'
+    """
     schema = StudyRecord.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$schema"] = _DRAFT
     schema["title"] = "ldn-evidence study record"
+    return schema
+
+
+def studies_file_json_schema() -> dict:
+    """JSON Schema (draft 2020-12) of a whole studies file (``review`` and ``studies``).
+
+    It checks types, names, ranges and patterns; what a schema cannot say (unique ids, a CI
+    containing its estimate, sources for numbers ...) ``ldn-evidence validate`` checks.
+
+    >>> sorted(studies_file_json_schema()["properties"])
+    ['review', 'studies']
+    """
+    schema = StudiesFile.model_json_schema()
+    schema["$schema"] = _DRAFT
+    schema["title"] = "ldn-evidence studies file"
+    return schema
+
+
+def record_file_json_schema() -> dict:
+    """JSON Schema (draft 2020-12) of a file for ``ldn-evidence add``: one study record or a
+    non-empty list of them.
+
+    >>> len(record_file_json_schema()["anyOf"])
+    2
+    """
+    from pydantic import TypeAdapter
+
+    schema = TypeAdapter(Union[StudyRecord, Annotated[list[StudyRecord], Field(min_length=1)]]).json_schema()
+    schema["$schema"] = _DRAFT
+    schema["title"] = "ldn-evidence record file (one study record or a list of them)"
     return schema
 
 

@@ -19,10 +19,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import Problem
-from .schema import DATA_FORMS, StudyRecord
+from .schema import DATA_FORMS, LocatedError, StudyRecord
 from .yaml import line_of, plain
 
-__all__ = ["validate_study", "file_checks", "field_path", "error_message"]
+__all__ = ["validate_study", "file_checks", "field_path", "error_message", "error_loc", "short_repr"]
 
 
 def field_path(loc: tuple, data: Any) -> str:
@@ -41,6 +41,16 @@ def field_path(loc: tuple, data: Any) -> str:
     return ".".join(p for p in parts if p)
 
 
+def short_repr(value: Any) -> str:
+    """A value as a message may quote it: nested containers elided, long strings cut (a 4 MB
+    value or a 900-deep list must not flood the terminal or exhaust the stack)."""
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxlevel, r.maxstring, r.maxother, r.maxlist, r.maxdict = 2, 60, 60, 4, 4
+    return r.repr(value)
+
+
 def error_message(err: dict) -> str:
     msg = err["msg"]
     if msg.startswith("Value error, "):
@@ -53,26 +63,51 @@ def error_message(err: dict) -> str:
         msg = f"unknown data form {err.get('input', {}).get('form')!r}; expected one of " + ", ".join(
             repr(t) for t in DATA_FORMS)
     elif err["type"] == "literal_error":
-        msg = f"{msg} (got {err.get('input')!r})"
+        msg = f"{msg} (got {short_repr(err.get('input'))})"
     elif err["type"].endswith("_type"):
-        msg = f"{msg} (got {err.get('input')!r})"
+        msg = f"{msg} (got {short_repr(err.get('input'))})"
+        if err["type"] == "date_type" and isinstance(err.get("input"), str):
+            msg += "; write dates as YYYY-MM-DD, e.g. 2026-01-05"
+    elif err["type"] == "finite_number":
+        msg = f"must be a finite number, got {short_repr(err.get('input'))} (NaN and infinities are not data)"
     return msg
 
 
-def validate_study(node: Any, name: str, prefix: str = "") -> tuple[StudyRecord | None, list[Problem]]:
+def error_loc(err: dict) -> tuple:
+    """pydantic's location, extended by a :class:`LocatedError`'s own path below the model."""
+    loc = tuple(err["loc"])
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, LocatedError):
+        loc = loc + cause.loc
+    return loc
+
+
+def _kind(data: Any) -> str:
+    if data is None:
+        return "null (an empty entry)"
+    if isinstance(data, list):
+        return "a list"
+    if isinstance(data, str):
+        return f"a string ({short_repr(data)})"
+    return f"{type(data).__name__} {short_repr(data)}"
+
+
+def validate_study(node: Any, name: str, prefix: str = "",
+                   line: int | None = None) -> tuple[StudyRecord | None, list[Problem]]:
+    """One record validated; its problems located in ``name`` (``line``: where the record starts,
+    for a record that is not a mapping and so has no lines of its own)."""
     data = plain(node)
     sid = data.get("id") if isinstance(data, dict) else None
     sid = sid if isinstance(sid, str) else None
     if not isinstance(data, dict):
-        line = None
         return None, [Problem(name, line, None, prefix.rstrip(".") or None,
-                              f"a study must be a mapping, got {type(data).__name__}")]
+                              f"a study must be a mapping of fields (id:, citation:, ...), got {_kind(data)}")]
     try:
         return StudyRecord.model_validate(data), []
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
-            loc = tuple(err["loc"])
+            loc = error_loc(err)
             field = field_path(loc, data) or None
             problems.append(Problem(name, line_of(node, loc), sid, field, error_message(err)))
         return None, problems

@@ -4,8 +4,15 @@ editing a round-trip tree in place so that comments, key order and quoting survi
 Why two parsers: libyaml (C, through PyYAML) reads a valid file about ten times faster than
 ruamel.yaml's round-trip parser, and ruamel.yaml keeps comments, order and the line of every
 node, which saving and error messages need. The libyaml loader here resolves scalars by the YAML
-1.2 core schema (``yes`` is a string, ``012`` is decimal), exactly as ruamel.yaml does, so the
-two never read a file differently.
+1.2 core schema (``yes`` is a string, ``012`` is decimal) with ruamel.yaml's own resolver patterns
+and its construction rules, so the two never read a file differently; whatever the fast path is
+not sure of (anchors, aliases, tags, merge keys, keys that are not strings, deep nesting, a value
+it cannot construct) is left to the round-trip parser, which decides, with a line number.
+
+What a studies file may not contain (refused by the round-trip parser with the line): anchors
+and aliases (``&a``/``*a``: a nine-line "billion laughs" file would expand to gigabytes), merge
+keys (``<<``), explicit tags (``!!str``, ``!python/...``), nesting deeper than :data:`MAX_DEPTH`
+levels, and more than one document.
 
 Examples
 --------
@@ -27,13 +34,84 @@ from typing import Any
 from ..errors import Problem, StudiesFileError
 
 __all__ = ["parse_yaml", "fast_parse", "plain", "line_of", "dump_yaml", "merge_node", "round_trip_yaml",
-           "reindented_nodes", "blank_separated", "ensure_trailing_blank"]
+           "reindented_nodes", "blank_separated", "ensure_trailing_blank", "MAX_DEPTH", "detach_comment_above",
+           "attach_comment_above"]
+
+#: deepest nesting a studies file may have (the schema needs about 10 levels)
+MAX_DEPTH = 64
+
+_STRICT: dict = {}
+
+
+def _strict_classes():
+    """ruamel.yaml's composer and round-trip constructor, refusing what a studies file may not hold."""
+    if _STRICT:
+        return _STRICT["composer"], _STRICT["constructor"]
+    from ruamel.yaml.composer import Composer, ComposerError
+    from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
+    from ruamel.yaml.error import MarkedYAMLError
+    from ruamel.yaml.events import AliasEvent
+
+    class StrictComposer(Composer):
+        def compose_node(self, parent, index):
+            event = self.parser.peek_event()
+            if isinstance(event, AliasEvent):
+                raise ComposerError(None, None, f"an alias (*{event.anchor}) is not allowed in a studies file; "
+                                    "write the value out", event.start_mark)
+            if event.anchor is not None:
+                raise ComposerError(None, None, f"an anchor (&{event.anchor}) is not allowed in a studies file",
+                                    event.start_mark)
+            if getattr(event, "ctag", None) is not None:
+                tag = str(event.ctag).replace("tag:yaml.org,2002:", "!!")
+                raise ComposerError(None, None, f"a tag ({tag}) is not allowed in a studies file; write "
+                                    "the plain value", event.start_mark)
+            self._strict_depth = getattr(self, "_strict_depth", 0) + 1
+            try:
+                if self._strict_depth > MAX_DEPTH:
+                    raise ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep (a studies file "
+                                        "needs about 10)", event.start_mark)
+                return super().compose_node(parent, index)
+            finally:
+                self._strict_depth -= 1
+
+    def checked(construct):
+        def wrapper(self, node):
+            try:
+                return construct(self, node)
+            except MarkedYAMLError:
+                raise
+            except (ValueError, IndexError, TypeError, OverflowError, AttributeError) as exc:
+                raise ConstructorError(None, None, f"cannot read the value {str(node.value)[:60]!r} ({exc})",
+                                       node.start_mark) from None
+        return wrapper
+
+    class StrictConstructor(RoundTripConstructor):
+        construct_yaml_int = checked(RoundTripConstructor.construct_yaml_int)
+        construct_yaml_float = checked(RoundTripConstructor.construct_yaml_float)
+        construct_yaml_timestamp = checked(RoundTripConstructor.construct_yaml_timestamp)
+        construct_yaml_bool = checked(RoundTripConstructor.construct_yaml_bool)
+
+        def flatten_mapping(self, node):
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    raise ConstructorError(None, None, "a merge key (<<) is not allowed in a studies file",
+                                           key_node.start_mark)
+            return super().flatten_mapping(node)
+
+    for tag, name in (("tag:yaml.org,2002:int", "construct_yaml_int"),
+                      ("tag:yaml.org,2002:float", "construct_yaml_float"),
+                      ("tag:yaml.org,2002:timestamp", "construct_yaml_timestamp"),
+                      ("tag:yaml.org,2002:bool", "construct_yaml_bool")):
+        StrictConstructor.add_constructor(tag, getattr(StrictConstructor, name))
+    _STRICT["composer"], _STRICT["constructor"] = StrictComposer, StrictConstructor
+    return StrictComposer, StrictConstructor
 
 
 def round_trip_yaml():
     from ruamel.yaml import YAML
 
     y = YAML(typ="rt")
+    y.Composer, y.Constructor = _strict_classes()
     y.preserve_quotes = True
     y.allow_duplicate_keys = False
     y.width = 4096
@@ -43,6 +121,8 @@ def round_trip_yaml():
 
 
 def parse_yaml(text: str, name: str):
+    """The round-trip tree of ``text``; :class:`StudiesFileError` with the line for anything the
+    YAML or the rules above refuse."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
@@ -55,14 +135,18 @@ def parse_yaml(text: str, name: str):
             key = re.search(r'found duplicate key "([^"]*)"', str(exc))
             what = f"duplicate key '{key.group(1)}'" if key else "duplicate key"
         raise StudiesFileError([Problem(name, line, None, None, f"malformed YAML: {what}")]) from None
-    except YAMLError as exc:  # pragma: no cover - unmarked errors are rare
-        raise StudiesFileError([Problem(name, None, None, None, f"malformed YAML: {exc}")]) from None
+    except RecursionError:  # pragma: no cover - the depth limit comes first
+        raise StudiesFileError([Problem(name, None, None, None, "malformed YAML: nested too deeply")]) from None
+    except (YAMLError, ValueError, TypeError, IndexError) as exc:  # pragma: no cover - unmarked errors are rare
+        raise StudiesFileError([Problem(name, None, None, None, f"malformed YAML: {str(exc)[:200]}")]) from None
 
 
 def plain(node: Any) -> Any:
     """ruamel's commented containers and scalar subclasses -> plain Python values."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 
+    if isinstance(node, TaggedScalar):  # '=' and '<<' as values: implicitly tagged, plain strings
+        return str(node.value)
     if isinstance(node, (dict, CommentedMap)):
         return {str(k): plain(v) for k, v in node.items()}
     if isinstance(node, (list, CommentedSeq)):
@@ -114,41 +198,47 @@ _C_LOADER = None
 
 
 def _c_loader():
-    """A libyaml loader with YAML 1.2 core-schema scalars (as ruamel.yaml) and duplicate-key errors.
+    """A libyaml loader that reads scalars exactly as the round-trip parser does.
 
     PyYAML resolves YAML 1.1 (``yes``/``no``/``on``/``off`` are booleans, ``012`` is octal); the
-    studies file is YAML 1.2, so the implicit resolvers are replaced by the 1.2 core schema's.
+    studies file is YAML 1.2, so the implicit resolvers are replaced by ruamel.yaml's own YAML 1.2
+    patterns (taken from ruamel.yaml at run time, so the two cannot drift apart) and ints and
+    floats are constructed by ruamel.yaml's rules (underscores, ``0o``/``0x``/``0b``, decimal
+    ``012``). Merge keys and ``=`` are not resolved: a file using them goes to the round-trip
+    parser (see :func:`fast_parse`). Duplicate keys are errors.
     """
     global _C_LOADER
     if _C_LOADER is not None:
         return _C_LOADER
     import yaml
+    from ruamel.yaml.resolver import implicit_resolvers
 
     class _Loader(yaml.CSafeLoader):
         pass
 
     _Loader.yaml_implicit_resolvers = {}
-    add = _Loader.add_implicit_resolver
-    add("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-    add("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9][0-9_]*|0o[0-7_]+|0x[0-9a-fA-F_]+)$"),
-        list("-+0123456789"))
-    add("tag:yaml.org,2002:float", re.compile(
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
-        list("-+0123456789."))
-    add("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
-    add("tag:yaml.org,2002:timestamp", re.compile(
-        r"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
-        r"|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?"
-        r":[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$"),
-        list("0123456789"))
+    for versions, tag, regexp, first in implicit_resolvers:
+        if (1, 2) in versions and tag.rsplit(":", 1)[-1] in ("bool", "int", "float", "null", "timestamp"):
+            _Loader.add_implicit_resolver(tag, regexp, first)
 
     def construct_int(loader, node):
         value = loader.construct_scalar(node).replace("_", "")
-        if value.startswith("0o"):
-            return int(value[2:], 8)
-        if value.startswith("0x"):
-            return int(value[2:], 16)
-        return int(value, 10)
+        sign = -1 if value[:1] == "-" else 1
+        value = value[1:] if value[:1] in "+-" else value
+        for prefix, base in (("0b", 2), ("0x", 16), ("0o", 8)):
+            if value.startswith(prefix):
+                return sign * int(value[2:], base)
+        return sign * int(value, 10)
+
+    def construct_float(loader, node):
+        value = loader.construct_scalar(node).replace("_", "").lower()
+        sign = -1 if value[:1] == "-" else 1
+        value = value[1:] if value[:1] in "+-" else value
+        if value == ".inf":
+            return sign * float("inf")
+        if value == ".nan":
+            return float("nan")
+        return sign * float(value)
 
     def construct_mapping(loader, node, deep=False):
         seen = set()
@@ -160,22 +250,51 @@ def _c_loader():
         return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
     _Loader.add_constructor("tag:yaml.org,2002:int", construct_int)
+    _Loader.add_constructor("tag:yaml.org,2002:float", construct_float)
     _Loader.construct_mapping = construct_mapping
     _C_LOADER = _Loader
     return _Loader
 
 
+#: what makes the fast path step aside: a possible anchor, alias or tag indicator after
+#: white space or flow punctuation, or a merge key (a false alarm only costs speed)
+_CAREFUL = re.compile(r"(?:^|[\s\[\]{},])[&*!]|<<")
+
+
+def _shape_is_plain(data: Any) -> bool:
+    """Nesting within :data:`MAX_DEPTH` and only string keys (checked without recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(node, dict):
+            if not all(isinstance(k, str) for k in node):
+                return False
+            if node and depth == MAX_DEPTH:
+                return False  # its keys and values would be one level deeper
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            if node and depth == MAX_DEPTH:
+                return False
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+    return True
+
+
 def fast_parse(text: str) -> Any:
-    """Parse with libyaml; None when libyaml is missing or the text is not clean YAML (the
-    round-trip parser then reports the problem with its line)."""
+    """Parse with libyaml; None when libyaml is missing or the text is not plainly clean YAML
+    (the round-trip parser then decides, and reports any problem with its line)."""
+    if _CAREFUL.search(text):
+        return None
     try:
         import yaml
 
         if not getattr(yaml, "__with_libyaml__", False):
             return None
-        return yaml.load(text, Loader=_c_loader())  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_c_loader())  # noqa: S506 - a SafeLoader subclass
     except Exception:  # noqa: BLE001 - any failure: fall back to the careful path
         return None
+    return data if _shape_is_plain(data) else None
 
 
 

@@ -1,8 +1,13 @@
 """Add study records to a review's file: validate, refuse duplicates, insert in a stable order
 keeping every comment, write atomically under the writers' lock, and say what changed.
 
-Nothing is written unless everything checked out: a record that fails validation, a duplicate
-or a lock timeout leaves the studies file byte for byte as it was.
+Nothing is written unless everything checked out: a record that fails validation, a duplicate,
+an empty record file, a lock timeout, or the copy of the review installed inside the package
+(site-packages) leaves the studies file byte for byte as it was. The records are inserted as
+lines (:mod:`ldn_evidence.records.insert`), so a comment written above a study stays with it and
+the file keeps its line endings and byte-order mark; a symbolic link is written through to the
+file it points to, under that file's lock. The file as it would be written is read back and must
+hold exactly the old records plus the new ones.
 
 Examples
 --------
@@ -21,21 +26,21 @@ refused
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..effects.from_records import outcome_entries
 from ..errors import LivingError, StudiesFileError
-from ..records import atomic_write_text, dump_yaml, read_records
+from ..records import dump_yaml, read_records
+from ..records.collection import check_unchanged, checked_for_writing
 from ..records.duplicates import find_duplicates, node_line
-from ..records.files import LOCK_TIMEOUT, studies_lock
-from ..records.yaml import blank_separated, ensure_trailing_blank, plain, reindented_nodes
+from ..records.files import LOCK_TIMEOUT, atomic_write_bytes, read_file, refuse_installed_copy, studies_lock
+from ..records.insert import blank_separated_text, insert_items, record_items
+from ..records.yaml import blank_separated, ensure_trailing_blank, parse_yaml, reindented_nodes
 from .outcomes import OUTCOMES
-from .review import load_studies
+from .review import Review, load_studies
 
 __all__ = ["add_records", "AddResult", "OutcomeChange", "touched_outcomes"]
 
@@ -95,17 +100,73 @@ class AddResult:
         return out
 
 
-def _review_from_text(text: str, name: str):
-    """Validate a whole studies text; Problems name ``name``."""
-    with tempfile.TemporaryDirectory() as tmp:
-        p = Path(tmp) / "studies.yaml"
-        p.write_text(text, encoding="utf-8")
-        try:
-            review = load_studies(p)
-        except StudiesFileError as exc:
-            raise StudiesFileError([dataclasses.replace(pr, file=name) for pr in exc.problems]) from None
-    review.path = Path(name)
-    return review
+def _insert_as_lines(review, records, record_text: str, record_doc) -> str | None:
+    """The studies text with the records inserted as lines (None: the layout needs the tree)."""
+    items = record_items(record_text, record_doc)
+    if items is None or len(items) != len(records):
+        return None
+    current = list(review.studies)
+    at: dict[int, list] = {}
+    for rec, item in sorted(zip(records, items), key=lambda ri: _order_key(ri[0])):
+        key = _order_key(rec)
+        pos = next((i for i, s in enumerate(current) if _order_key(s) > key), len(current))
+        at.setdefault(pos, []).append(item)
+    doc = review.document
+    return insert_items(review._text, doc, at, blank_separated_text(review._text, doc))
+
+
+def _insert_in_tree(review, records, nodes, record_path, record_text) -> str:
+    """The studies text with the records inserted as round-trip nodes (comments above an
+    existing study may move above the new record: used only when the lines cannot be placed)."""
+    doc = review.document
+    seq = doc["studies"]
+    blank = blank_separated(doc)
+    new_nodes = reindented_nodes(record_path, record_text, nodes)
+    current = list(review.studies)
+    for rec, node in sorted(zip(records, new_nodes), key=lambda rn: _order_key(rn[0])):
+        key = _order_key(rec)
+        pos = next((i for i, s in enumerate(current) if _order_key(s) > key), len(current))
+        if blank:
+            if pos > 0 and pos == len(current):
+                ensure_trailing_blank(seq[pos - 1])
+            if pos < len(current):
+                ensure_trailing_blank(node)
+        seq.insert(pos, node)
+        current.insert(pos, rec)
+    return dump_yaml(doc)
+
+
+class _Expected:
+    """The review as it must read back: the old records with the new ones in their places."""
+
+    def __init__(self, review, records):
+        self.info = review.info
+        self.studies = _merged(review.studies, records)
+
+
+def _merged(studies, records) -> list:
+    current = list(studies)
+    for rec in sorted(records, key=_order_key):
+        key = _order_key(rec)
+        pos = next((i for i, s in enumerate(current) if _order_key(s) > key), len(current))
+        current.insert(pos, rec)
+    return current
+
+
+def _changes(review, new_review, records) -> list:
+    changes = []
+    new_ids = {x.id for x in records}
+    for outcome in touched_outcomes(records):
+        before = review.analyse(outcome)
+        after = new_review.analyse(outcome)
+        if before.overall is None and after.overall is None:
+            notes = [f"{r['label']}: {r['reason']}" for _, r in after.not_pooled.iterrows() if r["study"] in new_ids]
+            changes.append(OutcomeChange(outcome, before, after, notes or ["not poolable"]))
+            continue
+        notes = [f"{r['label']} not pooled: {r['reason']}" for _, r in after.not_pooled.iterrows()
+                 if r["study"] in new_ids]
+        changes.append(OutcomeChange(outcome, before, after, notes))
+    return changes
 
 
 def add_records(studies_path: str | os.PathLike, record_path: str | os.PathLike, *, dry_run: bool = False,
@@ -113,18 +174,20 @@ def add_records(studies_path: str | os.PathLike, record_path: str | os.PathLike,
     """Add the record(s) in ``record_path`` to the studies file ``studies_path``.
 
     Raises :class:`ldn_evidence.records.StudiesFileError` (file:line: study: field: message)
-    for invalid or duplicate records and :class:`LockTimeout` when another writer holds the
-    lock; in either case nothing is written.
+    for invalid, duplicate or missing records, :class:`LockTimeout` when another writer holds
+    the lock, and :class:`ReadOnlyReviewError` for the copy installed inside the package; in
+    every case nothing is written.
     """
     studies_path = Path(studies_path)
     record_path = Path(record_path)
+    if not dry_run:
+        refuse_installed_copy(studies_path)
     records, nodes = read_records(record_path)  # schema problems -> StudiesFileError
-    record_text = record_path.read_text(encoding="utf-8-sig")
+    record_text = read_file(record_path).text
     lock = studies_lock(studies_path, timeout=lock_timeout) if not dry_run else contextlib.nullcontext()
     with lock:
         review = load_studies(studies_path)
-        doc = review.document
-        seq = doc["studies"]
+        seq = review.document["studies"]
         lines = {n.get("id"): node_line(n) for n in seq if hasattr(n, "get")}
         problems = []
         accepted = []
@@ -134,47 +197,26 @@ def add_records(studies_path: str | os.PathLike, record_path: str | os.PathLike,
             accepted.append(rec)
         if problems:
             raise StudiesFileError(problems)
-        before_plain = plain(doc)
-        blank = blank_separated(doc)
-        new_nodes = reindented_nodes(record_path, record_text, nodes)
-        current = list(review.studies)
+        expected = _Expected(review, records)
+        new_review = None
+        text = _insert_as_lines(review, records, record_text, parse_yaml(record_text, str(record_path)))
+        if text is not None:
+            try:
+                data, new_review = checked_for_writing(review, text, studies_path, expected, cls=Review)
+            except (StudiesFileError, LivingError):
+                new_review = None  # the lines did not land as meant: place the nodes in the tree instead
+        if new_review is None:
+            text = _insert_in_tree(review, records, nodes, record_path, record_text)
+            data, new_review = checked_for_writing(review, text, studies_path, expected, cls=Review)
+        new_review.path = studies_path
+        ids = [s.id for s in new_review.studies]
         positions = []
-        for rec, node in sorted(zip(records, new_nodes), key=lambda rn: _order_key(rn[0])):
-            key = _order_key(rec)
-            pos = next((i for i, s in enumerate(current) if _order_key(s) > key), len(current))
-            if blank:
-                if pos > 0 and pos == len(current):
-                    ensure_trailing_blank(seq[pos - 1])
-                if pos < len(current):
-                    ensure_trailing_blank(node)
-            seq.insert(pos, node)
-            current.insert(pos, rec)
-        ids = [s.id for s in current]
         for rec in records:
             i = ids.index(rec.id)
             positions.append((rec.id, rec.label, i, ids[i - 1] if i else None))
-        text = dump_yaml(doc)
-        new_review = _review_from_text(text, str(studies_path))
-        # the written file must hold exactly the old contents plus the new records
-        expected = dict(before_plain)
-        expected["studies"] = [plain(n) for n in seq]
-        if plain(new_review.document) != expected or len(new_review.studies) != len(review.studies) + len(records):
-            raise LivingError("internal check failed: the file as it would be written does not hold the old "
-                              "studies plus the new records; nothing written")
-        changes = []
-        if analyse:
-            for outcome in touched_outcomes(records):
-                before = review.analyse(outcome)
-                after = new_review.analyse(outcome)
-                if before.overall is None and after.overall is None:
-                    notes = [f"{r['label']}: {r['reason']}" for _, r in after.not_pooled.iterrows()
-                             if r["study"] in {x.id for x in records}]
-                    changes.append(OutcomeChange(outcome, before, after, notes or ["not poolable"]))
-                    continue
-                notes = [f"{r['label']} not pooled: {r['reason']}" for _, r in after.not_pooled.iterrows()
-                         if r["study"] in {x.id for x in records}]
-                changes.append(OutcomeChange(outcome, before, after, notes))
+        changes = _changes(review, new_review, records) if analyse else []
         if not dry_run:
-            atomic_write_text(studies_path, text)
+            check_unchanged(review, studies_path)
+            atomic_write_bytes(studies_path, data)
     return AddResult(path=studies_path, added=[r.id for r in records], positions=positions, changes=changes,
                      dry_run=dry_run, text=text)

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._format import fmt_p, is_missing, json_safe
-from ..vocabulary import MEASURE_LABELS, METHOD_SHORT, RATIO_MEASURES
+from ..vocabulary import MEASURE_LABELS, METHOD_SHORT, RATIO_MEASURES, rob_domain_name, rob_domains
 from .outcomes import favours, outcome_title
 
-__all__ = ["Analysis", "EFFECT_COLUMNS", "SUMMARY_COLUMNS", "shown"]
+__all__ = ["Analysis", "EFFECT_COLUMNS", "SUMMARY_COLUMNS", "shown", "rob_domain_columns"]
 
 
 EFFECT_COLUMNS = (
@@ -180,6 +180,11 @@ class Analysis:
         cols = ["label", "yi", "ci_low", "ci_high", "weight", "group", "marker", "rob_overall"] + list(columns)
         table = {c: [row.get(c) for row in rows] for c in cols}
         rob_columns = {"rob_overall": "RoB"} if any(row["rob_overall"] for row in rows) else None
+        domains = rob_domain_columns(rows)
+        if domains is not None:
+            rob_columns, extra, note = domains
+            table.update(extra)
+            footnotes.append(note)
         title = kwargs.pop("title", f"Low-dose naltrexone: {outcome_title(self.outcome)}")
         kw = dict(xlabel=self.xlabel, favours=labels, columns=columns, footnotes=footnotes, title=title,
                   level=self.level, rob_columns=rob_columns, log_scale=self.measure in RATIO_MEASURES)
@@ -243,6 +248,40 @@ class Analysis:
                            (f"{row['label']}: {row['reason']}" for row in self.not_pooled_rows)))
         out.append(details(f"{len(self.notes)} notes", self.notes))
         return "".join(out)
+
+
+def rob_domain_columns(rows: list[dict]) -> tuple[dict, dict, str] | None:
+    """The forest plot's risk-of-bias domain columns (D1 ... and O for overall) of pooled rows.
+
+    Returns ``(rob_columns, columns, footnote)`` for :func:`ldn_evidence.plots.forest.forest_plot`:
+    the column -> header mapping, the columns' values (each study's judgement in its own tool's
+    domain order: RoB 2 D1-D5, ROBINS-I D1-D7) and the footnote naming the domains of every tool
+    present; None when no pooled study has domain judgements.
+
+    >>> rows = [{"rob_tool": "RoB 2", "rob_overall": "low", "rob_domains": {"randomization": "low"}}]
+    >>> cols, values, note = rob_domain_columns(rows)
+    >>> list(cols.values()), values["rob_d1"], note.split(":")[0]
+    (['D1', 'D2', 'D3', 'D4', 'D5', 'O'], ['low'], 'Risk of bias (RoB 2)')
+    """
+    tools = [t for t in ("RoB 2", "ROBINS-I")
+             if any(row.get("rob_tool") == t and row.get("rob_domains") for row in rows)]
+    if not tools:
+        return None
+    n = max(len(rob_domains(t)) for t in tools)
+    values = {f"rob_d{i + 1}": [] for i in range(n)}
+    for row in rows:
+        tool = row.get("rob_tool")
+        order = rob_domains(tool) if tool in tools else ()
+        given = row.get("rob_domains") or {}
+        for i in range(n):
+            values[f"rob_d{i + 1}"].append(given.get(order[i]) if i < len(order) else None)
+    headers = {f"rob_d{i + 1}": f"D{i + 1}" for i in range(n)}
+    headers["rob_overall"] = "O"
+    note = "; ".join(f"Risk of bias ({t}): " + ", ".join(f"D{i + 1} {rob_domain_name(t, d)[0].lower()}"
+                                                       f"{rob_domain_name(t, d)[1:]}"
+                                                       for i, d in enumerate(rob_domains(t)))
+                     for t in tools) + "; O overall"
+    return headers, values, note
 
 
 def _short_reason(reason: str) -> str:

@@ -152,6 +152,7 @@ class Review(StudyCollection):
                 "source_kind": ", ".join(eff.source_kinds), "secondary": eff.secondary,
                 "rob_overall": (rob.overall.judgement if rob and rob.overall else None),
                 "rob_tool": rob.tool if rob else None,
+                "rob_domains": {d: j.judgement for d, j in rob.domains.items()} if rob else {},
                 "included": eff.reason is None, "reason": eff.reason,
             })
         scale_label = None
@@ -182,6 +183,22 @@ class Review(StudyCollection):
         order = {g: i for i, g in enumerate(DESIGN_GROUP_ORDER)}
         rows.sort(key=lambda row: (order.get(row["group"], 99), row["year"] or 9999, row["label"]))
         return rows, {"outcome": outcome, "measure": measure, "r": r, "level": level, "scale": scale_label}
+
+    def grade(self, outcomes: Sequence[str] | None = None, *, method: str = "REML", test: str = "knha",
+              r: float | None = None, level: float = 95):
+        """GRADE per outcome of the review's protocol, as a DataFrame.
+
+        One row per outcome: ``outcome, k, n, effect, certainty, start``, then for each domain
+        (risk_of_bias, inconsistency, indirectness, imprecision, publication_bias) and upgrading
+        factor (large_effect, dose_response, plausible_confounding) its ``<domain>_proposal``
+        (the rule's), ``<domain>`` (final: the reviewers' where ``review.grade`` sets it),
+        ``<domain>_reason`` and ``<domain>_by``; and the plain-language ``statement``. The full
+        result, with the summary-of-findings renderings, is
+        :func:`ldn_evidence.review.grade.grade_review`.
+        """
+        from .grade import grade_review
+
+        return grade_review(self, outcomes, method=method, test=test, r=r, level=level).to_frame()
 
     def sensitivity(self, outcome: str = "pain", measure: str | None = None, method: str = "REML",
                     test: str = "knha", r: float | None = None, progress=None) -> "SensitivityResult":
@@ -319,7 +336,7 @@ class Review(StudyCollection):
                     subgroups = {names[0]: overall}
             notes += list(dict.fromkeys(str(w.message) for w in caught))
         else:
-            notes.append(f"no study gives a poolable {measure} for {outcome}")
+            notes.append(f"no study gives a poolable {attrs['measure']} for {outcome}")
         if tags:
             notes.append(f"restricted to the studies tagged {', '.join(tags)}")
         elif only is not None:

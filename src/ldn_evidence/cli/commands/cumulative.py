@@ -1,13 +1,12 @@
 """``ldn-evidence cumulative``: how the pooled estimate moved, year by year."""
 from __future__ import annotations
 
-import json
-
 import click
 
-from ..._format import is_missing, json_safe
+from ..._format import is_missing
 from ...vocabulary import REVIEW_METHODS
-from .._options import UpperChoice, UserError, finite_range, load_review, resolve_output, split_ids, test_option
+from .._options import (UpperChoice, UserError, echo_json, finite_range, load_review, resolve_output, split_ids,
+                        test_option)
 
 __all__ = ["cumulative"]
 
@@ -46,9 +45,8 @@ def cumulative(ctx, outcome, measure, method, test, r, exclude, output, fmt):
     if len(frame) == 0:
         raise UserError(f"nothing to cumulate: {analysis.one_line()}")
     if fmt == "json":
-        rows = json_safe(frame.to_dict("records"))
-        click.echo(json.dumps({"outcome": outcome, "measure": measure.upper(), "settings": analysis.settings,
-                               "steps": rows}, indent=2, ensure_ascii=False))
+        echo_json({"outcome": outcome, "measure": measure.upper(), "settings": analysis.settings,
+                   "steps": frame.to_dict("records")})
     elif fmt == "csv":
         click.echo(frame.to_csv(index=False), nl=False)
     else:

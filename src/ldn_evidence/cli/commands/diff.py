@@ -1,13 +1,12 @@
 """``ldn-evidence diff``: what changed between two versions of a review's file."""
 from __future__ import annotations
 
-import json
 import tempfile
 
 import click
 
 from ...vocabulary import REVIEW_METHODS
-from .._options import UpperChoice, UserError, studies_path, test_option
+from .._options import UpperChoice, UserError, echo_json, studies_path, test_option
 
 __all__ = ["diff"]
 
@@ -52,6 +51,6 @@ def diff(ctx, old, new, rev, fmt, outcomes, measure, method, test):
     d = diff_reviews(a, b, outcomes=[o.lower() for o in outcomes] or None, measure=measure.upper(),
                      method=method, test=test, old_name=old_name, new_name=new_name)
     if fmt == "json":
-        click.echo(json.dumps(d.to_dict(), indent=2, ensure_ascii=False))
+        echo_json(d.to_dict())
     else:
         click.echo(d.to_text())

@@ -1,21 +1,33 @@
-"""``ldn-evidence schema``: the JSON Schema of a study record, for editors."""
+"""``ldn-evidence schema``: the JSON Schema of a studies file (or of a record file), for editors."""
 from __future__ import annotations
 
-import json
-
 import click
+
+from .._options import echo_json
 
 __all__ = ["schema"]
 
 
 @click.command()
-def schema() -> None:
-    """Print the JSON Schema of a study record (for editor validation while typing).
+@click.option("--record", "what", flag_value="record",
+              help="The schema of a record file for `ldn-evidence add`: one study record or a list of them.")
+@click.option("--study", "what", flag_value="study", help="The schema of one study record.")
+@click.option("--file", "what", flag_value="file", default=True,
+              help="The schema of a whole studies file (review: and studies:) [default].")
+def schema(what: str) -> None:
+    """Print a JSON Schema (draft 2020-12) for editor validation while typing.
+
+    By default the schema of a whole studies file; --record for a file given to
+    `ldn-evidence add`. A schema checks names, types, ranges and patterns; `ldn-evidence
+    validate` also checks what a schema cannot say (unique ids, a CI containing its estimate,
+    a source for every number, ...).
 
     \b
-    Example:
-      ldn-evidence schema > study.schema.json
+    Examples:
+      ldn-evidence schema > studies.schema.json
+      ldn-evidence schema --record > record.schema.json
     """
-    from ...records import study_json_schema
+    from ...records.schema import record_file_json_schema, studies_file_json_schema, study_json_schema
 
-    click.echo(json.dumps(study_json_schema(), indent=2, ensure_ascii=False))
+    make = {"file": studies_file_json_schema, "record": record_file_json_schema, "study": study_json_schema}[what]
+    echo_json(make())

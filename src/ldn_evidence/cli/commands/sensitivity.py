@@ -2,7 +2,6 @@
 analysis choices, with the diagnostics of the primary analysis and their figures."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import click
 
 from ..._format import json_safe
 from ...vocabulary import MEASURES, REVIEW_METHODS
-from .._options import UpperChoice, check_figure_folder, finite_range, load_review, test_option
+from .._options import UpperChoice, UserError, check_figure_folder, echo_json, finite_range, load_review, test_option
 
 __all__ = ["sensitivity"]
 
@@ -68,12 +67,14 @@ def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot
         if bar is not None:
             bar.render_finish()
     primary = result.primary
+    if primary.overall is None:
+        raise UserError(f"nothing to analyse: {primary.one_line()}")
     diagnostics = diagnostics_of(primary, permutations, seed)
     if fmt == "json":
         out = {"outcome": outcome, "measure": measure, "primary": primary.to_dict(),
                "analyses": [{k: json_safe(v) for k, v in row.items()} for row in result.rows],
                "diagnostics": {k: json_safe(v) for k, v in diagnostics["summary"].items()}}
-        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        echo_json(out)
     elif fmt == "csv":
         click.echo(result.table.to_csv(index=False), nl=False)
     else:
@@ -172,13 +173,23 @@ def write_figures(result, primary, diagnostics, plot_dir):
         figures["cumulative"] = lambda: dplots.cumulative_plot(found["cumulative by year"], xlabel=xlabel)
     if "GOSH" in found:
         figures["gosh"] = lambda: dplots.gosh_plot(found["GOSH"], xlabel=xlabel)
-    written = []
+    written, unwritten = [], []
     for name, make in figures.items():
         path = out / f"{name}-{result.outcome}.png"
         try:
-            make().savefig(path, dpi=100)
+            fig = make()
         except Exception as exc:  # noqa: BLE001 - one figure failing must not lose the others
             click.echo(f"warning: {name} not drawn ({exc})", err=True)
             continue
+        try:
+            fig.savefig(path, dpi=100)
+        except OSError as exc:  # the folder or the disk refused: an error, after trying every figure
+            unwritten.append(f"{path.name} ({exc.strerror or exc})")
+            continue
         written.append(path)
+    if unwritten:
+        for path in written:
+            click.echo(f"wrote {path}", err=True)
+        raise UserError(f"{len(unwritten)} of {len(figures)} figures could not be written into {plot_dir}: "
+                        + "; ".join(unwritten))
     return written

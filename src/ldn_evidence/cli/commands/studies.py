@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 import click
 
-from .._options import load_review
+from .._options import echo_json, load_review
 
 __all__ = ["studies"]
 
@@ -73,7 +72,7 @@ def studies(ctx: click.Context, fmt: str) -> None:
     review = load_review(ctx)
     rows = [_study_summary(s) for s in review.studies]
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        echo_json(rows)
         return
     if fmt == "csv":
         buf = io.StringIO()

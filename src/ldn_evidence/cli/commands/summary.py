@@ -1,11 +1,9 @@
 """``ldn-evidence summary``: pooled results per subgroup and overall, as text, JSON or CSV."""
 from __future__ import annotations
 
-import json
-
 import click
 
-from .._options import analyse, analysis_options
+from .._options import analyse, analysis_options, echo_json
 
 __all__ = ["summary"]
 
@@ -26,7 +24,7 @@ def summary(ctx, outcome, measure, method, test, by, exclude, tags, r, level, fm
     """
     analysis = analyse(ctx, outcome, measure, method, test, by, exclude, tags, r, level)
     if fmt == "json":
-        click.echo(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False))
+        echo_json(analysis.to_dict())
     elif fmt == "csv":
         click.echo(analysis.summary_frame().to_csv(index=False), nl=False)
     else:

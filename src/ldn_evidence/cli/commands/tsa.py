@@ -1,21 +1,25 @@
 """``ldn-evidence tsa``: trial sequential analysis of one outcome."""
 from __future__ import annotations
 
-import json
-
 import click
 
 from ...vocabulary import REVIEW_METHODS
-from .._options import UpperChoice, UserError, finite_range, load_review, resolve_output, split_ids
+from .._options import UpperChoice, UserError, echo_json, finite_range, load_review, resolve_output, split_ids
 
-__all__ = ["tsa"]
+__all__ = ["tsa", "MIRD_RATIO"]
+
+#: the minimal relevant difference in SD units that a TSA can use: at 1e-4 SD the required
+#: information size (4 (z_{1-a/2} + z_{1-b})² / (mird/sd)²) is about 3e9 participants; above
+#: 10 SD it is below one participant
+MIRD_RATIO = (1e-4, 10.0)
 
 
 @click.command()
 @click.option("--outcome", default="pain", show_default=True, metavar="OUTCOME",
               help="An outcome id of the review (case-insensitive).")
 @click.option("--mird", type=finite_range(min=0, min_open=True), default=0.2, show_default=True,
-              help="Minimal relevant difference (SMD units by default; MD units with --measure MD --sd).")
+              help="Minimal relevant difference (SMD units by default; MD units with --measure MD --sd); "
+                   "mird/sd must lie in [0.0001, 10].")
 @click.option("--sd", type=finite_range(min=0, min_open=True), default=1.0, show_default=True,
               help="SD of the outcome (1 on the SMD scale).")
 @click.option("--alpha", type=finite_range(0.001, 0.2), default=0.05, show_default=True,
@@ -55,6 +59,11 @@ def tsa(ctx, outcome, mird, sd, alpha, beta, d2, no_futility, information, inclu
     """
     from ...review.tsa import trial_sequential_analysis
 
+    ratio = mird / sd
+    if not MIRD_RATIO[0] <= ratio <= MIRD_RATIO[1]:
+        raise UserError(f"--mird {mird:g} with --sd {sd:g} is a difference of {ratio:.3g} SD; a trial sequential "
+                        f"analysis needs {MIRD_RATIO[0]:g} to {MIRD_RATIO[1]:g} SD (below, the required information "
+                        "size exceeds any population; above, it is less than one participant)")
     if output:
         output, ofmt = resolve_output(output, None, f"tsa-{outcome.lower()}")
     try:
@@ -65,7 +74,7 @@ def tsa(ctx, outcome, mird, sd, alpha, beta, d2, no_futility, information, inclu
     except ValueError as exc:  # a ReviewError or a TSA parameter out of range: exit 2 either way
         raise UserError(str(exc)) from None
     if fmt == "json":
-        click.echo(json.dumps(res.to_dict(), indent=2, ensure_ascii=False))
+        echo_json(res.to_dict())
     else:
         click.echo(str(res))
     if output:
