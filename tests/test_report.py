@@ -137,14 +137,29 @@ def test_review_json_is_strict_json_with_the_page_identity(ldn_site):
 
 def test_page_says_what_is_not_available(page):
     """A section whose producer is missing shows a note, never made-up content."""
-    review = le.load_studies()
     import importlib.util
-    producers = {"GRADE and the summary of findings": hasattr(review, "grade"),
+
+    review = le.load_studies()
+    producers = {"GRADE and the summary of findings": importlib.util.find_spec("ldn_evidence.review.sof") is not None,
                  "the reconciliation with published meta-analyses": hasattr(review, "reconcile"),
-                 "the risk-of-bias figures": importlib.util.find_spec("ldn_evidence.plots.rob") is not None,
-                 "the review protocol": hasattr(review, "protocol")}
+                 "the risk-of-bias figures": importlib.util.find_spec("ldn_evidence.review.rob") is not None,
+                 "the review protocol": (getattr(review, "protocol", None) or getattr(review.info, "protocol", None))
+                 is not None}
     for what, present in producers.items():
         assert (f"Not available in this version of ldn-evidence: {what}" in page) is not present, what
+
+
+def test_summary_of_findings_and_risk_of_bias_come_from_the_api(page):
+    grade = pytest.importorskip("ldn_evidence.review.grade", reason="GRADE is not in this version")
+    from ldn_evidence.review.sof import sof_rows
+
+    rows, _ = sof_rows(grade.grade_review(le.load_studies()))
+    tree, _ = parse(page)
+    sof = next(el for el in tree.iter() if el.get("id") == "sof")
+    text = "".join(sof.itertext())
+    for row in rows:
+        assert row["certainty"] in text and row["statement"] in text
+    assert 'aria-labelledby="rob-all-title"' in page and 'aria-labelledby="rob-pain-title"' in page
 
 
 def test_progress_counts_every_step(ldn_site):

@@ -27,7 +27,7 @@ from ..review.outcomes import OUTCOMES
 from . import changes as _changes
 from .downloads import DOWNLOADS, write_downloads
 from .outcome import living_parts, needs_living, outcome_section, primary_analysis
-from .sections import header, prisma_section, protocol_section, reconcile_section, rob_section, sof_section, \
+from .sections import header, prisma_section, review_protocol_of, protocol_section, reconcile_section, rob_section, sof_section, \
     studies_section
 
 __all__ = ["write_report", "Site", "review_outcomes"]
@@ -55,7 +55,7 @@ class Site:
 def review_outcomes(review) -> list[str]:
     """The outcomes the page has a section for: the protocol's, when the review has one, else
     the outcome families the package pools."""
-    protocol = getattr(review, "protocol", None)
+    protocol = review_protocol_of(review)
     declared = getattr(protocol, "outcomes", None) if protocol is not None else None
     if declared:
         keys = declared.keys() if hasattr(declared, "keys") else declared
@@ -177,7 +177,7 @@ def write_report(review, folder: str | os.PathLike = "report", since: str | os.P
     outcomes = review_outcomes(review)
     tick = _Steps(outcomes, progress)
     meta, sections, results, changes = _build(review, outcomes, since, jobs, tick)
-    files = write_downloads(folder / DATA_FOLDER, review, meta, results, changes)
+    files = write_downloads(folder / DATA_FOLDER, review, meta, results, changes, sections.get("sof"))
     tick("data files")
     html = _environment().get_template("report.html.j2").render(
         meta=meta, s=sections, outcomes=results, downloads=[(f"{DATA_FOLDER}/{name}", what)

@@ -75,11 +75,12 @@ def _outcome_json(o: dict) -> dict:
     out["cumulative"] = c["rows"] if "rows" in c else {"reason": c.get("reason")}
     t = o["tsa"]
     out["tsa"] = t["json"] if "json" in t else {"reason": t.get("reason")}
-    out["summary_of_findings"] = o["sof"]
+    out["summary_of_findings"] = None if not o["sof"] else {"row": o["sof"]["row"], "notes": o["sof"]["notes"],
+                                                             "judgements": o["sof"]["judgements"]}
     return out
 
 
-def write_downloads(folder: Path, review, meta: dict, outcomes: list[dict], changes) -> list[str]:
+def write_downloads(folder: Path, review, meta: dict, outcomes: list[dict], changes, sof=None) -> list[str]:
     """Write the data files into ``folder`` (created); returns their names."""
     folder.mkdir(parents=True, exist_ok=True)
     effects, pooled, sensitivity = _tables(outcomes)
@@ -92,6 +93,7 @@ def write_downloads(folder: Path, review, meta: dict, outcomes: list[dict], chan
                  "pvalue", "tau2", "i2", "studies", "note"]
     (folder / "sensitivity.csv").write_text(_csv(sensitivity, sens_cols), encoding="utf-8")
     document = {"review": json_safe(meta), "outcomes": {o["id"]: _outcome_json(o) for o in outcomes},
+                "summary_of_findings": sof.data.get("json") if sof is not None and sof.available else None,
                 "changes": json_safe(changes.data.get("json")) if changes.data.get("json") else
                 {"note": changes.note}}
     text = json.dumps(json_safe(document), indent=1, ensure_ascii=False, allow_nan=False)

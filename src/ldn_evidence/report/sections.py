@@ -5,8 +5,8 @@ anchor, title, the template block that draws it, and plain data for that block. 
 producer this version of the package does not have (the review protocol, GRADE, risk-of-bias
 figures, the reconciliation with published meta-analyses) is returned with ``available=False``
 and a note the page shows in its place; nothing is filled in. Detection is by feature
-(``hasattr(review, "grade")``, the module ``ldn_evidence.plots.rob``), so a section appears as soon
-as its producer is installed.
+(``hasattr(review, "reconcile")``, the module ``ldn_evidence.review.rob``), so a section appears as
+soon as its producer is installed.
 
 The per-outcome sections are in :mod:`.outcome`.
 """
@@ -26,7 +26,7 @@ from .cells import number
 from .figures import inline_svg
 from .links import identifier_links, linkify, source_url
 
-__all__ = ["Section", "unavailable", "file_hash", "header", "protocol_section", "prisma_section",
+__all__ = ["Section", "unavailable", "file_hash", "header", "review_protocol_of", "protocol_section", "prisma_section",
            "studies_section", "rob_section", "sof_section", "reconcile_section", "frame_table"]
 
 
@@ -80,12 +80,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def review_protocol_of(review):
+    """The review's protocol when this version reads one (``review.protocol`` or the file's
+    ``review.protocol``), else None."""
+    protocol = getattr(review, "protocol", None)
+    return protocol if protocol is not None else getattr(review.info, "protocol", None)
+
+
 def protocol_section(review) -> Section:
     """The question, the searches and, when the package has it, the review protocol."""
     info = review.info
     searches = [{"date": s.date.isoformat(), "database": s.database, "query": s.query,
                  "hits": "" if s.hits is None else s.hits, "note": s.note} for s in info.searches]
-    protocol = getattr(review, "protocol", None)
+    protocol = review_protocol_of(review)
     data = {"question": info.question, "searches": searches, "within_person_r": info.within_person_r,
             "protocol": None if protocol is None else _plain(protocol)}
     note = None if protocol is not None else \
@@ -166,18 +173,20 @@ def studies_section(review) -> Section:
 
 
 def rob_section(review) -> Section:
-    """Risk-of-bias figures from :mod:`ldn_evidence.plots.rob`, when this version has it."""
-    if importlib.util.find_spec("ldn_evidence.plots.rob") is None:
-        return unavailable("rob", "Risk of bias", "the risk-of-bias figures (ldn_evidence.plots.rob)")
-    rob = importlib.import_module("ldn_evidence.plots.rob")
-    makers = [(name, title) for name, title in (("traffic_light_plot", "Risk of bias: traffic-light plot"),
-                                                ("summary_plot", "Risk of bias: summary plot"))
-              if callable(getattr(rob, name, None))]
-    if not makers:
-        return unavailable("rob", "Risk of bias", "ldn_evidence.plots.rob has no traffic_light_plot or "
-                                                  "summary_plot for the page to draw")
-    figures = [inline_svg(getattr(rob, name)(review), f"rob-{i}", title) for i, (name, title) in enumerate(makers)]
-    return Section("rob", "Risk of bias", "figures", {"figures": figures})
+    """Risk-of-bias figures of every study (:func:`ldn_evidence.review.rob.rob_plot`), when this
+    version has them."""
+    if importlib.util.find_spec("ldn_evidence.review.rob") is None:
+        return unavailable("rob", "Risk of bias", "the risk-of-bias figures (ldn_evidence.review.rob)")
+    from ..review.rob import rob_plot, rob_table
+
+    if not any(row["tool"] for row in rob_table(review)):
+        return Section("rob", "Risk of bias", "unavailable", available=True,
+                       note="No study in the studies file has a RoB 2 or ROBINS-I assessment recorded.")
+    svg = inline_svg(rob_plot(review), "rob-all", "Risk of bias of every study: traffic-light plot and summary")
+    return Section("rob", "Risk of bias", "figures", {"figures": [svg], "caption": (
+        "Every study's RoB 2 or ROBINS-I judgements by domain and overall, and the share of studies at each "
+        "judgement. Each outcome's section shows the same for the studies it pools, weighted by their share "
+        "of the analysis.")})
 
 
 def frame_table(frame) -> dict:
@@ -203,19 +212,32 @@ def _call(producer) -> tuple[Any, str | None]:
         return None, f"could not be computed: {type(exc).__name__}: {exc}"
 
 
+def _sof_outcome(o, row: dict, notes: dict) -> dict:
+    from ..review.sof import judgement_rows
+
+    return {"row": row, "notes": [(m, notes[m]) for m in row["marks"]], "judgements": judgement_rows(o)}
+
+
 def sof_section(review) -> tuple[Section, dict]:
-    """Summary of findings from ``review.grade()``, and each outcome's row of it."""
-    if not hasattr(review, "grade"):
-        return unavailable("sof", "Summary of findings", "GRADE and the summary of findings (Review.grade)"), {}
-    frame, error = _call(review.grade)
+    """Summary of findings and GRADE (:func:`ldn_evidence.review.grade.grade_review`), and each
+    outcome's part of it, when this version has them."""
+    title = "Summary of findings"
+    if importlib.util.find_spec("ldn_evidence.review.sof") is None or not hasattr(review, "grade"):
+        return unavailable("sof", title, "GRADE and the summary of findings (Review.grade)"), {}
+    from ..review.grade import grade_review
+    from ..review.sof import sof_rows
+
+    result, error = _call(lambda: grade_review(review))
     if error:
-        return Section("sof", "Summary of findings", "unavailable", available=False,
-                       note=f"Summary of findings {error}"), {}
-    per_outcome = {}
-    if "outcome" in frame.columns:
-        for outcome, part in frame.groupby("outcome", sort=False):
-            per_outcome[str(outcome)] = frame_table(part)
-    return Section("sof", "Summary of findings", "frame", {"table": frame_table(frame)}), per_outcome
+        return Section("sof", title, "unavailable", available=False, note=f"The summary of findings {error}"), {}
+    rows, notes = sof_rows(result)
+    by_mark = dict(notes)
+    p = result.protocol
+    heading = f"{p.intervention} compared with {p.comparator}" + (f" for {p.population}" if p.population else "")
+    per_outcome = {row["id"]: _sof_outcome(o, row, by_mark) for o, row in zip(result.outcomes, rows)}
+    data = {"heading": heading, "settings": result.settings, "source": p.source, "rows": rows, "notes": notes,
+            "json": result.to_dict()}
+    return Section("sof", title, "sof", data), per_outcome
 
 
 def reconcile_section(review) -> Section:
