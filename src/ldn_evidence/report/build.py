@@ -27,8 +27,8 @@ from ..review.outcomes import OUTCOMES
 from . import changes as _changes
 from .downloads import DOWNLOADS, write_downloads
 from .outcome import living_parts, needs_living, outcome_section, primary_analysis
-from .sections import header, prisma_section, review_protocol_of, protocol_section, reconcile_section, rob_section, sof_section, \
-    studies_section
+from .sections import (header, prisma_section, protocol_section, reconcile_section, review_protocol_of,
+                       rob_section, sof_section, studies_section)
 
 __all__ = ["write_report", "Site", "review_outcomes"]
 
@@ -111,14 +111,15 @@ class _Steps:
             self.progress(label, self.done, self.total)
 
 
-def _build(review, outcomes: list[str], since, jobs, tick: _Steps) -> tuple[dict, dict, list, dict]:
-    """Every section: (header, sections by id, outcome sections in order, changes section).
+def _build(review, outcomes: list[str], since, jobs, tick: _Steps) -> tuple:
+    """Every section: (header, sections by id, outcome sections in order, changes section, the
+    page's compiled template).
 
     The question, the PRISMA figure and the primary analyses come first (the figure loads
     matplotlib's fonts, which a forked worker then shares). The worker runs the cumulative and
-    trial sequential analyses of the outcomes with two or more studies (most of the work, and
-    the only part that needs pandas and scipy.optimize, loaded there only) while this process
-    draws the forest plots, runs the sensitivity analyses and builds the other sections.
+    trial sequential analyses of the outcomes with two or more studies (the only part that needs
+    pandas and scipy.optimize, loaded there only) and draws the risk-of-bias figure, while this
+    process draws the forest plots, runs the sensitivity analyses and builds the other sections.
     """
     earlier = _changes.earlier_version(review.path, since)  # a bad --since fails before any work
     sections = [protocol_section(review), prisma_section(review)]
@@ -126,14 +127,15 @@ def _build(review, outcomes: list[str], since, jobs, tick: _Steps) -> tuple[dict
     sof, sof_rows = sof_section(review)
     analyses = {o: primary_analysis(review, o) for o in outcomes}
     heavy = [o for o in outcomes if needs_living(analyses[o])]
-    pool = _worker_pool(jobs) if heavy else None
+    pool = _worker_pool(jobs)
     try:
         living = {o: pool.submit(living_parts, review, o, analyses[o]) for o in heavy} if pool else {}
+        rob = pool.submit(rob_section, review) if pool else None
         changes = _changes.changes_section(review, earlier, outcomes, strict=since is not None)
         tick("what changed")
         meta = header(review, __version__, _built_date(), _changes.file_commit(review.path))
-        sections += [studies_section(review), rob_section(review), sof, reconcile_section(review)]
-        tick("studies, risk of bias, GRADE, reconciliation")
+        sections += [studies_section(review), sof, reconcile_section(review)]
+        tick("studies, GRADE, reconciliation")
         results = []
         for outcome in outcomes:
             section = outcome_section(review, outcome, sof_rows.get(outcome), analyses[outcome])
@@ -141,6 +143,8 @@ def _build(review, outcomes: list[str], since, jobs, tick: _Steps) -> tuple[dict
                 section.update(living_parts(review, outcome, analyses[outcome]))
             results.append(section)
             tick(f"outcome {outcome}")
+        template = _environment().get_template("report.html.j2")  # compiled while the worker finishes
+        sections.insert(3, rob.result() if rob is not None else rob_section(review))
         for section in results:
             if section["id"] in living:
                 section.update(living[section["id"]].result())
@@ -148,7 +152,7 @@ def _build(review, outcomes: list[str], since, jobs, tick: _Steps) -> tuple[dict
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     by_id = {s.id: s for s in sections + [changes]}
-    return meta, by_id, results, changes
+    return meta, by_id, results, changes, template
 
 
 def write_report(review, folder: str | os.PathLike = "report", since: str | os.PathLike | None = None,
@@ -176,10 +180,10 @@ def write_report(review, folder: str | os.PathLike = "report", since: str | os.P
     folder = Path(folder)
     outcomes = review_outcomes(review)
     tick = _Steps(outcomes, progress)
-    meta, sections, results, changes = _build(review, outcomes, since, jobs, tick)
+    meta, sections, results, changes, template = _build(review, outcomes, since, jobs, tick)
     files = write_downloads(folder / DATA_FOLDER, review, meta, results, changes, sections.get("sof"))
     tick("data files")
-    html = _environment().get_template("report.html.j2").render(
+    html = template.render(
         meta=meta, s=sections, outcomes=results, downloads=[(f"{DATA_FOLDER}/{name}", what)
                                                            for name, what in DOWNLOADS.items()])
     index = folder / "index.html"

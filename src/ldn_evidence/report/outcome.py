@@ -8,7 +8,6 @@ API:
 * the forest plot (:meth:`Analysis.forest`) and the studies pooled, each number linked to its source;
 * the studies that report the outcome but are not pooled, and why;
 * the review-level sensitivity analyses (:meth:`Review.sensitivity`);
-* the risk of bias of the studies pooled (:func:`ldn_evidence.review.rob.rob_plot`, weighted);
 * the cumulative meta-analysis by year (:func:`ldn_evidence.review.by_year.cumulative_by_year`)
   and, for a continuous outcome, the trial sequential analysis
   (:func:`ldn_evidence.review.tsa.trial_sequential_analysis`, its default assumptions stated);
@@ -171,24 +170,7 @@ def outcome_section(review, outcome: str, sof: dict | None, analysis=None) -> di
         data["headline"] = {"estimate": est, "ci": ci, "pi": pi, "i2": percent(a.overall.i2),
                             "p": pvalue(a.overall.pvalue)}
     data["sensitivity"] = _sensitivity(review, a)
-    data["rob"] = _rob(review, a)
     return data
-
-
-def _rob(review, a) -> dict:
-    """The risk-of-bias figure of the studies pooled, weighted by the analysis (two or more)."""
-    import importlib.util
-
-    if a.k < 2:
-        return {"reason": "fewer than two studies are pooled (the forest plot shows each study's overall judgement)"}
-    if not any(row.get("rob_tool") not in (None, "not_assessed") for row in a.rows):
-        return {"reason": "no pooled study has a risk-of-bias assessment"}
-    if importlib.util.find_spec("ldn_evidence.review.rob") is None:
-        return {"reason": "not available in this version of ldn-evidence (ldn_evidence.review.rob)"}
-    from ..review.rob import rob_plot
-
-    return {"svg": inline_svg(rob_plot(review, a.outcome), f"rob-{a.outcome}",
-                              f"Risk of bias of the studies pooled for {outcome_title(a.outcome)}")}
 
 
 def needs_living(a) -> bool:

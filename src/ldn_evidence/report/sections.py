@@ -185,8 +185,8 @@ def rob_section(review) -> Section:
     svg = inline_svg(rob_plot(review), "rob-all", "Risk of bias of every study: traffic-light plot and summary")
     return Section("rob", "Risk of bias", "figures", {"figures": [svg], "caption": (
         "Every study's RoB 2 or ROBINS-I judgements by domain and overall, and the share of studies at each "
-        "judgement. Each outcome's section shows the same for the studies it pools, weighted by their share "
-        "of the analysis.")})
+        "judgement. Each outcome's forest plot shows the overall judgement of every study it pools, and its "
+        "GRADE judgements weigh them by their share of the analysis.")})
 
 
 def frame_table(frame) -> dict:
