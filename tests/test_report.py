@@ -44,8 +44,10 @@ def page(ldn_site):
 
 
 def test_page_is_valid_html5(page):
-    _, errors = parse(page)
+    tree, errors = parse(page)
     assert errors == []
+    ids = [el.get("id") for el in tree.iter() if el.get("id")]
+    assert len(ids) == len(set(ids)), "ids used twice: " + ", ".join(sorted({i for i in ids if ids.count(i) > 1}))
 
 
 def test_every_outcome_has_its_section(ldn_site, page):
@@ -159,7 +161,7 @@ def test_summary_of_findings_and_risk_of_bias_come_from_the_api(page):
     text = "".join(sof.itertext())
     for row in rows:
         assert row["certainty"] in text and row["statement"] in text
-    assert 'aria-labelledby="rob-all-title"' in page
+    assert 'aria-labelledby="rob-all--title"' in page
 
 
 def test_progress_counts_every_step(ldn_site):

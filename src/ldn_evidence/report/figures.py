@@ -4,7 +4,8 @@ Text stays text (``svg.fonttype: none``): the page is searchable, selectable and
 plot is about 20 KB against 120 KB as PNG), and writing it is five times faster than rasterising.
 matplotlib gives every SVG the same element ids (``figure_1``, ``axes_1``, ``patch_1``) and
 references between them (``xlink:href="#m…"``, ``clip-path="url(#p…)"``); several figures in one
-HTML document would repeat them, so every id and reference is given the figure's own prefix.
+HTML document would repeat them, so every id and reference is given the figure's own prefix,
+and an id several elements of one figure carry (a ``gid``) becomes their class.
 The XML prolog, doctype and metadata (which carries a date) are left out, and the hash salt
 is fixed, so the same figure gives the same bytes on every build.
 
@@ -26,16 +27,37 @@ from markupsafe import Markup, escape
 
 __all__ = ["inline_svg"]
 
-_TAG = re.compile(r"<[^<>]+>")
-_REFS = re.compile(r'(\bid=")([^"]+")|(href="#)([^"]+")|(url\(#)([^)]+\))')
+#: where an element id, or a reference to one, starts in matplotlib's SVG
+_REFS = re.compile(r'(?<=\sid=")|(?<=\shref="#)|(?<=\sxlink:href="#)|(?<=url\(#)')
 
 
-def _prefix_tag(tag: str, prefix: str) -> str:
+def _prefix_ids(text: str, prefix: str) -> str:
+    """Every id and id reference of an SVG document given ``prefix``; a match in a label's text
+    (element content, where the last ``<`` is before the last ``>``) is left alone.
+
+    >>> _prefix_ids('<g id="a"><use xlink:href="#m"/><text> id="kept"</text></g>', "f")
+    '<g id="f-a"><use xlink:href="#f-m"/><text> id="kept"</text></g>'
+    """
     def one(m: re.Match) -> str:
-        head = m.group(1) or m.group(3) or m.group(5)
-        rest = m.group(2) or m.group(4) or m.group(6)
-        return f"{head}{prefix}-{rest}"
-    return _REFS.sub(one, tag)
+        pos = m.start()
+        return f"{prefix}-" if text.rfind("<", 0, pos) > text.rfind(">", 0, pos) else ""
+    return _REFS.sub(one, text)
+
+
+_ID = re.compile(r'(?<=\s)id="([^"]*)"')
+
+
+def _repeated_ids_as_classes(text: str) -> str:
+    """An id that several elements carry (a plotting function's ``gid`` on every label, say)
+    becomes their ``class``: ids must be unique in a page, and nothing refers to these.
+
+    >>> _repeated_ids_as_classes('<g id="a"><text id="l">x</text><text id="l">y</text></g>')
+    '<g id="a"><text class="l">x</text><text class="l">y</text></g>'
+    """
+    from collections import Counter
+
+    counts = Counter(m.group(1) for m in _ID.finditer(text))
+    return _ID.sub(lambda m: f'class="{m.group(1)}"' if counts[m.group(1)] > 1 else m.group(0), text)
 
 
 def inline_svg(fig, prefix: str, title: str) -> Markup:
@@ -48,7 +70,7 @@ def inline_svg(fig, prefix: str, title: str) -> Markup:
     text = buf.getvalue()
     text = text[text.index("<svg"):]
     text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
-    text = _TAG.sub(lambda m: _prefix_tag(m.group(0), prefix), text)
+    text = _repeated_ids_as_classes(_prefix_ids(text, prefix))
     head_end = text.index(">") + 1
-    opening = text[:head_end].replace("<svg ", f'<svg role="img" aria-labelledby="{prefix}-title" ', 1)
-    return Markup(f'{opening}<title id="{prefix}-title">{escape(title)}</title>{text[head_end:]}')
+    opening = text[:head_end].replace("<svg ", f'<svg role="img" aria-labelledby="{prefix}--title" ', 1)
+    return Markup(f'{opening}<title id="{prefix}--title">{escape(title)}</title>{text[head_end:]}')
