@@ -98,7 +98,7 @@ GRAPH = {m: _imports(m, p) for m, p in _modules().items()}
 PENDING = {
     "ldn_evidence.sensitivity": "refits through meta_analysis; becomes diagnostics/ refitting through MetaResult.update()",
 }
-PENDING_LONG = "forest_plot, effect_for_outcome and rma_batch are being split into named steps"
+PENDING_LONG = "forest_plot and rma_batch are being split into named steps"
 
 
 def test_every_module_is_in_a_layer():

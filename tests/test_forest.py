@@ -457,7 +457,7 @@ def baseline_figure():
     t, res = pooled(t)
     subs, test = by_group(t)
     return forest_plot(t, res, subs, test, columns={"design": "Design", "n": "N"},
-                       title="Pain, end of treatment (synthetic data)",
+                       title="Pain, end of treatment (synthetic data)", favours=("Favours LDN", "Favours placebo"),
                        footnotes=["a Derived from a crossover trial with r = 0.5"])
 
 

@@ -164,10 +164,16 @@ def test_unknown_outcome_is_refused(review):
         gr.grade_review(review, ["painn"])
 
 
-def test_fallback_protocol_is_used_until_the_file_has_one(review):
-    assert getattr(review.info, "protocol", None) is None or gr.review_protocol(review).source == "review.protocol"
-    if getattr(review.info, "protocol", None) is None:
-        assert gr.review_protocol(review) is gr.LDN_FALLBACK_PROTOCOL
+def test_the_protocol_comes_from_the_file_or_the_bundled_review(review, tmp_path):
+    assert gr.review_protocol(review).source == "review.protocol"
+    assert [o.id for o in gr.review_protocol(review).outcomes] == list(review.protocol.summary_of_findings)
+    text = DATA.read_text(encoding="utf-8")
+    start, end = text.index("  protocol:\n"), text.index("  searches:\n")
+    bare = tmp_path / "studies.yaml"
+    bare.write_text(text[:start] + text[end:], encoding="utf-8")   # a file without review.protocol
+    p = gr.review_protocol(le.load_studies(bare))
+    assert p.source == "the bundled review's protocol (the review file has none)"
+    assert p.outcomes == gr.review_protocol(review).outcomes
 
 
 # ---------------------------------------------------------------------------------------------

@@ -137,7 +137,7 @@ def test_conclusion_flags():
     flipped = dict(base, estimate=0.1, ci_low=-0.2, ci_high=0.4)
     assert _conclusion_flags(base, crossing) == ["CI now crosses the null"]
     assert _conclusion_flags(crossing, base) == ["CI now excludes the null"]
-    assert "direction flipped (favours LDN -> favours the comparator)" in _conclusion_flags(base, flipped)
+    assert "direction flipped (favours LDN -> favours the comparator)" in _conclusion_flags(base, flipped, label="LDN")
     assert _conclusion_flags(base, base) == []
     assert _conclusion_flags(None, base) == ["newly poolable"]
 

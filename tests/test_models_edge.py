@@ -66,7 +66,7 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="unknown method"):
         meta_analysis(Y, V, method="XX")
     with pytest.raises(ValueError, match="unknown test"):
-        meta_analysis(Y, V, test="t")
+        meta_analysis(Y, V, test="q")  # ("t" is metafor's test="t" since issue 14, item 10)
     with pytest.raises(ValueError, match="differ in length"):
         meta_analysis(Y, V[:-1])
     with pytest.raises(ValueError, match="empty"):
@@ -112,6 +112,10 @@ def test_homogeneous_data_gives_tau2_zero(method):
 def test_identical_yi_knha_scale_zero():
     r = meta_analysis([0.5, 0.5, 0.5], [0.1, 0.2, 0.3])
     assert r.tau2 == 0 and r.s2w == 0 and r.se == 0  # metafor sets s2w = 0 when RSS <= eps
+    # issue 14 item 6: the result says what happened and points to the modified method
+    assert r.knha_narrower_than_z and r.to_dict()["knha_narrower_than_z"] is True
+    note = next(n for n in r.notes if "s2w = 0" in n)
+    assert "zero width" in note and "adhoc" in note and "Note: Hartung-Knapp variance factor s2w = 0" in r.summary()
 
 
 @pytest.mark.parametrize("scale", [1e-8, 1e8])

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .engine.batch import rma_batch
+from .engine.batch import T_TESTS, normalize_test, redundant_columns, rma_batch
 
 __all__ = [
     "leave_one_out", "influence", "baujat", "cumulative", "egger_test", "rank_test", "trim_and_fill", "gosh",
@@ -71,7 +71,7 @@ def _batch(res, yi, vi, mask=None, X=None, method=None, test=None, level=None, q
 
 
 def _stat_name(test):
-    return "tval" if test == "knha" else "zval"
+    return "tval" if test in T_TESTS else "zval"
 
 
 def _frame(columns, index, name="study"):
@@ -108,7 +108,7 @@ def leave_one_out(res):
 
     One batch of k fits of k - 1 studies with the model's method, test and level. Returns a
     DataFrame indexed by the omitted study's label with columns ``estimate, se, zval`` (``tval``
-    under knha), ``pvalue, ci_low, ci_high, q, q_pvalue, tau2, i2, h2``. A fit that fails
+    under t, knha and adhoc), ``pvalue, ci_low, ci_high, q, q_pvalue, tau2, i2, h2``. A fit that fails
     (metafor's ``try()``) is a row of NaN.
     """
     _check(res, "leave_one_out")
@@ -307,8 +307,9 @@ def egger_test(res, predictor="sei", model="rma", ni=None):
             raise ValueError(f"ni must be {k} positive finite sample sizes")
         x = {"ni": n, "ninv": 1 / n, "sqrtni": np.sqrt(n), "sqrtninv": 1 / np.sqrt(n)}[predictor]
     X = np.column_stack([np.ones(k), x])
-    if np.linalg.matrix_rank(X) < 2:
-        raise ValueError("model matrix no longer of full rank after adding the predictor (metafor stops here)")
+    if redundant_columns(X):  # R's lm() criterion, as regtest()
+        raise ValueError(f"model matrix no longer of full rank after adding the predictor {predictor!r}: it is "
+                         "constant across studies to a relative tolerance of 1e-7 (metafor stops here)")
     limit = predictor in ("sei", "vi", "ninv", "sqrtninv")
     from scipy.special import stdtr, stdtrit
 
@@ -318,7 +319,7 @@ def egger_test(res, predictor="sei", model="rma", ni=None):
 
         fit = meta_regression(y, v, x, method=res.method, test=res.test, level=res.level, labels=res.labels,
                               control=res.control)
-        df = float(k - 2) if res.test == "knha" else float("nan")
+        df = float(k - 2) if res.test in T_TESTS else float("nan")
         return EggerResult(predictor=predictor, model=model, method=res.method, test=res.test,
                            zval=float(fit.zval[1]), pvalue=float(fit.pvalue[1]), df=df,
                            estimate=float(fit.coef[0]) if limit else float("nan"),
@@ -352,15 +353,20 @@ class RankTestResult:
     ``tau``: Kendall's tau(-b) between the standardized effects and the sampling variances;
     ``pvalue``: two-sided, exact (the permutation distribution of Kendall's statistic, as R's
     ``cor.test(exact = TRUE)``) when there are no ties, otherwise the normal approximation
-    with the tie-corrected variance (``exact`` says which).
+    with the tie-corrected variance (``exact`` says which). When one of the two variables is
+    constant (e.g. all vi equal) Kendall's tau is undefined: ``tau`` and ``pvalue`` are NaN and
+    ``notes`` says why (metafor: NA, NA, with R's warning "the standard deviation is zero").
     """
 
     tau: float
     pvalue: float
     exact: bool
     k: int
+    notes: list = field(default_factory=list)
 
     def __str__(self):
+        if math.isnan(self.tau):
+            return "Rank correlation test for funnel plot asymmetry: not defined (" + "; ".join(self.notes) + ")"
         return (f"Rank correlation test for funnel plot asymmetry: Kendall's tau = {self.tau:.4f}, "
                 f"p = {self.pvalue:.4f} ({'exact' if self.exact else 'normal approximation, ties'})")
 
@@ -424,6 +430,19 @@ def rank_test(res, exact=True):
     Kendall's tau between (yi - theta_EE) / sqrt(vi - 1/sum(1/vi)) and vi, where theta_EE is
     the inverse-variance (equal-effects) mean, whatever the model's method. The p-value is
     exact when there are no ties (metafor's default ``exact=TRUE``), else normal.
+
+    When all vi are equal (or all standardized effects are), one variable is constant and the
+    correlation is not defined: tau = p = NaN with a warning and a note, as metafor (``NA``).
+
+    Examples
+    --------
+    >>> from ldn_evidence.models import meta_analysis
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     r = rank_test(meta_analysis([0.1, 0.5, -0.2, 0.3, 0.9], [0.04] * 5))
+    >>> r.tau, r.pvalue
+    (nan, nan)
     """
     _check(res, "rank_test", kmin=3)
     y, v = np.asarray(res.yi, float), np.asarray(res.vi, float)
@@ -431,6 +450,12 @@ def rank_test(res, exact=True):
     theta = (w * y).sum() / w.sum()
     vb = 1 / w.sum()
     ystar = (y - theta) / np.sqrt(v - vb)
+    constant = [name for name, x in (("vi", v), ("standardized yi", ystar)) if np.all(x == x[0])]
+    if constant:
+        note = (f"all {constant[0]} are equal, so Kendall's tau is not defined (metafor: tau = NA, p = NA, "
+                "with R's warning 'the standard deviation is zero')")
+        warnings.warn(f"rank_test: {note}", UserWarning, stacklevel=2)
+        return RankTestResult(tau=float("nan"), pvalue=float("nan"), exact=bool(exact), k=int(y.size), notes=[note])
     tau, p, ex = _kendall_test(ystar, v, exact=exact)
     return RankTestResult(tau=float(tau), pvalue=float(p), exact=ex, k=int(y.size))
 
@@ -494,7 +519,10 @@ def trim_and_fill(res, estimator="L0", side=None, *, maxiter=100, test=None, lev
     side : {"left", "right"}, optional
         Side on which studies are imputed. Default, as metafor: from the sign of the slope of
         Egger's regression (a meta-regression on sqrt(vi) with the model's method): a
-        negative slope puts the missing studies on the right, otherwise on the left.
+        negative slope puts the missing studies on the right, otherwise on the left. When the
+        vi are all equal (to R's ``lm()`` tolerance, 1e-7 relative) that slope does not exist
+        and a ValueError asks for ``side`` (metafor stops with "missing value where TRUE/FALSE
+        needed" there).
     maxiter : int
         Iterations of the trim-and-fill loop (metafor stops with an error beyond).
     test, level : optional
@@ -504,17 +532,40 @@ def trim_and_fill(res, estimator="L0", side=None, *, maxiter=100, test=None, lev
         level=res.level`` to keep the model's test.
 
     The trimming fits use the model's method (their estimate is all that matters).
+
+    ``se_k0`` is NaN when the variance of the rank statistic S_r from Duval and Tweedie's
+    formula is negative (it can be, for k0 estimates far from the truth), as metafor's
+    ``sqrt()`` gives (R's ``max(0, NaN)`` stays NaN); a note says so. An R0/Q0 estimate that
+    is not defined (the square root of a negative number) raises ValueError, where metafor
+    stops with an error.
+
+    Examples
+    --------
+    >>> from ldn_evidence.models import meta_analysis
+    >>> res = meta_analysis([0.1, 0.5, -0.2, 0.3, 0.9], [0.04] * 5)
+    >>> trim_and_fill(res)
+    Traceback (most recent call last):
+    ...
+    ValueError: trim_and_fill: all vi are equal (to a relative tolerance of 1e-7), so the side cannot be chosen from the slope of the regression on sqrt(vi) (metafor stops with an error here); pass side='left' or side='right'
+    >>> trim_and_fill(res, side="left").k0
+    0
     """
     _check(res, "trim_and_fill")
     if estimator not in ("L0", "R0", "Q0"):
         raise ValueError("estimator must be 'L0', 'R0' or 'Q0'")
     from .models import ConvergenceError, meta_analysis
 
+    test = None if test is None else normalize_test(test)
     yi, vi = np.asarray(res.yi, float), np.asarray(res.vi, float)
     k = yi.size
     notes = []
     if side is None:
-        b = _batch(res, yi, vi, X=np.column_stack([np.ones(k), np.sqrt(vi)]), test="z", control=None)
+        X = np.column_stack([np.ones(k), np.sqrt(vi)])
+        if redundant_columns(X):
+            raise ValueError("trim_and_fill: all vi are equal (to a relative tolerance of 1e-7), so the side cannot "
+                             "be chosen from the slope of the regression on sqrt(vi) (metafor stops with an error "
+                             "here); pass side='left' or side='right'")
+        b = _batch(res, yi, vi, X=X, test="z", control=None)
         if not b.converged[0]:
             raise ConvergenceError(f"trim_and_fill: the {res.method} meta-regression on sqrt(vi) that chooses the "
                                    "side did not converge (metafor stops here); pass side='left' or 'right'")
@@ -552,15 +603,25 @@ def trim_and_fill(res, estimator="L0", side=None, *, maxiter=100, test=None, lev
             if estimator == "L0":
                 k0f = (4 * sr - k * (k + 1)) / (2 * k - 1)
             else:
-                k0f = k - 0.5 - math.sqrt(2 * k * k - 4 * sr + 0.25)
+                disc = 2 * k * k - 4 * sr + 0.25
+                if disc < 0:
+                    raise ValueError(f"trim_and_fill Q0: k0 is not defined (2k^2 - 4 S_r + 1/4 = {disc:g} < 0; "
+                                     "metafor fails here too); try estimator='L0'")
+                k0f = k - 0.5 - math.sqrt(disc)
             var_sr = (k * (k + 1) * (2 * k + 1) + 10 * k0f**3 + 27 * k0f**2 + 17 * k0f - 18 * k * k0f**2
                       - 18 * k * k0f + 6 * k * k * k0f) / 24
-            if estimator == "L0":
+            den = 1.0 if estimator == "L0" else (k - 0.5) ** 2 - k0f * (2 * k - k0f - 1)
+            if var_sr < 0 or den < 0:
+                se = float("nan")             # R: sqrt() of a negative number is NaN (with a warning)
+            elif estimator == "L0":
                 se = 4 * math.sqrt(var_sr) / (2 * k - 1)
             else:
-                se = 2 * math.sqrt(var_sr) / math.sqrt((k - 0.5) ** 2 - k0f * (2 * k - k0f - 1))
+                se = 2 * math.sqrt(var_sr) / math.sqrt(den) if den > 0 else float("inf")
         k0 = int(max(0, round(k0f)))          # round half to even, as R
-        se_k0 = max(0.0, se)
+        se_k0 = se if math.isnan(se) else max(0.0, se)   # R's max(0, NaN) is NaN
+    if math.isnan(se_k0):
+        notes.append("SE of k0 not available: the variance of the rank statistic S_r from Duval and Tweedie's formula "
+                     "is negative at this k0 (metafor gives se.k0 = NaN)")
     p_k0 = 0.5 ** (k0 + 1) if estimator == "R0" else float("nan")
     labels = list(res.labels)
     if k0 > 0:
@@ -691,9 +752,10 @@ def gosh(res, max_subsets=None, seed=None, *, chunk_size=None):
 class PermutationResult:
     """Permutation test of the pooled effect (metafor ``permutest()``, intercept-only model).
 
-    ``pvalue``: share of the sign-flipped data sets whose |z| (t under knha) is at least the
-    observed |z| (minus metafor's tolerance sqrt(eps)); ``qm_pvalue`` the same for QM (z^2, or
-    the F statistic under knha). ``exact``: all 2^k sign patterns were used (metafor's rule:
+    ``pvalue``: share of the sign-flipped data sets whose |z| (t under t, knha and adhoc) is at
+    least the observed |z| (minus metafor's tolerance sqrt(eps)); ``qm_pvalue`` the same for QM
+    (z^2, or the F statistic under t, knha and adhoc).
+    ``exact``: all 2^k sign patterns were used (metafor's rule:
     when 2^k <= n). ``n``: number of permutations (2^k if exact); ``zval``/``estimate`` the
     observed statistic and estimate; ``zval_perm``/``beta_perm`` the permutation distribution
     (NaN for failed fits, which are left out of the p-values as metafor's ``na.rm``).
@@ -718,7 +780,7 @@ class PermutationResult:
         return 0.0 if self.exact else math.sqrt(self.pvalue * (1 - self.pvalue) / max(self.n, 1))
 
     def __str__(self):
-        stat = "t" if self.test == "knha" else "z"
+        stat = "t" if self.test in T_TESTS else "z"
         kind = "exact" if self.exact else f"approximate, MC SE {self.mc_se:.4f}"
         return (f"Permutation test ({self.n} sign permutations, {kind}): observed {stat} = {self.zval:.4f}, "
                 f"permutation p = {self.pvalue:.4f}")

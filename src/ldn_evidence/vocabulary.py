@@ -26,42 +26,70 @@ import math
 
 #: study designs a record may declare
 DESIGNS = (
-    "parallel_rct", "crossover_rct", "crossover_nonrandomized", "single_arm_pre_post",
+    "parallel_rct", "crossover_rct", "crossover_nonrandomized", "parallel_nonrandomized", "single_arm_pre_post",
     "retrospective_cohort", "case_series", "case_report", "dose_finding",
 )
 #: randomized designs (a record of these must say ``randomized: true``)
 RANDOMIZED_DESIGNS = ("parallel_rct", "crossover_rct")
 #: designs with a concurrent or within-person control
-CONTROLLED_DESIGNS = ("parallel_rct", "crossover_rct", "crossover_nonrandomized")
+CONTROLLED_DESIGNS = ("parallel_rct", "crossover_rct", "crossover_nonrandomized", "parallel_nonrandomized")
+#: designs that may or may not have a concurrent control group: a study of these with a controlled
+#: contrast is analysed as a controlled cohort, one with a before/after contrast as single-arm
+COHORT_DESIGNS = ("retrospective_cohort",)
 #: design -> the subgroup it is analysed in (Cochrane Handbook 23.1: analyse different designs apart)
 DESIGN_GROUPS = {
     "parallel_rct": "Parallel RCTs",
     "crossover_rct": "Crossover trials",
     "crossover_nonrandomized": "Crossover trials",
+    "parallel_nonrandomized": "Non-randomized trials",
     "single_arm_pre_post": "Single-arm pre-post",
     "case_series": "Single-arm pre-post",
     "retrospective_cohort": "Single-arm pre-post",
     "case_report": "Case reports",
     "dose_finding": "Dose finding",
 }
+#: the subgroup of a cohort design's effect against a concurrent control group (not single-arm)
+CONTROLLED_COHORT_GROUP = "Controlled cohorts"
 #: the order in which design subgroups are shown
-DESIGN_GROUP_ORDER = ("Parallel RCTs", "Crossover trials", "Single-arm pre-post", "Case reports", "Dose finding")
+DESIGN_GROUP_ORDER = ("Parallel RCTs", "Crossover trials", "Non-randomized trials", CONTROLLED_COHORT_GROUP,
+                      "Single-arm pre-post", "Case reports", "Dose finding")
 #: short design names for a forest plot's column
 DESIGN_SHORT = {
     "parallel_rct": "parallel RCT", "crossover_rct": "crossover RCT",
-    "crossover_nonrandomized": "crossover, fixed order", "single_arm_pre_post": "open-label",
+    "crossover_nonrandomized": "crossover, fixed order", "parallel_nonrandomized": "non-randomized",
+    "single_arm_pre_post": "open-label",
     "retrospective_cohort": "retrospective", "case_series": "case series", "case_report": "case report",
     "dose_finding": "dose finding",
 }
 
 
-def design_group(design: str) -> str:
+def design_group(design: str, controlled: bool = False) -> str:
     """The subgroup a design is analysed in.
+
+    ``controlled``: the effect compares the intervention with a concurrent control group. A
+    cohort design (:data:`COHORT_DESIGNS`) is then a controlled cohort, not a single-arm study.
 
     >>> design_group("crossover_nonrandomized")
     'Crossover trials'
+    >>> design_group("retrospective_cohort"), design_group("retrospective_cohort", controlled=True)
+    ('Single-arm pre-post', 'Controlled cohorts')
     """
+    if controlled and design in COHORT_DESIGNS:
+        return CONTROLLED_COHORT_GROUP
     return DESIGN_GROUPS.get(design, design)
+
+
+# --------------------------------------------------------------------------------------------
+# contrasts and outcomes: the words every review shares (a review's own are in its protocol)
+# --------------------------------------------------------------------------------------------
+
+#: contrasts without a comparator, in order of preference (a controlled contrast is named by the
+#: review's protocol: ``<intervention id>_vs_<comparator id>``)
+UNCONTROLLED_CONTRASTS = ("pre_post", "single_group", "dose_response")
+#: a study's ``comparator`` when it has none
+NO_COMPARATOR = "none"
+#: what an outcome is pooled from: means (continuous) or event counts (binary)
+OUTCOME_KINDS = ("continuous", "binary")
 
 
 # --------------------------------------------------------------------------------------------
@@ -130,21 +158,28 @@ METHOD_SHORT = {
 }
 _METHOD_ALIASES = {"FE": "EE", "CE": "EE"}
 
-#: tests and confidence intervals for the mean: Wald z; Hartung-Knapp(-Sidik-Jonkman) t;
-#: the modified Hartung-Knapp ("ad hoc": variance factor at least 1, Röver, Knapp & Friede 2015)
-TESTS = ("z", "knha", "adhoc")
+#: the tests of the fixed effects, metafor 3.8's codes for ``rma(test=)``: "z" (Wald, normal), "t" (t with
+#: k - p df, no variance adjustment), "knha" (Hartung-Knapp-Sidik-Jonkman: t with k - p df and the variance
+#: scaled by s2w = Q_gen / (k - p); Hartung & Knapp 2001, Sidik & Jonkman 2002), "adhoc" (modified
+#: Knapp-Hartung: as knha with s2w at least 1; Knapp & Hartung 2003, Röver, Knapp & Friede 2015)
+TESTS = ("z", "t", "knha", "adhoc")
+#: tests whose statistics follow a t (coefficients) or F (omnibus) distribution with k - p df
+T_TESTS = ("t", "knha", "adhoc")
+#: tests that scale the variance of the coefficients by the Knapp-Hartung factor s2w
+KH_TESTS = ("knha", "adhoc")
 TEST_NAMES = {
     "z": "Wald z (normal)",
+    "t": "t (k - p df, variance not adjusted)",
     "knha": "Hartung-Knapp-Sidik-Jonkman (t)",
     "adhoc": "modified Hartung-Knapp (t, variance factor at least 1)",
 }
 #: short test names for one-line settings and figure footers
-TEST_SHORT = {"z": "Wald z", "knha": "Hartung-Knapp", "adhoc": "modified Hartung-Knapp"}
+TEST_SHORT = {"z": "Wald z", "t": "t", "knha": "Hartung-Knapp", "adhoc": "modified Hartung-Knapp"}
 _TEST_ALIASES = {
     "z": "z", "wald": "z", "normal": "z",
-    "knha": "knha", "hksj": "knha", "hk": "knha", "kh": "knha", "knapp-hartung": "knha",
-    "hartung-knapp": "knha", "t": "knha",
-    "adhoc": "adhoc", "mkh": "adhoc", "modified": "adhoc",
+    "t": "t",
+    "knha": "knha", "hksj": "knha", "hk": "knha", "kh": "knha", "knapp-hartung": "knha", "hartung-knapp": "knha",
+    "adhoc": "adhoc",
 }
 
 
@@ -164,24 +199,47 @@ def normalize_method(method) -> str:
 
 
 def normalize_test(test) -> str:
-    """The one spelling of a test used everywhere: ``z``, ``knha`` or ``adhoc``.
+    """The canonical code of a test of the fixed effects (one normalisation for the whole package).
 
-    Accepts metafor's codes and common names (``hksj``, ``hk``, ``KH``, ``t``), case-insensitive.
-    Raises ValueError naming the choices.
+    Parameters
+    ----------
+    test : str
+        Any of the accepted spellings, case-insensitive: ``"z"`` (also ``"wald"``, ``"normal"``);
+        ``"t"``; ``"knha"`` (also ``"hksj"``, ``"hk"``, ``"kh"``, ``"knapp-hartung"``,
+        ``"hartung-knapp"``); ``"adhoc"``.
 
-    >>> normalize_test("HKSJ"), normalize_test("Z"), normalize_test("adhoc")
-    ('knha', 'z', 'adhoc')
+    Returns
+    -------
+    str
+        One of :data:`TESTS`, metafor 3.8's codes for ``rma(..., test=)``: ``"z"`` Wald test and
+        normal-based CI; ``"t"`` t distribution with k - p df, variance not adjusted;
+        ``"knha"`` Hartung & Knapp (2001) / Sidik & Jonkman (2002): t with k - p df and the
+        variance multiplied by s2w = Q_gen / (k - p); ``"adhoc"`` the modified Knapp-Hartung
+        method (Knapp & Hartung 2003; Röver, Knapp & Friede 2015): as knha with s2w replaced by
+        max(1, s2w), so its interval is never narrower than the t interval without adjustment
+        (metafor's documentation cites Jackson et al. 2017, section 4.3).
+
+    Raises
+    ------
+    ValueError
+        For any other value; the message lists the choices.
+
+    Examples
+    --------
+    >>> [normalize_test(t) for t in ("HKSJ", "KH", "Z", "adhoc", "t")]
+    ['knha', 'knha', 'z', 'adhoc', 't']
     """
     t = _TEST_ALIASES.get(str(test).strip().lower())
     if t is None:
+        spellings = ", ".join(repr(a) for a in _TEST_ALIASES)
         raise ValueError(f"unknown test {test!r}; expected one of {', '.join(TESTS)} "
-                         "(knha = Hartung-Knapp-Sidik-Jonkman; aliases: hksj, hk, kh, t)")
+                         f"(accepted spellings, case-insensitive: {spellings})")
     return t
 
 
 def uses_t(test: str) -> bool:
-    """Whether a test uses the t distribution with k - p degrees of freedom (knha, adhoc)."""
-    return normalize_test(test) in ("knha", "adhoc")
+    """Whether a test uses the t distribution with k - p degrees of freedom (t, knha, adhoc)."""
+    return normalize_test(test) in T_TESTS
 
 
 # --------------------------------------------------------------------------------------------
@@ -242,8 +300,10 @@ def _is_numpy_number(x) -> bool:
 # subgroup variables of a study record
 # --------------------------------------------------------------------------------------------
 
-#: study-record fields an analysis can be subgrouped by ("none": no subgroups)
-BY = ("design", "line_of_therapy", "randomized", "blinding", "source", "none")
+#: study-record fields an analysis can be subgrouped by (a protocol may add categorical moderators)
+SUBGROUP_FIELDS = ("design", "line_of_therapy", "randomized", "blinding", "source")
+#: the record fields, and "none": no subgroups
+BY = SUBGROUP_FIELDS + ("none",)
 
 
 # --------------------------------------------------------------------------------------------

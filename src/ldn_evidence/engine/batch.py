@@ -28,10 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special as sp
 
+from ..vocabulary import KH_TESTS, METHODS, T_TESTS, TESTS, normalize_method, normalize_test  # noqa: F401 (re-exported)
 from .zeroin import EPS, R_TOL, zeroin
-
-METHODS = ("EE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
-TESTS = ("z", "knha")
 
 DEFAULT_CONTROL = {
     "threshold": 1e-5,  # Fisher scoring convergence threshold (absolute change in tau^2)
@@ -47,22 +45,54 @@ DEFAULT_CONTROL = {
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-def normalize_method(method: str) -> str:
-    m = str(method).upper()
-    if m in ("FE", "CE"):
-        m = "EE"
-    if m not in METHODS:
-        raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)} (or FE)")
-    return m
+def redundant_columns(X, tol=1e-7):
+    """Indices of the columns of ``X`` that are linear combinations of the columns before them.
 
+    The criterion of R's ``lm()`` (LINPACK ``dqrdc2`` with ``tol = 1e-7``), which metafor 3.8
+    uses in ``rma.uni()`` and ``regtest()`` to find redundant predictors: taking the columns
+    left to right, a column is redundant when the norm of what is left of it after projecting
+    out the columns kept so far is below ``tol`` times its own norm (a zero column is always
+    redundant). The tolerance is relative to each column, so rescaling a column does not
+    change the verdict; a moderator that equals the intercept up to 1e-9 is redundant.
 
-def normalize_test(test: str) -> str:
-    t = str(test).lower()
-    if t in ("hksj", "hk", "knapp-hartung"):
-        t = "knha"
-    if t not in TESTS:
-        raise ValueError(f"unknown test {test!r}; expected 'z' or 'knha'")
-    return t
+    Parameters
+    ----------
+    X : array_like, shape (k, p)
+        Model matrix (the intercept, if any, first).
+    tol : float
+        Relative tolerance (R's ``lm()`` default).
+
+    Returns
+    -------
+    list of int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.column_stack([np.ones(4), 1 + 1e-9 * np.arange(4), np.arange(4.0)])
+    >>> redundant_columns(X)
+    [1]
+    """
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    basis = np.empty((n, 0))
+    out = []
+    for j in range(p):
+        top = float(np.max(np.abs(X[:, j]))) if n else 0.0
+        if not top > 0 or not math.isfinite(top) or basis.shape[1] >= n:
+            out.append(j)  # a zero column (dqrdc2: norm 0 < tol * 1), or no room left
+            continue
+        x = X[:, j] / top  # the verdict is relative to the column's norm: scale it to avoid under/overflow
+        norm = float(np.linalg.norm(x))
+        r = x.copy()
+        for _ in range(2):  # Gram-Schmidt, reorthogonalised once ("twice is enough")
+            r -= basis @ (basis.T @ r)
+        left = float(np.linalg.norm(r))
+        if left >= tol * norm:
+            basis = np.column_stack([basis, r / left])
+        else:
+            out.append(j)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -70,15 +100,65 @@ def normalize_test(test: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+def _sum_others(x, s):
+    """``out[:, i] = sum over j != i of x[:, j]`` for non-negative ``x`` with row sums ``s``, accurately.
+
+    ``s - x_i`` is exact to a few ulps whenever ``x_i <= s / 2`` (then ``s - x_i >= s / 2``), which
+    holds for every entry but at most one per row, the row's largest; where the largest entry
+    exceeds half the sum, its complement is summed directly. O(k), and the rows that need the
+    direct sum are rare (one study holding most of the weight).
+    """
+    out = s[:, None] - x
+    j = np.argmax(x, axis=1)
+    rows = np.arange(x.shape[0])
+    flag = x[rows, j] > 0.5 * s
+    if flag.any():
+        bad = flag.nonzero()[0]
+        xb = x[bad].copy()
+        xb[np.arange(bad.size), j[bad]] = 0.0
+        out[bad, j[bad]] = xb.sum(axis=1)
+    return out
+
+
 class _InterceptKernel:
-    """Closed forms for intercept-only models: P = W - w w'/sum(w)."""
+    """Closed forms for intercept-only models: P = W - w w'/sum(w).
+
+    With ``S = sum(w)``, ``S_i = sum_{j != i} w_j`` and ``S2_i = sum_{j != i} w_j^2`` (see
+    :func:`_sum_others`), ``P_ii = w_i S_i / S`` and ``P_ij = -w_i w_j / S``, hence
+
+    - ``tr(P) = sum_i w_i S_i / S``
+    - ``sum(P * P) = sum_i w_i^2 (S_i^2 + S2_i) / S^2``
+
+    and, with ``T_i = sum_{j != i} w_j^2 v_j``, ``tr(PV) = sum_i w_i v_i S_i / S``,
+    ``tr(PVPV) = sum_i [(w_i v_i S_i)^2 + w_i^2 v_i T_i] / S^2`` and
+    ``sum(PV * P) = sum_i [w_i^2 v_i S_i^2 + w_i^2 v_i S2_i] / S^2``. Every term is non-negative,
+    so nothing cancels when one weight dominates, and the results equal the sums over the
+    explicit matrix that metafor forms, to rounding.
+
+    The expanded forms (``tr(P) = S - S2 / S``, ``sum(P * P) = S2 - 2 S3 / S + (S2 / S)^2``, and
+    likewise for the PV terms) lose their digits when one study holds most of the weight (DL on
+    yi = (0, 10), vi = (1e-4, 50) gave SE(tau^2) 70.710863 instead of 70.710678). They are
+    accurate to a few ulps while no weight exceeds half the total: then every cancelled term is
+    at most the term it is subtracted from and the result at least a quarter of it (e.g.
+    ``S2 - 2 S3 / S = sum w_i^2 (1 - 2 w_i / S) >= 0`` and ``sum(P * P) >= S2 / 4``). The
+    kernel uses them in the rows where ``4 S2 <= S^2`` (which implies ``max w <= S / 2`` and
+    needs no extra pass over the data) and the cancellation-free forms in the other rows (few
+    studies, or one dominant weight). Each row's result depends on that row alone, so a batch
+    fit equals the single fit on the same data.
+    """
 
     p = 1
 
     def __init__(self, y, v, mk):
         self.y, self.v, self.mk = y, v, mk
 
-    def wls(self, w, rows=None, need_pp=True):
+    @staticmethod
+    def _dominated(s, s2):
+        """Rows where the expanded forms might cancel (4 S2 > S^2, so possibly max w > S / 2), or None."""
+        flag = 4.0 * s2 > s * s
+        return flag.nonzero()[0] if flag.any() else None
+
+    def wls(self, w, rows=None, need_pp=True, need_vb=True):
         y = self.y if rows is None else self.y[rows]
         s = w.sum(axis=1)
         mu = (w * y).sum(axis=1) / s
@@ -88,12 +168,25 @@ class _InterceptKernel:
         w2 = w * w
         s2 = w2.sum(axis=1)
         out["S2"] = s2
-        out["trP"] = s - s2 / s
+        trp = s - s2 / s
         if need_pp:
             s3 = (w2 * w).sum(axis=1)
-            out["sumPP"] = s2 - 2.0 * s3 / s + (s2 / s) ** 2
-        out["vb"] = (1.0 / s)[:, None, None]
-        out["logdetA"] = np.log(s)
+            sumpp = s2 - 2.0 * s3 / s + (s2 / s) ** 2
+        dom = self._dominated(s, s2)
+        if dom is not None:
+            wd, sd = w[dom], s[dom]
+            s_oth = _sum_others(wd, sd)
+            trp[dom] = (wd * s_oth).sum(axis=1) / sd
+            if need_pp:
+                w2d = w2[dom]
+                s2_oth = _sum_others(w2d, s2[dom])
+                sumpp[dom] = (w2d * (s_oth * s_oth + s2_oth)).sum(axis=1) / (sd * sd)
+        out["trP"] = trp
+        if need_pp:
+            out["sumPP"] = sumpp
+        if need_vb:
+            out["vb"] = (1.0 / s)[:, None, None]
+            out["logdetA"] = np.log(s)
         return out
 
     def rss(self, w, rows=None):
@@ -103,18 +196,40 @@ class _InterceptKernel:
         r = y - mu[:, None]
         return (w * r * r).sum(axis=1)
 
+    def tr_pv(self, w, rows=None):
+        """tr(PV) alone (the HE estimate that starts Fisher scoring)."""
+        v = self.v if rows is None else self.v[rows]
+        s = w.sum(axis=1)
+        wv = w * v
+        trpv = wv.sum(axis=1) - (wv * w).sum(axis=1) / s
+        dom = self._dominated(s, (w * w).sum(axis=1))
+        if dom is not None:
+            trpv[dom] = (wv[dom] * _sum_others(w[dom], s[dom])).sum(axis=1) / s[dom]
+        return trpv
+
     def pv_terms(self, w, rows=None):
-        """tr(PV), tr(PVPV) and sum(PV * P) for P built from the weights w."""
+        """tr(PV), tr(PVPV) and sum(PV * P) for P built from the weights w (forms in the class doc)."""
         v = self.v if rows is None else self.v[rows]
         s = w.sum(axis=1)
         w2 = w * w
-        w2v = (w2 * v).sum(axis=1)
-        w3v = (w2 * w * v).sum(axis=1)
-        trpv = (w * v).sum(axis=1) - w2v / s
-        wv = w * v
-        trpvpv = (wv * wv).sum(axis=1) - 2.0 * (w2 * w * v * v).sum(axis=1) / s + (w2v / s) ** 2
         s2 = w2.sum(axis=1)
-        sumpvp = w2v - 2.0 * w3v / s + w2v * s2 / s**2
+        w2v = w2 * v
+        sw2v = w2v.sum(axis=1)
+        wv = w * v
+        trpv = wv.sum(axis=1) - sw2v / s
+        trpvpv = (wv * wv).sum(axis=1) - 2.0 * (w2v * wv).sum(axis=1) / s + (sw2v / s) ** 2
+        sumpvp = sw2v - 2.0 * (w2v * w).sum(axis=1) / s + sw2v * s2 / s**2
+        dom = self._dominated(s, s2)
+        if dom is not None:
+            wd, sd, w2d, w2vd = w[dom], s[dom], w2[dom], w2v[dom]
+            s_oth = _sum_others(wd, sd)
+            s2_oth = _sum_others(w2d, s2[dom])
+            t_oth = _sum_others(w2vd, sw2v[dom])
+            wvs = wv[dom] * s_oth
+            ss = sd * sd
+            trpv[dom] = wvs.sum(axis=1) / sd
+            trpvpv[dom] = (wvs * wvs + w2vd * t_oth).sum(axis=1) / ss
+            sumpvp[dom] = (w2vd * (s_oth * s_oth + s2_oth)).sum(axis=1) / ss
         return trpv, trpvpv, sumpvp
 
 
@@ -135,7 +250,7 @@ class _GeneralKernel:
         P[:, idx, idx] += w
         return X, wx, a, ainv, P
 
-    def wls(self, w, rows=None, need_pp=True):
+    def wls(self, w, rows=None, need_pp=True, need_vb=True):
         y = self.y if rows is None else self.y[rows]
         X, wx, a, ainv, P = self._p_matrix(w, rows)
         beta = np.einsum("mpq,mkq,mk->mp", ainv, wx, y)
@@ -152,6 +267,11 @@ class _GeneralKernel:
 
     def rss(self, w, rows=None):
         return self.wls(w, rows)["RSS"]
+
+    def tr_pv(self, w, rows=None):
+        v = self.v if rows is None else self.v[rows]
+        P = self._p_matrix(w, rows)[4]
+        return np.einsum("mkk,mk->m", P, v)
 
     def pv_terms(self, w, rows=None):
         v = self.v if rows is None else self.v[rows]
@@ -179,8 +299,9 @@ class BatchFit:
     (prediction interval for X row ``(1, 0, ...)``), ``weights`` ``(m, k)`` in percent (0 for
     absent studies), ``k``, ``df`` (k - p), ``converged`` (False rows are NaN, as metafor's
     error), ``iterations``, ``reset_to_zero`` (ML/REML likelihood check set tau^2 = 0),
-    ``s2w`` (Knapp-Hartung scale factor, 1 under z), ``se_model`` ``(m, p)`` (model-based SEs
-    before the Knapp-Hartung scaling, i.e. the SEs of the z test).
+    ``s2w`` (Knapp-Hartung scale factor: 1 under z and t, at least 1 under adhoc),
+    ``se_model`` ``(m, p)`` (model-based SEs before the Knapp-Hartung scaling, i.e. the SEs of
+    the z test).
     """
 
     method: str
@@ -264,7 +385,12 @@ def rma_batch(yi, vi, mask=None, X=None, method="REML", test="z", level=95.0, *,
     X : array_like, shape (k, p) or (m, k, p), optional
         Model matrix *including* the intercept column. Default: intercept only.
     method : {"EE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM"}
-    test : {"z", "knha"}
+    test : {"z", "t", "knha", "adhoc"}
+        Any spelling :func:`normalize_test` accepts. Under "t", "knha" and "adhoc" the
+        coefficients are tested with t and the omnibus test with F (k - p df); "knha" multiplies
+        ``vb`` by ``s2w = RSS / (k - p)`` (the weighted residual sum of squares at the fitted
+        tau^2; 0 when RSS <= machine epsilon, as metafor), "adhoc" by ``max(1, s2w)``
+        (metafor 3.8's ``rma.uni``).
     level : float
         Confidence level in percent.
     qprofile : bool
@@ -329,9 +455,9 @@ def rma_batch(yi, vi, mask=None, X=None, method="REML", test="z", level=95.0, *,
     nan = np.full(m, np.nan)
 
     k1 = k == 1
-    if k1.any() and test == "knha" and p == 1:
+    if k1.any() and test != "z" and p == 1:
         messages.append("k = 1: test set to 'z' (as metafor)")
-    row_test_knha = np.full(m, test == "knha") & ~k1
+    row_test_t = np.full(m, test in T_TESTS) & ~k1  # t / F with k - p df (metafor switches k = 1 to z)
 
     # ------------------------------------------------------------------ tau^2 estimation
     w_fe = mf / v
@@ -396,20 +522,31 @@ def rma_batch(yi, vi, mask=None, X=None, method="REML", test="z", level=95.0, *,
         vb = np.array(np.broadcast_to(fit["vb"], (m, p, p)), dtype=float)
         rss_f = fit["RSS"]
         s2w = np.ones(m)
-        if test == "knha":
+        if test in KH_TESTS:
             s2w = np.where(rss_f <= EPS, 0.0, rss_f / dfree)
-            s2w = np.where(row_test_knha, s2w, 1.0)
+            if test == "adhoc":
+                s2w = np.maximum(s2w, 1.0)  # metafor: s2w[s2w < 1] <- 1
+            s2w = np.where(row_test_t, s2w, 1.0)
         se_model = np.sqrt(np.einsum("mpp->mp", vb))
         vb = vb * s2w[:, None, None]
         se = np.sqrt(np.einsum("mpp->mp", vb))
         stat = beta / se
-        ddf = np.where(row_test_knha, dfree, np.nan)
+        ddf = np.where(row_test_t, dfree, np.nan)
+        # the t/F and the normal/chi-square branches are computed only where some row needs them
+        any_t, all_t = bool(row_test_t.any()), bool(row_test_t.all())
         crit_z = sp.ndtri(1.0 - alpha / 2.0)
-        crit_t = np.where(ddf > 0, sp.stdtrit(np.where(ddf > 0, ddf, 1.0), 1.0 - alpha / 2.0), np.nan)
-        crit = np.where(row_test_knha, crit_t, crit_z)
-        p_z = 2.0 * sp.ndtr(-np.abs(stat))
-        p_t = 2.0 * sp.stdtr(np.where(ddf > 0, ddf, 1.0)[:, None], -np.abs(stat))
-        pval = np.where(row_test_knha[:, None], np.where((ddf > 0)[:, None], p_t, np.nan), p_z)
+        if any_t:
+            crit_t = np.where(ddf > 0, sp.stdtrit(np.where(ddf > 0, ddf, 1.0), 1.0 - alpha / 2.0), np.nan)
+            p_t = np.where((ddf > 0)[:, None], 2.0 * sp.stdtr(np.where(ddf > 0, ddf, 1.0)[:, None], -np.abs(stat)),
+                           np.nan)
+        p_z = 2.0 * sp.ndtr(-np.abs(stat)) if not all_t else None
+        if all_t:
+            crit, pval = crit_t, p_t
+        elif any_t:
+            crit = np.where(row_test_t, crit_t, crit_z)
+            pval = np.where(row_test_t[:, None], p_t, p_z)
+        else:
+            crit, pval = np.full(m, crit_z), p_z
         ci_low = beta - crit[:, None] * se
         ci_high = beta + crit[:, None] * se
 
@@ -423,13 +560,12 @@ def rma_batch(yi, vi, mask=None, X=None, method="REML", test="z", level=95.0, *,
             qm = np.einsum("mp,mp->m", b1, np.linalg.solve(sub, b1[:, :, None])[:, :, 0])
             mdf = p - 1
         qm_df = np.full(m, float(mdf))
-        qm_knha = qm / mdf
-        qm_p = np.where(
-            row_test_knha,
-            np.where(dfree > 0, sp.fdtrc(mdf, np.where(dfree > 0, dfree, 1.0), qm_knha), np.nan),
-            sp.chdtrc(mdf, qm),
-        )
-        qm = np.where(row_test_knha, qm_knha, qm)
+        qm_f = qm / mdf
+        if any_t:
+            qm_p_f = np.where(dfree > 0, sp.fdtrc(mdf, np.where(dfree > 0, dfree, 1.0), qm_f), np.nan)
+        qm_p_chi = sp.chdtrc(mdf, qm) if not all_t else None
+        qm_p = qm_p_f if all_t else (np.where(row_test_t, qm_p_f, qm_p_chi) if any_t else qm_p_chi)
+        qm = np.where(row_test_t, qm_f, qm)
 
         # heterogeneity: QE with inverse-variance weights, typical within-study variance
         fe = kern.wls(w_fe, need_pp=False)
@@ -500,8 +636,8 @@ def _fisher_scoring(kern, y, v, mf, kf, dfree, p, method, con, messages):
     maxiter = int(con["maxiter"])
     stepadj = float(con["stepadj"])
     if con["tau2_init"] is None:
-        s = kern.wls(mf)
-        trpv = kern.pv_terms(mf)[0]
+        s = kern.wls(mf, need_pp=False, need_vb=False)
+        trpv = kern.tr_pv(mf)
         tau2 = np.maximum(0.0, (s["RSS"] - trpv) / dfree)  # HE estimate, max(0, HE, tau2.min)
         tau2 = np.where(np.isfinite(tau2), tau2, 0.0)
     else:
@@ -516,10 +652,10 @@ def _fisher_scoring(kern, y, v, mf, kf, dfree, p, method, con, messages):
         t = tau2[active]
         w = mf[active] / (v[active] + t[:, None])
         if method == "EB":
-            s = kern.wls(w, active, need_pp=False)
+            s = kern.wls(w, active, need_pp=False, need_vb=False)
             adj = (s["RSS"] * kf[active] / dfree[active] - kf[active]) / s["S"]
         else:
-            s = kern.wls(w, active, need_pp=(method == "REML"))
+            s = kern.wls(w, active, need_pp=(method == "REML"), need_vb=False)
             yppy = (s["Py"] ** 2).sum(axis=1)
             if method == "ML":
                 adj = (yppy - s["S"]) / s["S2"]

@@ -12,7 +12,10 @@ rma_batch(yi, vi, mask=None, X=None, method="REML", test="z", level=95, qprofile
 Defaults follow Cochrane/RevMan (2025): REML tau^2, Hartung-Knapp-Sidik-Jonkman confidence
 interval for the mean (``test="knha"``, t with k-1 df, Hartung & Knapp 2001; Sidik & Jonkman
 2002), Q-profile interval for tau^2 (Viechtbauer 2007) and a prediction interval (Cochrane
-Handbook 10.10.4.3).
+Handbook 10.10.4.3). ``test`` takes metafor's four codes, "z", "t", "knha" and "adhoc" (the
+modified Hartung-Knapp method, whose variance factor is at least 1), in any spelling that
+:func:`normalize_test` accepts ("hksj", "KH", ...); every function of the package normalises it
+with that one function.
 
 Why our own engine
 ------------------
@@ -54,7 +57,7 @@ from ._api import (
     meta_regression,
     subgroup_analysis,
 )
-from ..engine.batch import METHODS, TESTS, BatchFit, rma_batch
+from ..engine.batch import KH_TESTS, METHODS, T_TESTS, TESTS, BatchFit, normalize_method, normalize_test, rma_batch
 
 __all__ = [
     "meta_analysis",
@@ -69,4 +72,8 @@ __all__ = [
     "ConvergenceWarning",
     "METHODS",
     "TESTS",
+    "T_TESTS",
+    "KH_TESTS",
+    "normalize_test",
+    "normalize_method",
 ]

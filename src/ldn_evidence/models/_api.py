@@ -1,6 +1,7 @@
 """Friendly wrappers over the batch core: validation, result objects, text/HTML/frames."""
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special as sp
 
-from ..engine.batch import BatchFit, normalize_method, normalize_test, rma_batch
+from ..engine.batch import KH_TESTS, T_TESTS, BatchFit, normalize_method, normalize_test, redundant_columns, rma_batch
 
 
 class ConvergenceWarning(UserWarning):
@@ -30,7 +31,38 @@ _METHOD_NAMES = {
     "EB": "empirical Bayes (EB)",
     "PM": "Paule-Mandel (PM)",
 }
-_TEST_NAMES = {"z": "z (normal) test", "knha": "Hartung-Knapp-Sidik-Jonkman (knha), t test"}
+_TEST_NAMES = {"z": "z (normal) test", "t": "t test (no variance adjustment)",
+               "knha": "Hartung-Knapp-Sidik-Jonkman (knha), t test",
+               "adhoc": "modified Hartung-Knapp (adhoc: variance factor at least 1), t test"}
+
+
+@functools.lru_cache(maxsize=16)
+def _z_crit(level):
+    """The normal quantile of a two-sided ``level``% interval (the one rma_batch uses)."""
+    alpha = 1.0 - level / 100.0 if level > 1 else 1.0 - level  # as rma_batch
+    return float(sp.ndtri(1.0 - alpha / 2.0))
+
+
+def _hk_notes(test, k, s2w, t_half, z_half, ci, z_ci, p, z_p):
+    """Notes on a Knapp-Hartung fit whose interval is degenerate or narrower than the Wald z interval.
+
+    Returns ``(narrower, notes)``: ``narrower`` is True when ``test == "knha"`` and the t interval
+    with the scaled variance is narrower than the z interval (``t_half < z_half``), i.e. when
+    ``s2w < (z / t)^2``; this happens when the (generalised) Q is small, and most often at small k
+    (Jackson et al. 2017; Roever, Knapp & Friede 2015). ``s2w = 0`` (Q = 0) gives an interval of
+    zero width, as metafor's ``test="knha"``.
+    """
+    if test != "knha" or k < 2 or not (t_half < z_half):
+        return False, []
+    if s2w == 0:
+        return True, ["Hartung-Knapp variance factor s2w = 0: the weighted residual sum of squares (Q at the "
+                      "fitted tau^2) is 0, the yi do not vary about the estimate, so the knha interval has zero "
+                      "width (as metafor's test=\"knha\"); test=\"adhoc\" (modified Hartung-Knapp, factor at "
+                      f"least 1) gives a non-degenerate interval (Wald z: [{_fmt(z_ci[0])}, {_fmt(z_ci[1])}])"]
+    return True, [f"the Hartung-Knapp CI [{_fmt(ci[0])}, {_fmt(ci[1])}] (p {_p_eq(p)}) is narrower than the Wald z CI "
+                  f"[{_fmt(z_ci[0])}, {_fmt(z_ci[1])}] (p {_p_eq(z_p)}): its variance factor s2w = {s2w:.4g} is "
+                  f"below (z/t)^2 = {(z_half / t_half) ** 2 * s2w:.4g}; test=\"adhoc\" (modified Hartung-Knapp, "
+                  "factor at least 1) is never narrower than z"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -125,7 +157,13 @@ class MetaResult:
     """Result of a random-effects (or equal-effects) meta-analysis, as metafor's ``rma.uni``.
 
     All statistics are floats; ``weights`` are percent (metafor's ``weights()``). ``zval`` is
-    the test statistic (a t statistic under ``test="knha"``, also available as ``tval``).
+    the test statistic (a t statistic under ``test`` "t", "knha" or "adhoc", also available as
+    ``tval``); ``df`` its degrees of freedom (NaN under z). ``s2w`` is the Knapp-Hartung
+    variance factor (1 under z and t; ``max(1, s2w)`` under adhoc). ``z_ci_low``,
+    ``z_ci_high`` and ``z_pvalue`` are the Wald (z) interval and p-value of the same fit,
+    whatever the test; ``knha_narrower_than_z`` is True when ``test == "knha"`` and its interval
+    is narrower than the Wald interval (a note then says so, and so does one when
+    ``s2w == 0`` makes the interval collapse to a point).
     ``tau2_ci_*``, ``i2_ci_*``, ``h2_ci_*`` are the Q-profile interval (Viechtbauer 2007) and
     the I^2/H^2 bounds derived from it as ``confint.rma.uni``; ``pi_*`` the prediction interval
     as ``predict.rma`` (NaN for EE). ``notes`` holds messages about the fit (k = 1, test
@@ -167,6 +205,10 @@ class MetaResult:
     iterations: int = 0
     notes: list = field(default_factory=list)
     control: dict | None = None
+    z_ci_low: float = float("nan")
+    z_ci_high: float = float("nan")
+    z_pvalue: float = float("nan")
+    knha_narrower_than_z: bool = False
 
     # -- derived -----------------------------------------------------------------------------
     @property
@@ -189,6 +231,16 @@ class MetaResult:
     def _from_batch(cls, b: BatchFit, i: int, yi, vi, labels, notes=(), control=None, present=None):
         """Row ``i`` of a batch fit; ``present`` selects the row's studies (default: all)."""
         row_w = b.weights[i] if present is None else b.weights[i][present]
+        k = int(b.k[i])
+        test = "z" if k == 1 else b.test
+        est, se_z = float(b.beta[i, 0]), float(b.se_model[i, 0])
+        crit_z = _z_crit(b.level)
+        z_ci = (est - crit_z * se_z, est + crit_z * se_z)
+        # 2 * ndtr(-|z|) for a scalar, without an array round trip
+        z_p = math.erfc(abs(est / se_z) * math.sqrt(0.5)) if se_z > 0 else float("nan")
+        narrower, hk_notes = _hk_notes(test, k, float(b.s2w[i]), (float(b.ci_high[i, 0]) - est), crit_z * se_z,
+                                       (float(b.ci_low[i, 0]), float(b.ci_high[i, 0])), z_ci, float(b.pval[i, 0]),
+                                       z_p)
         return cls(
             estimate=float(b.beta[i, 0]), se=float(b.se[i, 0]), zval=float(b.stat[i, 0]),
             pvalue=float(b.pval[i, 0]), ci_low=float(b.ci_low[i, 0]), ci_high=float(b.ci_high[i, 0]),
@@ -196,11 +248,12 @@ class MetaResult:
             tau2_ci_high=float(b.tau2_ci_high[i]), i2=float(b.i2[i]), h2=float(b.h2[i]),
             i2_ci_low=float(b.i2_ci_low[i]), i2_ci_high=float(b.i2_ci_high[i]), h2_ci_low=float(b.h2_ci_low[i]),
             h2_ci_high=float(b.h2_ci_high[i]), q=float(b.q[i]), q_df=int(b.q_df[i]), q_pvalue=float(b.q_pvalue[i]),
-            pi_low=float(b.pi_low[i]), pi_high=float(b.pi_high[i]), k=int(b.k[i]), method=b.method,
-            test=("z" if b.k[i] == 1 else b.test), level=b.level, yi=np.asarray(yi), vi=np.asarray(vi),
+            pi_low=float(b.pi_low[i]), pi_high=float(b.pi_high[i]), k=k, method=b.method,
+            test=test, level=b.level, yi=np.asarray(yi), vi=np.asarray(vi),
             weights=np.asarray(row_w), labels=list(labels),
-            df=float(b.df[i]) if b.test == "knha" and b.k[i] > 1 else float("nan"), vt=float(b.vt[i]),
-            s2w=float(b.s2w[i]), iterations=int(b.iterations[i]), notes=list(notes), control=control,
+            df=float(b.df[i]) if test in T_TESTS else float("nan"), vt=float(b.vt[i]),
+            s2w=float(b.s2w[i]), iterations=int(b.iterations[i]), notes=list(notes) + hk_notes, control=control,
+            z_ci_low=z_ci[0], z_ci_high=z_ci[1], z_pvalue=z_p, knha_narrower_than_z=narrower,
         )
 
     # -- output ------------------------------------------------------------------------------
@@ -217,6 +270,8 @@ class MetaResult:
             "q_df": self.q_df, "q_pvalue": _f(self.q_pvalue), "pi_low": _f(self.pi_low), "pi_high": _f(self.pi_high),
             "labels": list(self.labels), "yi": [float(x) for x in self.yi], "vi": [float(x) for x in self.vi],
             "weights": [float(x) for x in self.weights], "notes": list(self.notes),
+            "s2w": _f(self.s2w), "z_ci_low": _f(self.z_ci_low), "z_ci_high": _f(self.z_ci_high),
+            "z_pvalue": _f(self.z_pvalue), "knha_narrower_than_z": bool(self.knha_narrower_than_z),
         }
         return out
 
@@ -232,10 +287,11 @@ class MetaResult:
     def summary(self) -> str:
         """Readable text in the spirit of metafor's ``print.rma.uni``."""
         lvl = f"{self.level:g}%"
+        tdist = self.test in T_TESTS
         model = "Equal-effects model" if self.method == "EE" else "Random-effects model"
         lines = [f"{model} (k = {self.k}; tau^2 estimator: {_METHOD_NAMES[self.method]})",
                  f"Test and CI for the mean: {_TEST_NAMES[self.test]}"
-                 + (f" with df = {self.df:g}" if self.test == "knha" else ""), ""]
+                 + (f" with df = {self.df:g}" if tdist else ""), ""]
         if self.method != "EE":
             ci = ""
             if not math.isnan(self.tau2_ci_low):
@@ -249,18 +305,18 @@ class MetaResult:
         lines.append(f"I^2 (total heterogeneity / total variability):   {_fmt(self.i2, 2)}%{i2ci}")
         lines.append(f"H^2 (total variability / sampling variability):  {_fmt(self.h2, 2)}")
         lines += ["", "Test for Heterogeneity:", f"Q(df = {self.q_df}) = {_fmt(self.q)}, p-val {_p_eq(self.q_pvalue)}", ""]
-        stat = "tval" if self.test == "knha" else "zval"
+        stat = "tval" if tdist else "zval"
         lines.append("Model Results:")
         lines.append("")
-        head = f"{'estimate':>10} {'se':>9} {stat:>9} " + (f"{'df':>4} " if self.test == "knha" else "") + \
+        head = f"{'estimate':>10} {'se':>9} {stat:>9} " + (f"{'df':>4} " if tdist else "") + \
             f"{'pval':>8} {'ci.lb':>9} {'ci.ub':>9}"
         row = f"{_fmt(self.estimate):>10} {_fmt(self.se):>9} {_fmt(self.zval):>9} " + \
-            (f"{self.df:>4g} " if self.test == "knha" else "") + \
+            (f"{self.df:>4g} " if tdist else "") + \
             f"{_fmt_p(self.pvalue):>8} {_fmt(self.ci_low):>9} {_fmt(self.ci_high):>9}"
         lines += [head, row, ""]
         if self.method != "EE":
             lines.append(f"Prediction interval ({lvl}): [{_fmt(self.pi_low)}, {_fmt(self.pi_high)}]"
-                         + (f" (t, df = {self.df:g})" if self.test == "knha" else " (normal)"))
+                         + (f" (t, df = {self.df:g})" if tdist else " (normal)"))
         for note in self.notes:
             lines.append(f"Note: {note}")
         return "\n".join(lines).rstrip() + "\n"
@@ -286,7 +342,7 @@ class MetaResult:
         body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(a))}</th><td>{html.escape(str(b))}</td></tr>"
                        for a, b in rows)
         notes = "".join(f"<p><em>Note: {html.escape(n)}</em></p>" for n in self.notes)
-        return f"<table class='ldn-meta-result'>{body}</table>{notes}"
+        return f"<table class='meta-result'>{body}</table>{notes}"
 
     # -- sensitivity and small-study diagnostics (ldn_evidence.sensitivity) --------------------
     def leave_one_out(self):
@@ -355,9 +411,16 @@ def meta_analysis(yi, vi, method="REML", test="knha", level=95, labels=None, *, 
     method : {"REML", "ML", "EB", "PM", "DL", "HE", "HS", "SJ", "EE"}
         tau^2 estimator; "FE" is an alias of "EE". Definitions and iteration rules are those
         of metafor's ``rma.uni`` (Viechtbauer 2005).
-    test : {"knha", "z"}
-        ``"knha"``: Hartung-Knapp-Sidik-Jonkman (Hartung & Knapp 2001), t with k-1 df, as
-        metafor's ``test="knha"`` (no ad hoc truncation of the scale factor). ``"z"``: normal.
+    test : {"knha", "adhoc", "t", "z"}
+        ``"knha"``: Hartung-Knapp-Sidik-Jonkman (Hartung & Knapp 2001; Sidik & Jonkman 2002),
+        t with k-1 df and the variance scaled by s2w = Q_gen / (k - 1), as metafor's
+        ``test="knha"`` (no truncation of the factor: with few studies and little spread its
+        interval can be narrower than the Wald interval, even of zero width when Q_gen = 0; a
+        note and ``knha_narrower_than_z`` then say so). ``"adhoc"``: the modified
+        Hartung-Knapp method (Knapp & Hartung 2003; Roever, Knapp & Friede 2015), the factor
+        replaced by max(1, s2w), as metafor's ``test="adhoc"``. ``"t"``: t with k-1 df without
+        adjustment. ``"z"``: normal. Other spellings ("hksj", "KH", ...) as
+        :func:`~ldn_evidence.engine.batch.normalize_test`.
     level : float
         Confidence level in percent, for the CI of the mean, the Q-profile CI of tau^2 and the
         prediction interval.
@@ -384,8 +447,21 @@ def meta_analysis(yi, vi, method="REML", test="knha", level=95, labels=None, *, 
     -----
     With k = 1 the result is the study itself: tau^2 = 0, Q = 0, I^2 = 0, H^2 = 1, a z-based
     CI (metafor switches ``test`` to "z"), and a note. The prediction interval is
-    ``estimate +- crit * sqrt(se^2 + tau^2)`` with crit from t(k-1) under knha (metafor's
-    ``predict()``; Cochrane Handbook 10.10.4.3 uses t(k-2)).
+    ``estimate +- crit * sqrt(se^2 + tau^2)`` with crit from t(k-1) under t, knha and adhoc and
+    ``se`` the test's (scaled) standard error (metafor's ``predict()``; Cochrane Handbook
+    10.10.4.3 uses t(k-2)).
+
+    Examples
+    --------
+    Identical estimates: Q = 0, so the Hartung-Knapp factor is 0 and its interval a point (as
+    metafor); the modified method keeps the factor at 1.
+
+    >>> r = meta_analysis([0.5] * 5, [0.1] * 5, test="knha")
+    >>> (r.ci_low, r.ci_high, r.knha_narrower_than_z)
+    (0.5, 0.5, True)
+    >>> a = meta_analysis([0.5] * 5, [0.1] * 5, test="adhoc")
+    >>> round(a.ci_low, 6), round(a.ci_high, 6), a.s2w
+    (0.107351, 0.892649, 1.0)
     """
     method = normalize_method(method)
     test = normalize_test(test)
@@ -393,10 +469,10 @@ def meta_analysis(yi, vi, method="REML", test="knha", level=95, labels=None, *, 
     notes = []
     if y.size == 1:
         notes.append("k = 1: the result is the single study; tau^2 = 0 and heterogeneity cannot be estimated")
-        if test == "knha":
+        if test != "z":
             warnings.warn('k = 1: setting test="z" (as metafor)', UserWarning, stacklevel=2)
             notes.append('test set to "z" because k = 1 (as metafor)')
-    if method == "EE" and test == "knha":
+    if method == "EE" and test in KH_TESTS:
         warnings.warn("Knapp & Hartung method is not meant to be used with equal-effects (EE) models (as metafor).",
                       UserWarning, stacklevel=2)
     b = rma_batch(y, v, method=method, test=test, level=level, qprofile=True, control=control)
@@ -421,7 +497,7 @@ class MetaRegressionResult:
     """Mixed-effects meta-regression (metafor ``rma(yi, vi, mods=X)``); arrays per coefficient.
 
     ``qm`` is the omnibus test of all coefficients except the intercept (chi^2 with
-    ``qm_df`` df under z; F with (``qm_df``, k-p) df under knha). ``r2`` is metafor's
+    ``qm_df`` df under z; F with (``qm_df``, k-p) df under t, knha and adhoc). ``r2`` is metafor's
     pseudo-R^2 in percent: ``max(0, 100 * (tau2_RE - tau2) / tau2_RE)`` with tau2_RE from the
     intercept-only model fitted with the same method.
     """
@@ -467,7 +543,7 @@ class MetaRegressionResult:
         """Coefficient table as a pandas DataFrame (index = coefficient names)."""
         import pandas as pd
 
-        stat = "tval" if self.test == "knha" else "zval"
+        stat = "tval" if self.test in T_TESTS else "zval"
         return pd.DataFrame({"estimate": self.coef, "se": self.se, stat: self.zval, "pvalue": self.pvalue,
                              "ci_low": self.ci_low, "ci_high": self.ci_high}, index=list(self.names))
 
@@ -483,7 +559,7 @@ class MetaRegressionResult:
         }
 
     def summary(self) -> str:
-        stat = "tval" if self.test == "knha" else "zval"
+        stat = "tval" if self.test in T_TESTS else "zval"
         lines = [f"Mixed-effects meta-regression (k = {self.k}; tau^2 estimator: {_METHOD_NAMES[self.method]})",
                  f"Tests and CIs: {_TEST_NAMES[self.test]}", ""]
         if self.method != "EE":
@@ -491,7 +567,7 @@ class MetaRegressionResult:
             lines.append(f"I^2 (residual heterogeneity / unaccounted variability): {_fmt(self.i2, 2)}%")
         lines.append(f"R^2 (amount of heterogeneity accounted for): {_fmt(self.r2, 2)}%")
         lines += ["", f"Test for Residual Heterogeneity: QE(df = {self.qe_df}) = {_fmt(self.qe)}, p-val {_p_eq(self.qe_pvalue)}"]
-        if self.test == "knha":
+        if self.test in T_TESTS:
             lines.append(f"Test of Moderators: F(df1 = {self.qm_df[0]}, df2 = {self.qm_df[1]}) = {_fmt(self.qm)}, "
                          f"p-val {_p_eq(self.qm_pvalue)}")
         else:
@@ -553,6 +629,31 @@ def meta_regression(yi, vi, X, method="REML", test="z", level=95, labels=None, *
     Returns
     -------
     MetaRegressionResult
+
+    Raises
+    ------
+    ValueError
+        Too many parameters for k, or a moderator that is a linear combination of the intercept
+        and the moderators before it (the message names it). Redundancy is judged as R's
+        ``lm()``, which metafor uses, judges it (see :func:`~ldn_evidence.engine.batch.redundant_columns`:
+        relative tolerance 1e-7 on each column's own norm, so a moderator equal to a constant up
+        to 1e-9 is redundant whatever its scale). metafor drops such moderators with a warning
+        ("Redundant predictors dropped from the model"); we refuse, naming them, so that the
+        coefficient table always has the columns that were asked for.
+
+    Notes
+    -----
+    Under "t", "knha" and "adhoc" the coefficients are tested with t(k - p) and the moderators
+    with F(p - 1, k - p), QM being divided by p - 1; under "adhoc" the variance factor is
+    max(1, s2w) (metafor 3.8's ``rma.uni``).
+
+    Examples
+    --------
+    >>> y, v = [0.1, 0.3, 0.35, 0.6], [0.04, 0.05, 0.04, 0.06]
+    >>> meta_regression(y, v, [1.0, 1.0 + 1e-9, 1.0, 1.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: model matrix (intercept + X) is not of full rank: moderator 'x1' is a linear combination of intercept (relative tolerance 1e-07, as R's lm() used by metafor, which would drop it with a warning); remove it
     """
     method = normalize_method(method)
     test = normalize_test(test)
@@ -561,11 +662,19 @@ def meta_regression(yi, vi, X, method="REML", test="z", level=95, labels=None, *
     Xd = np.column_stack([np.ones(y.size), mods])
     p = Xd.shape[1]
     k = y.size
-    if np.linalg.matrix_rank(Xd) < p:
-        raise ValueError("model matrix (intercept + X) is not of full rank; remove redundant moderators")
     if (method == "EE" and p > k) or (method != "EE" and p + 1 > k):
         raise ValueError(f"too many parameters ({p} coefficients{'' if method == 'EE' else ' + tau^2'}) for k = {k}")
-    if method == "EE" and test == "knha":
+    redundant = redundant_columns(Xd)
+    if redundant:
+        cols = ["intercept"] + list(names)
+        j = redundant[0]
+        before = [c for i, c in enumerate(cols[:j]) if i not in redundant]
+        more = [repr(cols[i]) for i in redundant[1:]]
+        raise ValueError(
+            f"model matrix (intercept + X) is not of full rank: moderator {cols[j]!r} is a linear combination of "
+            f"{', '.join(before)} (relative tolerance 1e-07, as R's lm() used by metafor, which would drop it with a "
+            f"warning); remove it" + (f" (also redundant: {', '.join(more)})" if more else ""))
+    if method == "EE" and test in KH_TESTS:
         warnings.warn("Knapp & Hartung method is not meant to be used with equal-effects (EE) models (as metafor).",
                       UserWarning, stacklevel=2)
     b = rma_batch(y, v, X=Xd, method=method, test=test, level=level, qprofile=False, control=control)
@@ -589,7 +698,16 @@ def meta_regression(yi, vi, X, method="REML", test="z", level=95, labels=None, *
         else:
             t0 = float(b0.tau2[0])
             r2 = 0.0 if t0 == 0 else max(0.0, 100.0 * (t0 - float(b.tau2[0])) / t0)
-    qm_df = (p - 1, k - p) if test == "knha" else (p - 1,)
+    qm_df = (p - 1, k - p) if test in T_TESTS else (p - 1,)
+    if test == "knha" and b.s2w[0] == 0:
+        notes.append("Hartung-Knapp variance factor s2w = 0 (the weighted residual sum of squares is 0), so every "
+                     "knha interval has zero width (as metafor); test=\"adhoc\" keeps the factor at least 1")
+    elif test == "knha" and k > p:
+        crit_t = float(sp.stdtrit(k - p, 1 - (1 - level / 100) / 2))
+        crit_z = float(sp.ndtri(1 - (1 - level / 100) / 2))
+        if crit_t * math.sqrt(b.s2w[0]) < crit_z:
+            notes.append(f"the Hartung-Knapp intervals are narrower than the Wald z intervals (variance factor s2w = "
+                         f"{b.s2w[0]:.4g} < (z/t)^2 = {(crit_z / crit_t) ** 2:.4g}); test=\"adhoc\" is never narrower")
     return MetaRegressionResult(
         names=["intercept"] + names, coef=b.beta[0].copy(), se=b.se[0].copy(), zval=b.stat[0].copy(),
         pvalue=b.pval[0].copy(), ci_low=b.ci_low[0].copy(), ci_high=b.ci_high[0].copy(), vcov=b.vb[0].copy(),
@@ -627,20 +745,23 @@ class SubgroupResult:
     subgroup estimates with inverse-variance weights from their model-based (z) standard
     errors, chi^2 with G-1 df. ``tau2 == "common"``: one mixed-effects model with the group
     factor (``regression``, first group as reference); ``q_between`` is its omnibus moderator
-    test (QM chi^2, or F under knha) and ``subgroups`` maps each group to a
-    :class:`GroupEstimate`. ``overall`` is the meta-analysis of all studies.
+    test (QM chi^2, or F under t, knha and adhoc) and ``subgroups`` maps each group to a
+    :class:`GroupEstimate`. ``overall`` is the meta-analysis of all studies, or None when that
+    model cannot be fitted (e.g. its Fisher scoring does not converge): neither the subgroups
+    nor the test for subgroup differences depend on it, and ``notes`` then says why.
     """
 
     subgroups: dict
     q_between: float
     q_between_df: int
     q_between_pvalue: float
-    overall: MetaResult
+    overall: MetaResult | None
     tau2_mode: str
     method: str
     test: str
     level: float
     regression: MetaRegressionResult | None = None
+    notes: list = field(default_factory=list)
 
     def to_frame(self):
         import pandas as pd
@@ -659,7 +780,8 @@ class SubgroupResult:
             "q_between_pvalue": _f(self.q_between_pvalue),
             "subgroups": {n: (r.to_dict() if hasattr(r, "to_dict") else {k: (_f(v) if isinstance(v, float) else v)
                           for k, v in r.__dict__.items()}) for n, r in self.subgroups.items()},
-            "overall": self.overall.to_dict(),
+            "overall": None if self.overall is None else self.overall.to_dict(),
+            "notes": list(self.notes),
         }
 
     def summary(self) -> str:
@@ -670,14 +792,18 @@ class SubgroupResult:
             lines.append(f"{str(name)[:19]:<20}{r.k:>4} {_fmt(r.estimate):>10} {_fmt(r.ci_low):>9} "
                          f"{_fmt(r.ci_high):>9} {_fmt(r.tau2):>9}")
         o = self.overall
-        lines.append(f"{'overall':<20}{o.k:>4} {_fmt(o.estimate):>10} {_fmt(o.ci_low):>9} {_fmt(o.ci_high):>9} "
-                     f"{_fmt(o.tau2):>9}")
-        if self.tau2_mode == "common" and self.test == "knha":
+        if o is None:
+            lines.append(f"{'overall':<20}{'':>4} {'NA':>10} {'NA':>9} {'NA':>9} {'NA':>9}")
+        else:
+            lines.append(f"{'overall':<20}{o.k:>4} {_fmt(o.estimate):>10} {_fmt(o.ci_low):>9} {_fmt(o.ci_high):>9} "
+                         f"{_fmt(o.tau2):>9}")
+        if self.tau2_mode == "common" and self.test in T_TESTS:
             lines += ["", f"Test for subgroup differences: F(df1 = {self.q_between_df}, df2 = "
                           f"{self.regression.qm_df[1]}) = {_fmt(self.q_between)}, p-val {_p_eq(self.q_between_pvalue)}"]
         else:
             lines += ["", f"Test for subgroup differences: Q(df = {self.q_between_df}) = {_fmt(self.q_between)}, "
                           f"p-val {_p_eq(self.q_between_pvalue)}"]
+        lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines) + "\n"
 
     __str__ = summary
@@ -712,6 +838,20 @@ def subgroup_analysis(yi, vi, groups, method="REML", test="knha", level=95, labe
     Returns
     -------
     SubgroupResult
+
+    Raises
+    ------
+    ConvergenceError
+        When a subgroup's model (separate) or the meta-regression on the groups (common) cannot
+        be fitted; the message names the subgroups. The all-studies model is not needed for
+        either: when it fails, ``overall`` is None and a note says why.
+
+    Examples
+    --------
+    >>> r = subgroup_analysis([0.1, 0.3, 0.5, 0.9, 1.1], [0.04, 0.05, 0.04, 0.06, 0.05], ["a", "a", "b", "b", "b"],
+    ...                       method="DL", test="adhoc")
+    >>> sorted(r.subgroups), r.q_between_df, r.subgroups["a"].test
+    (['a', 'b'], 1, 'adhoc')
     """
     method = normalize_method(method)
     test = normalize_test(test)
@@ -729,7 +869,13 @@ def subgroup_analysis(yi, vi, groups, method="REML", test="knha", level=95, labe
         pass
     if len(names) < 2:
         raise ValueError("subgroup analysis needs at least two groups")
-    overall = meta_analysis(y, v, method=method, test=test, level=level, labels=labs, control=control)
+    group_notes = []
+    try:
+        overall = meta_analysis(y, v, method=method, test=test, level=level, labels=labs, control=control)
+    except ConvergenceError as e:
+        overall = None
+        group_notes.append(f"no overall (all-studies) estimate: {e} The subgroups and the test for subgroup "
+                           "differences do not depend on it.")
     garr = np.array([names.index(x) for x in g])
 
     if tau2 == "separate":
@@ -738,7 +884,13 @@ def subgroup_analysis(yi, vi, groups, method="REML", test="knha", level=95, labe
             warnings.simplefilter("ignore")
             b = rma_batch(np.broadcast_to(y, masks.shape), np.broadcast_to(v, masks.shape), mask=masks,
                           method=method, test=test, level=level, qprofile=True, control=control)
-        _raise_if_failed(b)
+        if not b.converged.all():
+            failed = ", ".join(repr(str(names[j])) for j in np.flatnonzero(~b.converged))
+            msg = next((m for m in b.messages if "did not converge" in m or "tau2_max" in m),
+                       f"{method} estimator failed")
+            warnings.warn(f"subgroup(s) {failed}: {msg}", ConvergenceWarning, stacklevel=2)
+            raise ConvergenceError(f"subgroup(s) {failed}: {msg}. Try another method (e.g. method='DL' or 'PM') or "
+                                   "control={'maxiter': ..., 'stepadj': 0.5}.")
         subgroups = {}
         for j, name in enumerate(names):
             sel = masks[j]
@@ -756,7 +908,7 @@ def subgroup_analysis(yi, vi, groups, method="REML", test="knha", level=95, labe
         dfb = len(names) - 1
         return SubgroupResult(subgroups=subgroups, q_between=qb, q_between_df=dfb,
                               q_between_pvalue=float(sp.chdtrc(dfb, qb)), overall=overall, tau2_mode="separate",
-                              method=method, test=test, level=float(level))
+                              method=method, test=test, level=float(level), notes=group_notes)
     if tau2 != "common":
         raise ValueError("tau2 must be 'separate' or 'common'")
     dummies = (garr[:, None] == np.arange(1, len(names))[None, :]).astype(float)
@@ -766,7 +918,7 @@ def subgroup_analysis(yi, vi, groups, method="REML", test="knha", level=95, labe
     L = np.column_stack([np.ones(len(names)), np.vstack([np.zeros(len(names) - 1), np.eye(len(names) - 1)])])
     est = L @ reg.coef
     se = np.sqrt(np.einsum("gp,pq,gq->g", L, reg.vcov, L))
-    if test == "knha":
+    if test in T_TESTS:
         crit = float(sp.stdtrit(reg.qe_df, 1 - (1 - level / 100) / 2))
     else:
         crit = float(sp.ndtri(1 - (1 - level / 100) / 2))
@@ -776,4 +928,4 @@ def subgroup_analysis(yi, vi, groups, method="REML", test="knha", level=95, labe
                  for j, n in enumerate(names)}
     return SubgroupResult(subgroups=subgroups, q_between=reg.qm, q_between_df=len(names) - 1,
                           q_between_pvalue=reg.qm_pvalue, overall=overall, tau2_mode="common", method=method,
-                          test=test, level=float(level), regression=reg)
+                          test=test, level=float(level), regression=reg, notes=group_notes + list(reg.notes))

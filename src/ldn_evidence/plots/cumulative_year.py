@@ -12,7 +12,7 @@ __all__ = ["cumulative_forest"]
 
 
 def cumulative_forest(frame, *, xlabel: str = "Standardised mean difference (Hedges' g)",
-                      title: str | None = None, favours=("Favours LDN", "Favours placebo"),
+                      title: str | None = None, favours=("Favours intervention", "Favours comparator"),
                       footnote: str | None = None, dpi: float = 100, fontsize: float = 9.0):
     """A matplotlib Figure of :func:`ldn_evidence.living.cumulative_by_year`'s frame."""
     import numpy as np

@@ -539,7 +539,7 @@ def _log_ticks(h, null):
 
 
 def forest_plot(table, overall=None, subgroups=None, subgroup_test=None, *,
-                xlabel="Standardised mean difference", favours=("Favours LDN", "Favours placebo"),
+                xlabel="Standardised mean difference", favours=("Favours intervention", "Favours comparator"),
                 log_scale=False, columns=None, footnotes=(), title=None, level=95,
                 null_value=0.0, rob_columns=None):
     """Forest plot of study results and pooled estimates.

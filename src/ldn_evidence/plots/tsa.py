@@ -3,7 +3,8 @@
 As the Copenhagen TSA software draws it: x = information (participants, or statistical
 information) with the required information size marked; the conventional +-1.96 lines; the
 O'Brien-Fleming alpha-spending boundaries (upper and lower); the beta-spending futility wedge;
-the Z-curve with one point per trial. Positive Z favours LDN.
+the Z-curve with one point per trial. Positive Z favours the intervention; the words beside the
+plot are the result's ``favours`` labels (from the review's protocol).
 """
 from __future__ import annotations
 
@@ -77,7 +78,8 @@ def tsa_plot(result, *, title: str | None = None, width: float = 8.0, height: fl
         ax.text(1.01, z, f"{z:+.2f}", transform=edge, va="center", ha="left", fontsize=7, color="#555555")
     # in the right margin, beside the half of the plot each names: never under a curve or a line
     middle = (1.96 + lim) / 2
-    for y, words in ((middle, "Favours LDN"), (-middle, "Favours comparator")):
+    upper, lower = getattr(result, "favours", ("Favours intervention", "Favours comparator"))
+    for y, words in ((middle, upper), (-middle, lower)):
         ax.text(1.012, y, words, transform=edge, rotation=90, ha="left", va="center", fontsize=8, color="#333333")
     unit = "participants" if result.information == "participants" else "statistical information (1/variance)"
     ax.set_xlabel(f"Cumulative information ({unit})", fontsize=9)

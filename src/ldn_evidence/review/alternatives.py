@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._format import fmt_p, is_missing
-from ..vocabulary import CONTINUOUS_MEASURES, CONTROLLED_DESIGNS, HIGH_RISK_JUDGEMENTS, MEASURE_LABELS, \
-    RATIO_MEASURES, REVIEW_METHODS
+from ..vocabulary import COHORT_DESIGNS, CONTINUOUS_MEASURES, CONTROLLED_DESIGNS, HIGH_RISK_JUDGEMENTS, \
+    MEASURE_LABELS, NO_COMPARATOR, RATIO_MEASURES, REVIEW_METHODS, TEST_SHORT
 from .analysis import shown
 from .outcomes import favours
 
@@ -28,18 +28,19 @@ __all__ = ["sensitivity_specs", "SensitivityResult"]
 def sensitivity_specs(review: "Review", measure: str = "SMD", method: str = "REML", test: str = "knha",
                       r: float | None = None) -> list[dict]:
     """The review-level sensitivity analyses: one dict of :meth:`Review.analyse` arguments each,
-    with a ``family`` and a ``label``. The first is the primary analysis."""
+    with a ``family`` and a ``label``. The first is the primary analysis. First-line vs add-on
+    use is examined when the protocol lists ``line_of_therapy`` among its subgroups."""
     r0 = review.within_person_r if r is None else r
     base = {"measure": measure, "method": method, "test": test, "r": r0}
     uses_r = measure in CONTINUOUS_MEASURES  # binary effects come from parallel trials only
-    specs = [{"family": "Primary analysis", "label": f"{method} + {'Hartung-Knapp' if test == 'knha' else 'z'}"
+    specs = [{"family": "Primary analysis", "label": f"{method} + {TEST_SHORT.get(test, test)}"
               + (f", r = {r0:g}" if uses_r else ""), **base}]
     for est in REVIEW_METHODS:
         if est != method:
             specs.append({"family": "tau² estimator", "label": est, **base, "method": est})
-    other = "z" if test == "knha" else "knha"
-    specs.append({"family": "Test and CI", "label": "Wald z" if other == "z" else "Hartung-Knapp", **base,
-                  "test": other})
+    for other in ("knha", "adhoc", "z"):  # Hartung-Knapp can be narrower than z at small k (Jackson 2017)
+        if other != test:
+            specs.append({"family": "Test and CI", "label": TEST_SHORT[other], **base, "test": other})
     for rv in (0.2, 0.35, 0.5, 0.65, 0.8) if uses_r else ():
         if abs(rv - r0) > 1e-12:
             specs.append({"family": "Within-person r", "label": f"r = {rv:g}", **base, "r": rv})
@@ -51,7 +52,8 @@ def sensitivity_specs(review: "Review", measure: str = "SMD", method: str = "REM
     specs += [
         {"family": "Studies", "label": "Randomized only", **base, "only": only(lambda s: s.randomized)},
         {"family": "Studies", "label": "Controlled only (no single-arm)", **base,
-         "only": only(lambda s: s.design in CONTROLLED_DESIGNS)},
+         "only": only(lambda s: s.design in CONTROLLED_DESIGNS
+                      or (s.design in COHORT_DESIGNS and s.comparator != NO_COMPARATOR))},
         {"family": "Studies", "label": "Parallel RCTs only", **base,
          "only": only(lambda s: s.design == "parallel_rct")},
         {"family": "Studies", "label": "Without high risk of bias", **base,
@@ -59,11 +61,14 @@ def sensitivity_specs(review: "Review", measure: str = "SMD", method: str = "REM
                                      and s.risk_of_bias.overall.judgement in HIGH_RISK_JUDGEMENTS))},
         {"family": "Studies", "label": "Without secondary or conference numbers", **base,
          "include_secondary": False},
-        {"family": "Line of therapy", "label": "First-line use only", **base,
-         "only": only(lambda s: s.line_of_therapy == "first_line")},
-        {"family": "Line of therapy", "label": "Add-on use only", **base,
-         "only": only(lambda s: s.line_of_therapy == "add_on")},
     ]
+    if "line_of_therapy" in review.protocol.subgroups:
+        specs += [
+            {"family": "Line of therapy", "label": "First-line use only", **base,
+             "only": only(lambda s: s.line_of_therapy == "first_line")},
+            {"family": "Line of therapy", "label": "Add-on use only", **base,
+             "only": only(lambda s: s.line_of_therapy == "add_on")},
+        ]
     return specs
 
 
@@ -75,6 +80,7 @@ class SensitivityResult:
     measure: str
     rows: list
     primary: Any
+    protocol: Any = None
 
     @property
     def table(self):
@@ -149,7 +155,7 @@ class SensitivityResult:
         kw = dict(xlabel=MEASURE_LABELS.get(self.measure, self.measure), columns={"k": "k", "tau2": "τ²",
                   "i2": "I²"}, footnotes=footnotes, title=f"Sensitivity analyses: {self.outcome}")
         controlled = any(row["group"] != "Single-arm pre-post" for row in self.primary.rows)
-        kw["favours"] = favours(self.outcome, controlled)
+        kw["favours"] = favours(self.outcome, controlled, self.protocol)
         kw["log_scale"] = self.measure in RATIO_MEASURES
         kw.update(kwargs)
         return forest_plot(table, None, None, None, **kw)

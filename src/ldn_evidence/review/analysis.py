@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._format import fmt_p, is_missing, json_safe
-from ..vocabulary import MEASURE_LABELS, METHOD_SHORT, RATIO_MEASURES, rob_domain_name, rob_domains
-from .outcomes import favours, outcome_title
+from ..vocabulary import MEASURE_LABELS, METHOD_SHORT, RATIO_MEASURES, TEST_SHORT, rob_domain_name, rob_domains
+from .outcomes import favours
 
 __all__ = ["Analysis", "EFFECT_COLUMNS", "SUMMARY_COLUMNS", "shown", "rob_domain_columns"]
 
@@ -62,6 +62,8 @@ class Analysis:
     subgroup_test: tuple | None
     notes: list = field(default_factory=list)
     scale: str | None = None
+    #: the review's protocol (titles, "Favours ..." labels); None: the bundled review's
+    protocol: Any = field(default=None, repr=False, compare=False)
 
     @property
     def k(self) -> int:
@@ -84,7 +86,7 @@ class Analysis:
     @property
     def settings(self) -> str:
         """The analysis choices in one line (printed with every result)."""
-        test = "Hartung-Knapp" if self.test == "knha" else "Wald z"
+        test = TEST_SHORT.get(self.test, self.test)
         parts = [f"random effects, {METHOD_SHORT.get(self.method, self.method)} tau²" if self.method not in
                  ("EE", "FE") else "equal effects", f"{test} CI", "Q-profile tau² CI",
                  "prediction interval" if self.method not in ("EE", "FE") else "no prediction interval",
@@ -175,8 +177,10 @@ class Analysis:
             names = ", ".join(f"{row['label']} ({_short_reason(row['reason'])})" for row in self.not_pooled_rows)
             footnotes.append(f"Not pooled: {names}")
         controlled = bool({row["group"] for row in rows} - {"Single-arm pre-post"})
-        labels = favours(self.outcome, controlled)
+        labels = favours(self.outcome, controlled, self.protocol)
         columns = {"design_short": "Design", "n": "N", "dose": "Dose"}
+        if not any(row.get("dose") for row in rows):  # a review whose studies give no doses
+            del columns["dose"]
         cols = ["label", "yi", "ci_low", "ci_high", "weight", "group", "marker", "rob_overall"] + list(columns)
         table = {c: [row.get(c) for row in rows] for c in cols}
         rob_columns = {"rob_overall": "RoB"} if any(row["rob_overall"] for row in rows) else None
@@ -185,11 +189,17 @@ class Analysis:
             rob_columns, extra, note = domains
             table.update(extra)
             footnotes.append(note)
-        title = kwargs.pop("title", f"Low-dose naltrexone: {outcome_title(self.outcome)}")
+        title = kwargs.pop("title", self._title())
         kw = dict(xlabel=self.xlabel, favours=labels, columns=columns, footnotes=footnotes, title=title,
                   level=self.level, rob_columns=rob_columns, log_scale=self.measure in RATIO_MEASURES)
         kw.update(kwargs)
         return (table, self.overall, self.subgroups if len(self.subgroups) > 1 else None, self.subgroup_test), kw
+
+    def _title(self) -> str:
+        """``<intervention>: <outcome>`` as the protocol names them."""
+        from ..records import default_protocol
+
+        return (self.protocol or default_protocol()).title(self.outcome)
 
     def __str__(self) -> str:
         lines = [f"Meta-analysis of {self.outcome} ({self.measure}) — {self.settings}"]

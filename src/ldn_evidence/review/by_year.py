@@ -31,7 +31,7 @@ BY_YEAR_COLUMNS = ("year", "added", "k", "estimate", "ci_low", "ci_high", "pi_lo
                    "i2")
 
 
-def cumulative_by_year(review, outcome: str = "pain", measure: str = "SMD", method: str = "REML",
+def cumulative_by_year(review, outcome: str | None = None, measure: str | None = None, method: str = "REML",
                        test: str = "knha", r: float | None = None, level: float = 95,
                        exclude: Sequence[str] = ()):
     """Cumulative meta-analysis by publication year: one row after each year's studies.
@@ -40,7 +40,8 @@ def cumulative_by_year(review, outcome: str = "pain", measure: str = "SMD", meth
     ----------
     review : ldn_evidence.review.Review
     outcome, measure, method, test, r, level, exclude
-        As :meth:`ldn_evidence.review.Review.analyse` (no subgroups).
+        As :meth:`ldn_evidence.review.Review.analyse` (no subgroups; default: the protocol's first
+        outcome and its measure).
 
     Returns
     -------
@@ -51,6 +52,7 @@ def cumulative_by_year(review, outcome: str = "pain", measure: str = "SMD", meth
     """
     analysis = review.analyse(outcome, measure=measure, method=method, test=test, by="none", exclude=exclude,
                               r=r, level=level)
+    outcome, measure = analysis.outcome, analysis.measure
     table = analysis.table
     if len(table) == 0:
         return pd.DataFrame(columns=list(BY_YEAR_COLUMNS)), analysis

@@ -21,7 +21,6 @@ from typing import Sequence
 
 from ..errors import LivingError
 from ..vocabulary import RATIO_MEASURES
-from .outcomes import CONTINUOUS_OUTCOMES, OUTCOMES, default_measure
 
 __all__ = ["diff_reviews", "ReviewDiff", "git_revision_files"]
 
@@ -89,7 +88,8 @@ def _result_dict(analysis) -> dict | None:
     return out
 
 
-def _conclusion_flags(before: dict | None, after: dict | None, null: float = 0.0) -> list[str]:
+def _conclusion_flags(before: dict | None, after: dict | None, null: float = 0.0,
+                      label: str = "the intervention") -> list[str]:
     if before is None and after is None:
         return []
     if before is None:
@@ -109,7 +109,7 @@ def _conclusion_flags(before: dict | None, after: dict | None, null: float = 0.0
     sa = (after["estimate"] > null) - (after["estimate"] < null)
     if sb != sa and sb != 0 and sa != 0:
         def word(s):
-            return "favours LDN" if s < 0 else "favours the comparator"
+            return f"favours {label}" if s < 0 else "favours the comparator"
         flags.append(f"direction flipped ({word(sb)} -> {word(sa)})")
     return flags
 
@@ -228,15 +228,17 @@ def diff_reviews(old, new, *, outcomes: Sequence[str] | None = None, measure: st
                                     new.info.model_dump(mode="json", exclude_unset=True))
     results = []
     settings = ""
-    for outcome in outcomes or OUTCOMES:
-        m = measure if outcome in CONTINUOUS_OUTCOMES else default_measure(outcome)
+    protocol = new.protocol
+    for outcome in outcomes or protocol.pooled_outcomes:
+        spec = protocol.outcome(outcome)
+        m = measure if spec is not None and spec.kind == "continuous" else (spec.measure if spec else measure)
         a = old.analyse(outcome, measure=m, method=method, test=test)
         b = new.analyse(outcome, measure=m, method=method, test=test)
         settings = b.settings.replace(", r = ", "; r = ")
         ra, rb = _result_dict(a), _result_dict(b)
         if ra is None and rb is None:
             continue
-        flags = _conclusion_flags(ra, rb)
+        flags = _conclusion_flags(ra, rb, label=protocol.intervention.label)
         results.append({"outcome": outcome, "measure": m, "before": ra, "after": rb, "flags": flags,
                         "conclusion_changed": bool(flags)})
     return ReviewDiff(old_name=old_name, new_name=new_name, added=added, removed=removed, changed=changed,

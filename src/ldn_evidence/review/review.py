@@ -10,7 +10,13 @@
   subgroup (default: by design, since a crossover trial, a parallel RCT and a single-arm series
   are different evidence), returning an :class:`ldn_evidence.review.analysis.Analysis`;
 * :meth:`Review.sensitivity` — the review-level sensitivity analyses
-  (:mod:`ldn_evidence.review.alternatives`).
+  (:mod:`ldn_evidence.review.alternatives`);
+* :meth:`Review.moderators` and :meth:`Review.meta_regression` — the study-level variables the
+  protocol declares, and a mixed-effects meta-regression of one outcome on them.
+
+What the review pools, which way is better, what its arms are called and which subgroup
+variables it offers come from its protocol (``review.protocol`` in the studies file,
+:class:`ldn_evidence.records.protocol.Protocol`).
 
 Defaults follow Cochrane's 2025 RevMan defaults for a handful of small studies: REML tau²,
 Hartung-Knapp(-Sidik-Jonkman) confidence intervals, Q-profile tau² intervals and prediction
@@ -27,15 +33,15 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..effects import designs
-from ..effects.from_records import effect_for_outcome, outcome_entries
+from ..effects.from_records import Terms, effect_for_outcome, outcome_entries
 from ..errors import ReviewError
-from ..models import meta_analysis, subgroup_analysis
+from ..models import meta_analysis, meta_regression, subgroup_analysis
 from ..records import StudyCollection, read_studies
-from ..vocabulary import BINARY_MEASURES, BY, CONTINUOUS_MEASURES, DESIGN_GROUP_ORDER, DESIGN_SHORT, \
-    design_group
+from ..vocabulary import BINARY_MEASURES, CONTINUOUS_MEASURES, DESIGN_GROUP_ORDER, DESIGN_SHORT, design_group, \
+    normalize_method, normalize_test
 from .alternatives import SensitivityResult, sensitivity_specs
 from .analysis import EFFECT_COLUMNS, Analysis
-from .outcomes import BINARY_OUTCOMES, OUTCOMES, default_measure
+from .outcomes import outcome_spec
 
 __all__ = ["Review", "load_studies"]
 
@@ -69,19 +75,43 @@ class Review(StudyCollection):
     def within_person_r(self) -> float:
         return self.info.within_person_r
 
-    def effect_sizes(self, outcome: str = "pain", measure: str | None = None, r: float | None = None,
+    @property
+    def terms(self) -> Terms:
+        """The protocol's arm names, contrasts and directions, as the effects layer takes them."""
+        if getattr(self, "_terms", None) is None:
+            self._terms = Terms.from_protocol(self.protocol)
+        return self._terms
+
+    def outcome_id(self, outcome: str | None) -> str:
+        """An outcome the review pools (None: the protocol's first), checked; ReviewError otherwise."""
+        if outcome is None:
+            return self.protocol.default_outcome
+        return outcome_spec(outcome, self.protocol).id
+
+    def subgroup_variable(self, by: str | None) -> str:
+        """A subgroup variable of the protocol (None: its first), or ``none``; ReviewError otherwise."""
+        allowed = list(self.protocol.subgroups) + ["none"]
+        if by is None:
+            return allowed[0]
+        if by not in allowed:
+            raise ReviewError(f"unknown subgroup variable {by!r}; choose one of: {', '.join(allowed)} "
+                              "(review.protocol.subgroups)")
+        return by
+
+    def effect_sizes(self, outcome: str | None = None, measure: str | None = None, r: float | None = None,
                      level: float = 95, scale_md: bool = True):
         """One row per study that reports the outcome: its effect, variance and provenance.
 
         Parameters
         ----------
-        outcome : str
-            Outcome family: ``pain``, ``fiq`` (FIQ and FIQR), ``fiqr``, ``symptom_severity`` ...
+        outcome : str, optional
+            An outcome id the protocol pools (default: its first), e.g. for the bundled review
+            ``pain``, ``fiq`` (FIQ and FIQR), ``fiqr``, ``symptom_severity`` ...
         measure : {"SMD", "MD", "RR", "OR", "RD"}, optional
             Continuous outcomes: Hedges' g (single-arm studies: standardized mean change, SMCR;
-            the default) or mean difference. Binary outcomes (adverse_events, discontinuation,
-            responders_30 ...): log risk ratio (the default), log odds ratio or risk difference,
-            from parallel-group event counts.
+            the default) or mean difference. Binary outcomes: log risk ratio (the default), log
+            odds ratio or risk difference, from parallel-group event counts. The protocol may
+            name another default.
         r : float, optional
             Within-person correlation for crossover and pre-post effects (default: the review's
             ``within_person_r``, 0.5); a study's own ``within_person_r`` overrides it.
@@ -108,14 +138,15 @@ class Review(StudyCollection):
         frame.attrs.update(attrs)
         return frame
 
-    def _effect_rows(self, outcome: str, measure: str, r: float | None, level: float,
+    def _effect_rows(self, outcome: str | None, measure: str, r: float | None, level: float,
                      scale_md: bool = True) -> tuple[list[dict], dict]:
         """:meth:`effect_sizes` as plain rows (no pandas: the command line stays fast)."""
 
-        if outcome not in OUTCOMES:
-            raise ReviewError(f"unknown outcome {outcome!r}; choose one of: {', '.join(OUTCOMES)}")
-        measure = default_measure(outcome) if measure is None else measure.upper()
-        binary = outcome in BINARY_OUTCOMES
+        spec = outcome_spec(self.outcome_id(outcome), self.protocol)
+        outcome = spec.id
+        measure = spec.measure if measure is None else measure.upper()
+        binary = spec.kind == "binary"
+        terms = self.terms
         allowed = BINARY_MEASURES if binary else CONTINUOUS_MEASURES
         if measure not in allowed:
             kind = "a binary" if binary else "a continuous"
@@ -128,12 +159,12 @@ class Review(StudyCollection):
         rows = []
         scales = {}
         for s in self.studies:
-            entries = outcome_entries(s, outcome)
+            entries = outcome_entries(s, spec.members, terms, binary=binary)
             if not entries:
                 continue
             eff = None
             for o in entries:  # the first entry (primary, controlled) that yields an effect
-                e = effect_for_outcome(s, o, measure, r)
+                e = effect_for_outcome(s, o, measure, r, terms=terms)
                 if eff is None or (eff.reason and not e.reason):
                     eff, chosen = e, o
                 if not e.reason:
@@ -142,7 +173,8 @@ class Review(StudyCollection):
             rob = s.risk_of_bias
             rows.append({
                 "study": s.id, "label": s.label, "year": s.citation.year, "design": s.design,
-                "design_short": DESIGN_SHORT.get(s.design, s.design), "group": design_group(s.design),
+                "design_short": DESIGN_SHORT.get(s.design, s.design),
+                "group": design_group(s.design, controlled=chosen.contrast in terms.controlled),
                 "line_of_therapy": s.line_of_therapy, "randomized": s.randomized, "blinding": s.blinding,
                 "n": eff.n, "dose": _dose_text(s), "outcome": chosen.outcome, "instrument": chosen.instrument,
                 "timepoint": chosen.timepoint, "measure": measure,
@@ -154,6 +186,8 @@ class Review(StudyCollection):
                 "rob_tool": rob.tool if rob else None,
                 "rob_domains": {d: j.judgement for d, j in rob.domains.items()} if rob else {},
                 "included": eff.reason is None, "reason": eff.reason,
+                # not columns of the table: for TSA's event rates and for subgroups by moderator
+                "counts": eff.counts, "moderators": dict(s.moderators),
             })
         scale_label = None
         if measure == "MD":
@@ -200,7 +234,7 @@ class Review(StudyCollection):
 
         return grade_review(self, outcomes, method=method, test=test, r=r, level=level).to_frame()
 
-    def sensitivity(self, outcome: str = "pain", measure: str | None = None, method: str = "REML",
+    def sensitivity(self, outcome: str | None = None, measure: str | None = None, method: str = "REML",
                     test: str = "knha", r: float | None = None, progress=None) -> "SensitivityResult":
         """Re-run the analysis under every reasonable alternative choice (Cochrane Handbook 10.14):
         all nine tau² estimators, z vs Hartung-Knapp, the within-person correlation r from 0.2 to
@@ -209,8 +243,13 @@ class Review(StudyCollection):
 
         ``progress`` is an optional callable receiving (done, total) after each analysis.
         """
-        measure = default_measure(outcome) if measure is None else measure.upper()
-        specs = sensitivity_specs(self, measure, method.upper(), test, r)
+        outcome = self.outcome_id(outcome)
+        measure = outcome_spec(outcome, self.protocol).measure if measure is None else measure.upper()
+        try:
+            test, method = normalize_test(test), normalize_method(method)
+        except ValueError as exc:
+            raise ReviewError(str(exc)) from None
+        specs = sensitivity_specs(self, measure, method, test, r)
         rows = []
         primary = None
         for i, spec in enumerate(specs):
@@ -242,10 +281,11 @@ class Review(StudyCollection):
             })
             if progress is not None:
                 progress(i + 1, len(specs))
-        return SensitivityResult(outcome=outcome, measure=measure, rows=rows, primary=primary)
+        return SensitivityResult(outcome=outcome, measure=measure, rows=rows, primary=primary,
+                                 protocol=self.protocol)
 
-    def analyse(self, outcome: str = "pain", measure: str | None = None, method: str = "REML",
-                test: str = "knha", by: str = "design", exclude: Sequence[str] = (), r: float | None = None,
+    def analyse(self, outcome: str | None = None, measure: str | None = None, method: str = "REML",
+                test: str = "knha", by: str | None = None, exclude: Sequence[str] = (), r: float | None = None,
                 level: float = 95, include_secondary: bool = True, only: Sequence[str] | None = None,
                 tags: Sequence[str] | None = None) -> "Analysis":
         """Random-effects meta-analysis of one outcome, overall and by subgroup.
@@ -256,12 +296,16 @@ class Review(StudyCollection):
             As :meth:`effect_sizes`.
         method : str
             tau² estimator: EE, DL, HE, HS, SJ, ML, REML (default), EB, PM.
-        test : {"knha", "z"}
-            Hartung-Knapp-Sidik-Jonkman t-based intervals (default) or Wald z.
-        by : str
-            Subgroups: ``design`` (default), ``line_of_therapy``, ``randomized``, ``blinding``,
-            ``source`` (primary vs secondary numbers) or ``none``. Each subgroup has its own tau²
-            and the test for subgroup differences is Q-between (Cochrane Handbook 10.11.3).
+        test : {"knha", "adhoc", "t", "z"}
+            Hartung-Knapp-Sidik-Jonkman t-based intervals (default; ``hksj``, ``hk`` are aliases),
+            the modified Hartung-Knapp (``adhoc``), plain t, or Wald z
+            (:func:`ldn_evidence.vocabulary.normalize_test`).
+        by : str, optional
+            Subgroups: one of the protocol's ``subgroups`` (default: its first; for the bundled
+            review ``design``, ``line_of_therapy``, ``randomized``, ``blinding``, ``source``
+            (primary vs secondary numbers)), a categorical moderator it lists, or ``none``. Each
+            subgroup has its own tau² and the test for subgroup differences is Q-between
+            (Cochrane Handbook 10.11.3).
         exclude : sequence of str
             Study ids to leave out (a sensitivity analysis).
         include_secondary : bool
@@ -276,8 +320,12 @@ class Review(StudyCollection):
         -------
         Analysis
         """
-        if by not in BY:
-            raise ReviewError(f"unknown subgroup variable {by!r}; choose one of: {', '.join(BY)}")
+        try:
+            test, method = normalize_test(test), normalize_method(method)
+        except ValueError as exc:
+            raise ReviewError(str(exc)) from None
+        by = self.subgroup_variable(by)
+        outcome = self.outcome_id(outcome)
         known = {s.id for s in self.studies}
         for sid in list(exclude) + list(only or []):
             if sid not in known:
@@ -310,7 +358,11 @@ class Review(StudyCollection):
         for row, g in zip(pooled, _groups(pooled, by)):
             row["group"] = g
         if by != "design":
-            order = {g: i for i, g in enumerate(sorted({row["group"] for row in pooled}))}
+            moderator = self.protocol.moderator(by)
+            names = sorted({row["group"] for row in pooled})
+            if moderator is not None:
+                names.sort(key=lambda g: moderator.levels.index(g) if g in moderator.levels else len(moderator.levels))
+            order = {g: i for i, g in enumerate(names)}
             pooled.sort(key=lambda row: (order[row["group"]], row["year"] or 9999, row["label"]))
         notes: list[str] = []
         overall = None
@@ -352,7 +404,63 @@ class Review(StudyCollection):
         return Analysis(outcome=outcome, measure=attrs["measure"], method=method.upper(), test=test, level=level,
                         r=r_used, by=by, exclude=tuple(exclude), rows=pooled, not_pooled_rows=not_pooled,
                         overall=overall, subgroups=subgroups, subgroup_test=subgroup_test, notes=notes,
-                        scale=attrs["scale"])
+                        scale=attrs["scale"], protocol=self.protocol)
+
+    def moderators(self):
+        """The protocol's moderators, one row per study (pandas DataFrame): ``study``, ``label``,
+        ``year`` and one column per moderator (None where a study does not give it)."""
+        import pandas as pd  # pandas only where a DataFrame is asked for
+
+        names = [m.id for m in self.protocol.moderators]
+        rows = [{"study": s.id, "label": s.label, "year": s.citation.year,
+                 **{m: s.moderators.get(m) for m in names}} for s in self.studies]
+        return pd.DataFrame(rows, columns=["study", "label", "year"] + names)
+
+    def meta_regression(self, mods: str | Sequence[str], outcome: str | None = None, measure: str | None = None,
+                        method: str = "REML", test: str = "z", r: float | None = None, level: float = 95,
+                        exclude: Sequence[str] = ()):
+        """Mixed-effects meta-regression of one outcome on the protocol's moderators, as metafor's
+        ``rma(yi, vi, mods = ~ ...)`` (:func:`ldn_evidence.models.meta_regression`).
+
+        A numeric moderator enters as it is; a categorical one as indicator columns for every
+        level but the first of the protocol's ``levels`` (the reference), named
+        ``<moderator><level>`` as R names factor coefficients. Studies without a value of a
+        moderator are left out (named in ``notes``).
+
+        Examples
+        --------
+        >>> import ldn_evidence as le
+        >>> fit = le.load_studies("bcg").meta_regression("ablat")
+        >>> fit.names, round(float(fit.coef[1]), 4)
+        (['intercept', 'ablat'], -0.0291)
+        """
+        mods = [mods] if isinstance(mods, str) else list(mods)
+        specs = []
+        for m in mods:
+            spec = self.protocol.moderator(m)
+            if spec is None:
+                declared = ", ".join(x.id for x in self.protocol.moderators) or "none declared"
+                raise ReviewError(f"unknown moderator {m!r}; the protocol's moderators: {declared}")
+            specs.append(spec)
+        a = self.analyse(outcome, measure=measure, method=method, test=test, by="none", r=r, level=level,
+                         exclude=exclude)
+        rows = [row for row in a.rows if all(row["moderators"].get(s.id) is not None for s in specs)]
+        left_out = [row["label"] for row in a.rows if row not in rows]
+        columns: dict[str, list[float]] = {}
+        for spec in specs:
+            values = [row["moderators"][spec.id] for row in rows]
+            if spec.kind == "numeric":
+                columns[spec.id] = [float(v) for v in values]
+            else:
+                for level_name in spec.levels[1:]:
+                    columns[f"{spec.id}{level_name}"] = [1.0 if v == level_name else 0.0 for v in values]
+        import pandas as pd  # pandas only where a DataFrame is asked for
+
+        fit = meta_regression([row["yi"] for row in rows], [row["vi"] for row in rows], pd.DataFrame(columns),
+                              method=method, test=test, level=level, labels=[row["label"] for row in rows])
+        if left_out:
+            fit.notes.append(f"left out (moderator not recorded): {', '.join(left_out)}")
+        return fit
 
 
 def _groups(rows: list[dict], by: str) -> list[str]:
@@ -368,11 +476,15 @@ def _groups(rows: list[dict], by: str) -> list[str]:
         return [str(row["blinding"]) for row in rows]
     if by == "source":
         return ["Secondary/conference numbers" if row["secondary"] else "Primary sources" for row in rows]
-    raise ReviewError(by)
+    return [str(row["moderators"].get(by, "not recorded")) for row in rows]  # a categorical moderator
 
 
 def load_studies(path: str | os.PathLike | None = None) -> Review:
     """Load and validate a studies file (default: the bundled ``data/studies.yaml``).
+
+    ``path`` may also be the name of a bundled review (``"bcg"``: the BCG vaccine trials,
+    Colditz et al. 1994; see :func:`ldn_evidence.records.bundled_reviews`) or a folder holding
+    a ``studies.yaml`` (what ``ldn-evidence init`` writes).
 
     Raises :class:`ldn_evidence.records.StudiesFileError` listing every problem (file, line,
     study, field) when the file is not valid.
@@ -383,5 +495,7 @@ def load_studies(path: str | os.PathLike | None = None) -> Review:
     >>> review = le.load_studies()
     >>> review["due_bruun2024"].population.n_randomized
     99
+    >>> len(le.load_studies("bcg"))
+    13
     """
     return read_studies(path, cls=Review)

@@ -4,17 +4,17 @@ from __future__ import annotations
 import click
 
 from ..._format import is_missing
-from ...vocabulary import REVIEW_METHODS
-from .._options import (UpperChoice, UserError, echo_json, finite_range, load_review, resolve_output, split_ids,
-                        test_option)
+from ...vocabulary import MEASURES, REVIEW_METHODS
+from .._options import (UpperChoice, UserError, echo_json, finite_range, load_review, lower, outcome_option,
+                        resolve_output, split_ids, test_option)
 
 __all__ = ["cumulative"]
 
 
 @click.command()
-@click.option("--outcome", default="pain", show_default=True, metavar="OUTCOME",
-              help="An outcome id of the review (case-insensitive).")
-@click.option("--measure", type=click.Choice(["SMD", "MD"], case_sensitive=False), default="SMD", show_default=True)
+@outcome_option()
+@click.option("--measure", type=UpperChoice(MEASURES), default=None,
+              help="Effect measure [default: the outcome's, e.g. SMD or RR].")
 @click.option("--method", type=UpperChoice(REVIEW_METHODS), default="REML", show_default=True)
 @test_option()
 @click.option("--r", "r", type=finite_range(-0.99, 0.99), default=None, metavar="R",
@@ -37,20 +37,22 @@ def cumulative(ctx, outcome, measure, method, test, r, exclude, output, fmt):
     """
     from ...review.by_year import cumulative_by_year
 
-    outcome = outcome.lower()
+    review = load_review(ctx)
+    outcome = review.outcome_id(lower(outcome))
     if output:
         output, ofmt = resolve_output(output, None, f"cumulative-{outcome}")
-    frame, analysis = cumulative_by_year(load_review(ctx), outcome, measure=measure.upper(), method=method,
+    frame, analysis = cumulative_by_year(review, outcome, measure=measure, method=method,
                                          test=test, r=r, exclude=split_ids(exclude))
+    measure = analysis.measure
     if len(frame) == 0:
         raise UserError(f"nothing to cumulate: {analysis.one_line()}")
     if fmt == "json":
-        echo_json({"outcome": outcome, "measure": measure.upper(), "settings": analysis.settings,
+        echo_json({"outcome": outcome, "measure": measure, "settings": analysis.settings,
                    "steps": frame.to_dict("records")})
     elif fmt == "csv":
         click.echo(frame.to_csv(index=False), nl=False)
     else:
-        click.echo(f"Cumulative meta-analysis of {outcome} ({measure.upper()}) by year — {analysis.settings}")
+        click.echo(f"Cumulative meta-analysis of {outcome} ({measure}) by year — {analysis.settings}")
         click.echo(f"  {'year':7s} {'k':>3s} {'estimate':>9s} {'95% CI':>17s} {'tau²':>6s} {'I²':>5s}  added")
         for _, row in frame.iterrows():
             yr = "no year" if is_missing(row["year"]) else str(int(row["year"]))
@@ -59,7 +61,7 @@ def cumulative(ctx, outcome, measure, method, test, r, exclude, output, fmt):
     if output:
         from ...plots.cumulative_year import cumulative_forest  # matplotlib: imported when the figure is drawn
 
-        fig = cumulative_forest(frame, xlabel=analysis.xlabel,
+        fig = cumulative_forest(frame, xlabel=analysis.xlabel, favours=review.protocol.favours(outcome, True),
                                 title=f"Cumulative meta-analysis by year: {outcome.replace('_', ' ')}",
                                 footnote=f"Each row pools every study published up to that year. "
                                          f"Model: {analysis.settings}.")

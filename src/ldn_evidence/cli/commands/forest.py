@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .._options import FIGURE_FORMATS, UserError, analyse, analysis_options, resolve_output
+from .._options import FIGURE_FORMATS, UserError, analyse, analysis_options, load_review, lower, resolve_output
 
 __all__ = ["forest"]
 
@@ -21,9 +21,10 @@ def forest(ctx, outcome, measure, method, test, by, exclude, tags, r, level, out
     """Forest plot of one outcome: studies by design, subgroup and overall diamonds,
     prediction interval, test for subgroup differences, derivation footnotes.
 
-    Prints the file written and the pooled result in one line. Defaults: pain, SMD (Hedges' g),
-    REML tau², Hartung-Knapp intervals, Q-profile tau² CI, prediction interval, subgroups by
-    design, r = 0.5 for crossover and pre-post effects.
+    Prints the file written and the pooled result in one line. Defaults: the protocol's first
+    outcome (pain for the bundled review) and its measure (SMD, Hedges' g), REML tau², Hartung-Knapp
+    intervals, Q-profile tau² CI, prediction interval, subgroups by the protocol's first variable
+    (design), r = 0.5 for crossover and pre-post effects.
 
     \b
     Examples:
@@ -35,9 +36,12 @@ def forest(ctx, outcome, measure, method, test, by, exclude, tags, r, level, out
       ldn-evidence forest --outcome adverse_events          # risk ratio, log axis
       ldn-evidence forest --exclude younger2013 --r 0.3     # a sensitivity analysis
       ldn-evidence forest --outcome symptom_severity --tag carvalho_skare_2023   # the seed's picture
+      ldn-evidence --studies bcg forest --by alloc          # another review: the BCG vaccine trials
     """
-    output, fmt = resolve_output(output, fmt, f"forest-{outcome.lower()}")
-    analysis = analyse(ctx, outcome, measure, method, test, by, exclude, tags, r, level)
+    review = load_review(ctx)
+    outcome = review.outcome_id(lower(outcome))
+    output, fmt = resolve_output(output, fmt, f"forest-{outcome}")
+    analysis = analyse(ctx, outcome, measure, method, test, by, exclude, tags, r, level, review=review)
     if analysis.overall is None:
         raise UserError(f"nothing to plot: {analysis.one_line()}")
     save = {"format": fmt, "dpi": dpi}

@@ -8,15 +8,15 @@ from pathlib import Path
 import click
 
 from ..._format import json_safe
-from ...vocabulary import MEASURES, REVIEW_METHODS
-from .._options import UpperChoice, UserError, check_figure_folder, echo_json, finite_range, load_review, test_option
+from ...vocabulary import MEASURES, REVIEW_METHODS, T_TESTS
+from .._options import UpperChoice, UserError, check_figure_folder, echo_json, finite_range, load_review, lower, \
+    outcome_option, test_option
 
 __all__ = ["sensitivity"]
 
 
 @click.command()
-@click.option("--outcome", default="pain", show_default=True, metavar="OUTCOME",
-              help="Outcome to examine: an outcome id of the review (case-insensitive).")
+@outcome_option("Outcome to examine")
 @click.option("--measure", type=UpperChoice(MEASURES), default=None,
               help="Effect measure [default: SMD, or RR for a binary outcome].")
 @click.option("--method", type=UpperChoice(REVIEW_METHODS), default="REML", show_default=True,
@@ -61,7 +61,7 @@ def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot
             bar.update(1)
 
     try:
-        result = review.sensitivity(outcome.lower(), measure=measure, method=method, test=test, r=r,
+        result = review.sensitivity(lower(outcome), measure=measure, method=method, test=test, r=r,
                                     progress=progress)
     finally:
         if bar is not None:
@@ -71,7 +71,7 @@ def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot
         raise UserError(f"nothing to analyse: {primary.one_line()}")
     diagnostics = diagnostics_of(primary, permutations, seed)
     if fmt == "json":
-        out = {"outcome": outcome, "measure": measure, "primary": primary.to_dict(),
+        out = {"outcome": result.outcome, "measure": result.measure, "primary": primary.to_dict(),
                "analyses": [{k: json_safe(v) for k, v in row.items()} for row in result.rows],
                "diagnostics": {k: json_safe(v) for k, v in diagnostics["summary"].items()}}
         echo_json(out)
@@ -120,7 +120,7 @@ def diagnostics_of(analysis, permutations, seed) -> dict:
         flagged = [str(i) for i in inf.index[inf["inf"].astype(bool)]] if "inf" in inf else []
         lines.append(f"  influential studies (metafor's criteria): {', '.join(flagged) or 'none'}")
         summary["influential"] = flagged
-    stat = "t" if res.test == "knha" else "z"
+    stat = "t" if res.test in T_TESTS else "z"
     if "Egger's regression test" in found:
         e = found["Egger's regression test"]
         df = "" if e.df != e.df else f", df = {e.df:g}"
