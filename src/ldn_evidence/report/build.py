@@ -53,13 +53,11 @@ class Site:
 
 
 def review_outcomes(review) -> list[str]:
-    """The outcomes the page has a section for: the protocol's, when the review has one, else
-    the outcome families the package pools."""
+    """The outcomes the page has a section for: those the review's protocol pools, in its order."""
     protocol = review_protocol_of(review)
-    declared = getattr(protocol, "outcomes", None) if protocol is not None else None
-    if declared:
-        keys = declared.keys() if hasattr(declared, "keys") else declared
-        return [str(getattr(o, "id", o)) for o in keys]
+    pooled = getattr(protocol, "pooled_outcomes", None)
+    if pooled:
+        return list(pooled)
     return list(OUTCOMES)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from .._format import fmt_number, fmt_p, is_missing
 from ..review.analysis import shown
 
-__all__ = ["number", "percent", "pvalue", "interval", "estimate_cells", "integer"]
+__all__ = ["number", "percent", "pvalue", "p_phrase", "interval", "estimate_cells", "integer"]
 
 
 def number(x, digits: int = 2) -> str:
@@ -39,6 +39,16 @@ def percent(x, digits: int = 0) -> str:
 def pvalue(p) -> str:
     """A p-value for a table cell (``<0.001``, ``0.031``)."""
     return fmt_p(p, "short")
+
+
+def p_phrase(p) -> str:
+    """``p = 0.031`` or ``p < 0.001`` (running text).
+
+    >>> p_phrase(0.0312), p_phrase(1e-5)
+    ('p = 0.031', 'p < 0.001')
+    """
+    text = pvalue(p)
+    return f"p < {text[1:]}" if text.startswith("<") else f"p = {text}"
 
 
 def interval(low, high, digits: int = 2) -> str:

@@ -24,7 +24,7 @@ import warnings
 from .._format import is_missing, json_safe
 from ..review.outcomes import favours, is_binary, outcome_title
 from ..vocabulary import METHOD_SHORT, RATIO_MEASURES
-from .cells import estimate_cells, integer, interval, number, percent, pvalue
+from .cells import estimate_cells, integer, interval, number, p_phrase, percent, pvalue
 from .figures import inline_svg
 from .links import linkify, source_url
 
@@ -59,7 +59,7 @@ def _results(a) -> list[dict]:
         out.append({"group": row["group"], "k": row["k"], "estimate": est, "ci": ci, "pi": pi,
                     "p": pvalue(row["pvalue"]), "tau2": number(row["tau2"], 3),
                     "tau2_ci": interval(row["tau2_ci_low"], row["tau2_ci_high"], 3), "i2": percent(row["i2"]),
-                    "q": f"{number(row['q'], 2)} (df = {row['q_df']}, p = {pvalue(row['q_pvalue'])})",
+                    "q": f"{number(row['q'], 2)} (df = {row['q_df']}, {p_phrase(row['q_pvalue'])})",
                     "overall": row["group"] == "Overall"})
     return out
 
@@ -109,15 +109,17 @@ def _cumulative(review, a, controlled: bool) -> dict:
                                           level=a.level)
     except ValueError as exc:  # ReviewError: a step that does not converge
         return {"reason": str(exc)}
-    fig = cumulative_forest(frame, xlabel=a.xlabel, favours=favours(a.outcome, controlled),
-                            title=f"Cumulative meta-analysis by year: {outcome_title(a.outcome)}",
+    protocol = review.protocol
+    fig = cumulative_forest(frame, xlabel=a.xlabel, favours=favours(a.outcome, controlled, protocol),
+                            title=f"Cumulative meta-analysis by year: {outcome_title(a.outcome, protocol)}",
                             footnote=f"Each row pools every study published up to that year. Model: {a.settings}.")
-    return {"svg": inline_svg(fig, f"cum-{a.outcome}", f"Cumulative meta-analysis of {outcome_title(a.outcome)}"),
+    return {"svg": inline_svg(fig, f"cum-{a.outcome}",
+                              f"Cumulative meta-analysis of {outcome_title(a.outcome, protocol)}"),
             "rows": json_safe(frame.to_dict("records"))}
 
 
 def _tsa(review, a) -> dict:
-    if is_binary(a.outcome):
+    if is_binary(a.outcome, review.protocol):
         return {"reason": "not available in this version for a binary outcome (the TSA here is on the SMD scale)"}
     if a.overall is None:
         return {"reason": "nothing is pooled for this outcome"}
@@ -134,7 +136,8 @@ def _tsa(review, a) -> dict:
                                             else "SMD", r=a.r)
     except ValueError as exc:
         return {"reason": str(exc)}
-    svg = inline_svg(res.plot(), f"tsa-{a.outcome}", f"Trial sequential analysis of {outcome_title(a.outcome)}")
+    svg = inline_svg(res.plot(), f"tsa-{a.outcome}",
+                     f"Trial sequential analysis of {outcome_title(a.outcome, review.protocol)}")
     return {"svg": svg, "conclusion": res.conclusion, "ris": res.ris.describe(), "assumptions": res.assumptions,
             "json": res.to_dict()}
 
@@ -152,7 +155,8 @@ def outcome_section(review, outcome: str, sof: dict | None, analysis=None) -> di
     analysis when already run."""
     a = primary_analysis(review, outcome) if analysis is None else analysis
     studies = {s.id: s for s in review.studies}
-    data = {"id": outcome, "anchor": f"outcome-{outcome}", "title": outcome_title(outcome), "measure": a.measure,
+    title = outcome_title(outcome, review.protocol)
+    data = {"id": outcome, "anchor": f"outcome-{outcome}", "title": title, "measure": a.measure,
             "settings": a.settings, "settings_rows": settings_rows(a), "analysis": a, "k": a.k,
             "reported": bool(a.rows or a.not_pooled_rows), "results": _results(a), "notes": list(a.notes),
             "studies": _study_rows(a, studies),
@@ -162,13 +166,13 @@ def outcome_section(review, outcome: str, sof: dict | None, analysis=None) -> di
             "n_complete": all(not is_missing(row["n"]) for row in a.rows)}
     if a.subgroup_test is not None:
         q, df, p = a.subgroup_test
-        data["subgroup_test"] = f"Q = {number(q, 2)}, df = {df}, p = {pvalue(p)}"
+        data["subgroup_test"] = f"Q = {number(q, 2)}, df = {df}, {p_phrase(p)}"
     if a.overall is not None:
-        data["forest"] = inline_svg(a.forest(), f"forest-{outcome}", f"Forest plot of {outcome_title(outcome)}")
+        data["forest"] = inline_svg(a.forest(), f"forest-{outcome}", f"Forest plot of {title}")
         est, ci = estimate_cells(a.measure, a.overall.estimate, a.overall.ci_low, a.overall.ci_high)
         _, pi = estimate_cells(a.measure, a.overall.estimate, a.overall.pi_low, a.overall.pi_high)
         data["headline"] = {"estimate": est, "ci": ci, "pi": pi, "i2": percent(a.overall.i2),
-                            "p": pvalue(a.overall.pvalue)}
+                            "p": p_phrase(a.overall.pvalue)}
     data["sensitivity"] = _sensitivity(review, a)
     return data
 

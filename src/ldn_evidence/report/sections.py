@@ -87,6 +87,37 @@ def review_protocol_of(review):
     return protocol if protocol is not None else getattr(review.info, "protocol", None)
 
 
+def _arm(a) -> dict:
+    return {"name": a.name, "label": a.label, "arms": ", ".join(a.arms)}
+
+
+def _protocol_data(protocol) -> dict:
+    """A :class:`ldn_evidence.records.protocol.Protocol` as the page shows it; anything else that
+    calls itself a protocol, as a plain tree."""
+    if not all(hasattr(protocol, f) for f in ("population", "intervention", "comparators", "outcomes")):
+        return {"tree": _plain(protocol)}
+    iv = protocol.intervention
+    dose = getattr(iv, "dose_range_mg", None)
+    outcomes = []
+    for o in protocol.outcomes:
+        mid = getattr(o, "mid", None)
+        outcomes.append({
+            "id": o.id, "name": o.name, "kind": o.kind, "measure": o.measure, "pooled": o.pooled,
+            "better": "lower" if o.lower_is_better else "higher", "pools": ", ".join(o.members),
+            "instruments": o.instrument_family or "", "note": o.note or "",
+            "mid": "" if mid is None else f"{mid.value:g} ({mid.measure}); {mid.source}"})
+    moderators = [{"id": m.id, "name": m.name, "kind": m.kind, "levels": ", ".join(m.levels), "unit": m.unit or ""}
+                  for m in getattr(protocol, "moderators", [])]
+    first, last = getattr(protocol, "year_range", (None, None))
+    return {"population": protocol.population,
+            "intervention": {**_arm(iv), "dose": f"{dose[0]:g}-{dose[1]:g} mg/day" if dose else "",
+                             "dose_source": getattr(iv, "dose_source", None) or ""},
+            "comparators": [_arm(c) for c in protocol.comparators], "outcomes": outcomes,
+            "subgroups": ", ".join(getattr(protocol, "subgroups", [])), "moderators": moderators,
+            "years": f"{first}-{last if last is not None else 'now'}",
+            "sof": ", ".join(getattr(protocol, "graded_outcomes", ()) or ()), "note": protocol.note or ""}
+
+
 def protocol_section(review) -> Section:
     """The question, the searches and, when the package has it, the review protocol."""
     info = review.info
@@ -94,7 +125,7 @@ def protocol_section(review) -> Section:
                  "hits": "" if s.hits is None else s.hits, "note": s.note} for s in info.searches]
     protocol = review_protocol_of(review)
     data = {"question": info.question, "searches": searches, "within_person_r": info.within_person_r,
-            "protocol": None if protocol is None else _plain(protocol)}
+            "protocol": None if protocol is None else _protocol_data(protocol)}
     note = None if protocol is not None else \
         "Not available in this version of ldn-evidence: the review protocol (review.protocol)."
     return Section("protocol", "Question and protocol", "protocol", data, note=note)
@@ -166,7 +197,7 @@ def studies_section(review) -> Section:
             "intervention_url": source_url(s.intervention.source),
             "comparator": s.comparator.replace("_", " "), "line": s.line_of_therapy.replace("_", " "),
             "outcomes": sorted({o.outcome for o in s.outcomes}), "rob": overall, "rob_domains": domains,
-            "links": identifier_links(s), "no_identifier": s.no_identifier_reason,
+            "links": identifier_links(s), "no_identifier": linkify(s.no_identifier_reason),
             "not_pooled": s.exclude_from_pooling, "missing": list(s.missing),
         })
     return Section("studies", "Characteristics of included studies", "studies", {"rows": rows})
