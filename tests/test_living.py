@@ -156,6 +156,29 @@ def test_diff_fields_and_json(copy, tmp_path):
     assert "population.n_analysed: 10 -> 9" in r.output
 
 
+def test_diff_changed_only(copy, tmp_path):
+    """--changed-only lists the outcomes whose pooled result moved and says how many did not."""
+    new = tmp_path / "new.yaml"
+    new.write_text(copy.read_text(encoding="utf-8").replace("n_analysed: 10\n", "n_analysed: 9\n", 1),
+                   encoding="utf-8")
+    args = ["diff", str(copy), str(new), "--outcome", "pain", "--outcome", "fiq"]
+    full = CliRunner().invoke(main, args)
+    only = CliRunner().invoke(main, args + ["--changed-only"])
+    assert full.exit_code == only.exit_code == 0, only.output
+    assert full.output.count("(unchanged)") == 2 and "Pooled results" in full.output
+    assert "(unchanged)" not in only.output and "Pooled results" not in only.output
+    assert "2 outcomes with an unchanged pooled result not shown (--changed-only)" in only.output
+    assert "population.n_analysed: 10 -> 9" in only.output               # field changes still listed
+    d = json.loads(CliRunner().invoke(main, args + ["--changed-only", "--format", "json"]).output)
+    assert d["outcomes"] == [] and d["changed"]
+    # an outcome that did change stays listed
+    review = load_studies(copy)
+    b = dict(json.loads(CliRunner().invoke(main, ["diff", str(copy), str(new), "--format", "json"]).output))
+    moved = [o["outcome"] for o in b["outcomes"] if o["before"] != o["after"]]
+    d = diff_reviews(review, load_studies(new))
+    assert [o["outcome"] for o in d.to_dict(changed_only=True)["outcomes"]] == moved
+
+
 def test_diff_rev(tmp_path):
     if shutil.which("git") is None:
         pytest.skip("git not available")
@@ -194,6 +217,15 @@ def test_cumulative_by_year(copy, tmp_path):
 
     fig = cumulative_forest(frame, footnote="x " * 200)
     assert not overlapping_texts(fig) and not texts_outside(fig)
+    # the footer is whole: every word of it drawn, inside the canvas, in PNG and in SVG
+    for fmt in ("png", "svg"):
+        out = tmp_path / f"cum-long.{fmt}"
+        fig.savefig(out)
+        assert out.stat().st_size > 0
+    words = " ".join(t.get_text() for t in fig.texts if t.get_gid() == "footnote").split()
+    assert words == ["x"] * 200
+    svg = (tmp_path / "cum-long.svg").read_text(encoding="utf-8")
+    assert svg.count(">x x x") >= 1 or svg.count("x x x") >= 1
 
 
 @pytest.mark.parametrize("prisma", [None, {"identified_databases": 1234, "identified_registers": 12,

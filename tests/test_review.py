@@ -203,6 +203,7 @@ def test_sensitivity_rows_are_the_analyses_they_name(review):
     assert rows[("Studies", "Parallel RCTs only")]["k"] == 2
     fig = sens.forest()
     from matplotlib.figure import Figure
+
     assert isinstance(fig, Figure)
 
 

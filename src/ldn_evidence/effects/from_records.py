@@ -139,6 +139,8 @@ class StudyEffect:
     instrument: str | None = None
     #: (events, n) of the intervention arm then the comparator, for effects from event counts
     counts: tuple | None = None
+    #: the per-arm numbers used ({"intervention": {...}, "comparator": {...}}), for the forest's arm columns
+    arms: dict | None = None
 
     @property
     def estimable(self) -> bool:
@@ -411,6 +413,8 @@ def parallel_effect(study: _rec.StudyRecord, o: _rec.Outcome, measure: str, term
             what = "per-arm final values" if cls is _rec.ArmMeans else "per-arm change scores"
             if how_t or how_c:
                 what += " (SD from SE/CI)"
+            out.eff.arms = {"intervention": {"mean": t.mean, "sd": sd_t, "n": t.n},
+                            "comparator": {"mean": c.mean, "sd": sd_c, "n": c.n}}
             return out.done(de, [b], t.n + c.n, what, extra=list(dict.fromkeys(h for h in (how_t, how_c) if h)))
     if measure == "SMD":
         for b in _blocks(o, _rec.StandardizedEffect):
@@ -622,6 +626,7 @@ def binary_effect(study: _rec.StudyRecord, o: _rec.Outcome, measure: str = "RR",
         eff.source_kinds = [b.source_kind]
         eff.n = n1 + n2
         eff.counts = (e1, n1, e2, n2)
+        eff.arms = {"intervention": {"events": e1, "n": n1}, "comparator": {"events": e2, "n": n2}}
         eff.assumptions += [h for h in (how1, how2) if h]
         if b.derivation:
             eff.assumptions.append(f"reported number derived: {b.derivation}")

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["sensitivity_specs", "SensitivityResult"]
 
+_EFFECT_KEYS = ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")
+
 
 def sensitivity_specs(review: "Review", measure: str = "SMD", method: str = "REML", test: str = "knha",
                       r: float | None = None) -> list[dict]:
@@ -83,17 +85,39 @@ class SensitivityResult:
     protocol: Any = None
 
     @property
+    def ratio(self) -> bool:
+        """Whether the measure is a ratio (RR, OR): pooled on the log scale, reported as ratios."""
+        return self.measure in RATIO_MEASURES
+
+    @property
     def table(self):
-        """DataFrame: family, analysis, k, estimate, CI, PI, p, tau², I², studies, note."""
+        """DataFrame: family, analysis, k, estimate, CI, PI, p, tau², I², studies, note.
+
+        For a ratio measure (RR, OR) ``estimate``, ``ci_low``, ``ci_high``, ``pi_low`` and
+        ``pi_high`` are ratios, with the log-scale values beside them as ``log_estimate`` ...
+        ``log_pi_high``; ``tau2`` is the variance of the log ratios (``attrs["scale"]`` says so).
+        """
+        import numpy as np
         import pandas as pd  # pandas only where a DataFrame is asked for
 
-        return pd.DataFrame(self.rows, columns=["family", "analysis", "k", "estimate", "ci_low", "ci_high",
-                                                "pi_low", "pi_high", "pvalue", "tau2", "i2", "studies", "note"])
+        frame = pd.DataFrame(self.rows, columns=["family", "analysis", "k", "estimate", "ci_low", "ci_high",
+                                                 "pi_low", "pi_high", "pvalue", "tau2", "i2", "studies", "note"])
+        frame.attrs.update(outcome=self.outcome, measure=self.measure, scale="analysis scale")
+        if self.ratio:
+            at = frame.columns.get_loc("pvalue")
+            for c in reversed(_EFFECT_KEYS):
+                frame.insert(at, f"log_{c}", frame[c].astype(float))
+            for c in _EFFECT_KEYS:
+                frame[c] = np.exp(frame[f"log_{c}"])
+            frame.attrs["scale"] = (f"{self.measure} (log_* columns: natural log of the ratio; tau2: "
+                                    "between-study variance of the log ratios)")
+        return frame
 
     def __str__(self) -> str:
+        head, tau = (self.measure, "tau²*") if self.ratio else ("estimate", "tau²")
         lines = [f"Sensitivity analyses of {self.outcome} ({self.measure}); primary: {self.primary.settings}",
-                 f"  {'analysis':44s} {'k':>3s} {'estimate':>9s} {'95% CI':>17s} {'PI':>17s} {'p':>7s} "
-                 f"{'tau²':>6s} {'I²':>5s}"]
+                 f"  {'analysis':44s} {'k':>3s} {head:>9s} {'95% CI':>17s} {'PI':>17s} {'p':>7s} "
+                 f"{tau:>6s} {'I²':>5s}"]
         family = None
         for row in self.rows:
             if row["family"] != family:
@@ -108,6 +132,9 @@ class SensitivityResult:
             lines.append(f"    {row['analysis'][:42]:42s} {row['k']:3d} {est:9.3f} "
                          f"[{lo:6.2f}, {hi:6.2f}] {pi:>17s} {fmt_p(row['pvalue'], 'short'):>7s} "
                          f"{row['tau2']:6.3f} {row['i2']:4.0f}%" + (f"  ({row['note']})" if row["note"] else ""))
+        if self.ratio:
+            lines.append(f"  ({self.measure}, intervals back-transformed from the log scale; * tau² of the log "
+                         f"{self.measure})")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -156,6 +183,10 @@ class SensitivityResult:
                   "i2": "I²"}, footnotes=footnotes, title=f"Sensitivity analyses: {self.outcome}")
         controlled = any(row["group"] != "Single-arm pre-post" for row in self.primary.rows)
         kw["favours"] = favours(self.outcome, controlled, self.protocol)
-        kw["log_scale"] = self.measure in RATIO_MEASURES
+        kw["log_scale"] = self.ratio
+        if self.ratio:
+            kw["columns"] = {"k": "k", "tau2": "τ² (log)", "i2": "I²"}
         kw.update(kwargs)
-        return forest_plot(table, None, None, None, **kw)
+        from ..plots._figure import stamp
+
+        return stamp(forest_plot(table, None, None, None, **kw), self.primary.file_hash)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from .._version import provenance
 from ..errors import LivingError
 from ..vocabulary import RATIO_MEASURES
 
@@ -126,6 +127,8 @@ class ReviewDiff:
     review_changes: list
     outcomes: list
     settings: str = ""
+    old_hash: str | None = None
+    new_hash: str | None = None
 
     @property
     def conclusion_changed(self) -> bool:
@@ -135,10 +138,9 @@ class ReviewDiff:
     def empty(self) -> bool:
         return not (self.added or self.removed or self.changed or self.review_changes)
 
-    def to_dict(self) -> dict:
-        return {"old": self.old_name, "new": self.new_name, "added": self.added, "removed": self.removed,
-                "changed": self.changed, "review_changes": self.review_changes, "outcomes": self.outcomes,
-                "settings": self.settings, "conclusion_changed": self.conclusion_changed}
+    def changed_outcomes(self) -> list:
+        """The outcomes whose pooled result differs between the two versions."""
+        return [o for o in self.outcomes if o["before"] != o["after"]]
 
     def __repr__(self) -> str:
         return (f"<ReviewDiff {self.old_name} -> {self.new_name}: {len(self.added)} added, {len(self.removed)} "
@@ -161,7 +163,17 @@ class ReviewDiff:
             out.append(table(["outcome", "measure", "before", "after", "conclusion changed"], rows))
         return "".join(out)
 
-    def to_text(self, max_value: int = 70) -> str:
+    def to_dict(self, changed_only: bool = False) -> dict:
+        """Plain JSON; ``changed_only`` leaves out the outcomes whose pooled result is unchanged."""
+        return {"old": self.old_name, "new": self.new_name, "added": self.added, "removed": self.removed,
+                "changed": self.changed, "review_changes": self.review_changes,
+                "outcomes": self.changed_outcomes() if changed_only else self.outcomes,
+                "settings": self.settings, "conclusion_changed": self.conclusion_changed,
+                "provenance": {**provenance(self.new_hash), "old_studies_sha256": self.old_hash}}
+
+    def to_text(self, max_value: int = 70, changed_only: bool = False) -> str:
+        """The differences as text; ``changed_only`` lists only the outcomes whose pooled result
+        changed (and says how many were unchanged)."""
         def short(v):
             s = "(absent)" if v is None else repr(v) if isinstance(v, str) else str(v)
             return s if len(s) <= max_value else s[: max_value - 3] + "..."
@@ -181,10 +193,11 @@ class ReviewDiff:
             lines.append("~ review metadata:")
             for c in self.review_changes:
                 lines.append(f"    review.{c['path']}: {short(c['old'])} -> {short(c['new'])}")
-        if self.outcomes:
+        shown = self.changed_outcomes() if changed_only else self.outcomes
+        if shown:
             lines.append("")
             lines.append(f"Pooled results ({self.settings}):")
-        for o in self.outcomes:
+        for o in shown:
             lines.append(f"  {o['outcome']} ({o['measure']}):")
             for label, r in (("before", o["before"]), ("after", o["after"])):
                 lines.append(f"    {label:6s} {_fmt_result(r, o['measure'])}")
@@ -192,6 +205,11 @@ class ReviewDiff:
                 lines.append(f"    ** conclusion changed: {'; '.join(o['flags'])}")
             elif o["before"] == o["after"]:
                 lines.append("    (unchanged)")
+        hidden = len(self.outcomes) - len(shown)
+        if hidden:
+            lines.append("")
+            lines.append(f"{hidden} outcome{'s' if hidden != 1 else ''} with an unchanged pooled result not shown "
+                         "(--changed-only)")
         return "\n".join(lines)
 
 
@@ -242,7 +260,8 @@ def diff_reviews(old, new, *, outcomes: Sequence[str] | None = None, measure: st
         results.append({"outcome": outcome, "measure": m, "before": ra, "after": rb, "flags": flags,
                         "conclusion_changed": bool(flags)})
     return ReviewDiff(old_name=old_name, new_name=new_name, added=added, removed=removed, changed=changed,
-                      review_changes=review_changes, outcomes=results, settings=settings)
+                      review_changes=review_changes, outcomes=results, settings=settings,
+                      old_hash=getattr(old, "file_hash", None), new_hash=getattr(new, "file_hash", None))
 
 
 def git_revision_files(spec: str, studies_path: str | os.PathLike, folder: str | os.PathLike) -> tuple:

@@ -24,6 +24,7 @@ intervals; every analysis states them.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import warnings
@@ -40,7 +41,7 @@ from ..records import StudyCollection, read_studies
 from ..vocabulary import BINARY_MEASURES, CONTINUOUS_MEASURES, DESIGN_GROUP_ORDER, DESIGN_SHORT, design_group, \
     normalize_method, normalize_test
 from .alternatives import SensitivityResult, sensitivity_specs
-from .analysis import EFFECT_COLUMNS, Analysis
+from .analysis import EFFECT_COLUMNS, Analysis, path_stem
 from .outcomes import outcome_spec
 
 __all__ = ["Review", "load_studies"]
@@ -97,6 +98,26 @@ class Review(StudyCollection):
             raise ReviewError(f"unknown subgroup variable {by!r}; choose one of: {', '.join(allowed)} "
                               "(review.protocol.subgroups)")
         return by
+
+    @property
+    def file_hash(self) -> str | None:
+        """SHA-256 (hex) of the studies file as read (its UTF-8 bytes; a leading byte-order mark is
+        not counted), or None for a review not read from a file. Figures and JSON outputs carry it,
+        so that a result can be traced to the exact file it came from (``sha256sum studies.yaml``)."""
+        text = getattr(self, "_text", None)
+        return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def derivation_letters(self) -> dict[str, str]:
+        """The footnote letter of every derivation path the review's effects use, over all its
+        outcomes and measures (paths without their ``, r = ...`` and ``; rescaled ...`` details,
+        in alphabetical order), so that a letter means the same in every figure of the review."""
+        stems = set()
+        for outcome in self.protocol.pooled_outcomes:
+            binary = outcome_spec(outcome, self.protocol).kind == "binary"
+            for measure in (BINARY_MEASURES if binary else CONTINUOUS_MEASURES):
+                rows, _ = self._effect_rows(outcome, measure, None, 95)
+                stems |= {path_stem(row["path"]) for row in rows if row["included"] and row["path"]}
+        return {stem: _letter(i) for i, stem in enumerate(sorted(stems))}
 
     def effect_sizes(self, outcome: str | None = None, measure: str | None = None, r: float | None = None,
                      level: float = 95, scale_md: bool = True):
@@ -186,8 +207,8 @@ class Review(StudyCollection):
                 "rob_tool": rob.tool if rob else None,
                 "rob_domains": {d: j.judgement for d, j in rob.domains.items()} if rob else {},
                 "included": eff.reason is None, "reason": eff.reason,
-                # not columns of the table: for TSA's event rates and for subgroups by moderator
-                "counts": eff.counts, "moderators": dict(s.moderators),
+                # not columns of the table: for TSA's event rates, subgroups by moderator, forest arm columns
+                "counts": eff.counts, "moderators": dict(s.moderators), "arms": eff.arms,
             })
         scale_label = None
         if measure == "MD":
@@ -404,7 +425,7 @@ class Review(StudyCollection):
         return Analysis(outcome=outcome, measure=attrs["measure"], method=method.upper(), test=test, level=level,
                         r=r_used, by=by, exclude=tuple(exclude), rows=pooled, not_pooled_rows=not_pooled,
                         overall=overall, subgroups=subgroups, subgroup_test=subgroup_test, notes=notes,
-                        scale=attrs["scale"], protocol=self.protocol)
+                        scale=attrs["scale"], protocol=self.protocol, review=self)
 
     def moderators(self):
         """The protocol's moderators, one row per study (pandas DataFrame): ``study``, ``label``,
@@ -461,6 +482,11 @@ class Review(StudyCollection):
         if left_out:
             fit.notes.append(f"left out (moderator not recorded): {', '.join(left_out)}")
         return fit
+
+
+def _letter(i: int) -> str:
+    """a, b, ..., z, aa, ab, ... (the footnote letters)."""
+    return _letter(i // 26 - 1) + "abcdefghijklmnopqrstuvwxyz"[i % 26] if i >= 26 else "abcdefghijklmnopqrstuvwxyz"[i]
 
 
 def _groups(rows: list[dict], by: str) -> list[str]:

@@ -76,10 +76,13 @@ def rob_plot(review, outcome: str | None = None, *, kind: str = "both", **analys
         label = f"share of the {outcome_title(outcome)} analysis weight"
     else:
         title, label = "Risk of bias: every study of the review", None
+    from ..plots._figure import stamp
+
+    digest = getattr(review, "file_hash", None)
     if kind == "traffic_light":
-        return rob_traffic_light(rows, title=title)
+        return stamp(rob_traffic_light(rows, title=title), digest)
     if kind == "summary":
-        return rob_summary(rows, weighted=outcome is not None, title=title, weight_label=label)
+        return stamp(rob_summary(rows, weighted=outcome is not None, title=title, weight_label=label), digest)
     if kind != "both":
         raise ValueError(f"kind must be 'both', 'traffic_light' or 'summary' (got {kind!r})")
-    return rob_figure(rows, weighted=outcome is not None, title=title, weight_label=label)
+    return stamp(rob_figure(rows, weighted=outcome is not None, title=title, weight_label=label), digest)

@@ -26,7 +26,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..diagnostics.tsa import RIS, Boundaries, diversity, group_sequential_boundaries, required_information_size
+from .._version import provenance
+from ..diagnostics.tsa import RIS, Boundaries, boundary_curve, diversity, group_sequential_boundaries, \
+    required_information_size
 from ..models import meta_analysis
 
 __all__ = ["TSAResult", "trial_sequential_analysis"]
@@ -54,6 +56,7 @@ class TSAResult:
     assumptions: list
     #: the words beside the Z-curve's halves: positive Z, negative Z
     favours: tuple = ("Favours intervention", "Favours comparator")
+    file_hash: str | None = None   # SHA-256 of the studies file (figure metadata, JSON)
 
     def to_dict(self) -> dict:
         def clean(v):
@@ -72,6 +75,7 @@ class TSAResult:
             "steps": [{k: clean(v) for k, v in row.items()} for row in self.steps.to_dict("records")],
             "boundaries": [{k: clean(v) for k, v in row.items()}
                            for row in self.boundaries.to_frame().to_dict("records")],
+            "provenance": provenance(self.file_hash),
         }
 
     def __str__(self) -> str:
@@ -111,8 +115,14 @@ class TSAResult:
                 + f"<p>Conclusion: {escape(self.conclusion)}</p>"
                 + details(f"{len(self.assumptions)} assumptions", self.assumptions))
 
+    def boundary_curve(self, t):
+        """The boundaries at information fractions ``t`` as continuous functions of the information
+        (:func:`ldn_evidence.diagnostics.tsa.boundary_curve`): what the figure draws."""
+        return boundary_curve(self.boundaries, t)
+
     def plot(self, **kwargs):
-        """The TSA figure (a matplotlib Figure); see :func:`ldn_evidence.plots.tsa.tsa_plot`."""
+        """The TSA figure (a matplotlib Figure): the boundaries drawn as continuous curves, the
+        futility wedge shaded; see :func:`ldn_evidence.plots.tsa.tsa_plot`."""
         from ..plots.tsa import tsa_plot  # matplotlib: imported when a figure is asked for
 
         return tsa_plot(self, **kwargs)
@@ -232,7 +242,8 @@ def trial_sequential_analysis(review, outcome: str | None = None, mird: float = 
     fav = review.protocol.favours(outcome, controlled=True)
     return TSAResult(outcome=outcome, measure=measure, ris=ris, information=information, information_size=size,
                      steps=steps, boundaries=b, method=method, conclusion=concl, assumptions=assumptions,
-                     favours=(fav[1], fav[0]) if better_up else fav)
+                     favours=(fav[1], fav[0]) if better_up else fav,
+                     file_hash=getattr(review, "file_hash", None))
 
 
 def _binary_ris(analysis, table, rrr: float, control_risk: float | None, alpha: float, beta: float, d2: float,

@@ -8,9 +8,13 @@ from a frozen copy of the bundled studies file (``studies_53d4e62.yaml``, the fi
 53d4e62), so that the refactor can be shown to change no effect, no derivation text and no
 pooled result. ``tests/test_protocol_pins.py`` recomputes everything with the current code.
 
-Written by the code of main at 0711b5f (the refactor's merge base: 53d4e62 plus the GRADE and
-evidence-audit work, whose forest plots gained a risk-of-bias footnote), run from a checkout of
-that commit: ``python tests/baseline/ldn/make_baseline.py --commit 0711b5f``.
+First written by the code of main at 0711b5f (the refactor's merge base: 53d4e62 plus the GRADE
+and evidence-audit work) and shown equal after the refactor. Rewritten at the merge of the
+figures work ("figures-merge"), whose intended changes it records: JSON outputs gained a
+``provenance`` (tool version, file hash), forest footnote letters keep one meaning across the
+review, and the sensitivity table's "Test and CI" family holds every other test (knha, adhoc,
+z): ``python tests/baseline/ldn/make_baseline.py --commit figures-merge``. Rewrite it only for
+such an intended change, and say which in the commit.
 """
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from ..._format import is_missing
+from ..._version import provenance
 from ...vocabulary import MEASURES, REVIEW_METHODS
 from .._options import (UpperChoice, UserError, echo_json, finite_range, load_review, lower, outcome_option,
                         resolve_output, split_ids, test_option)
@@ -22,10 +23,12 @@ __all__ = ["cumulative"]
 @click.option("--exclude", multiple=True, metavar="ID[,ID...]", help="Leave out studies by id.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Also write a cumulative forest plot to this file (png, svg or pdf).")
+@click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True,
+              help="Resolution of a PNG figure.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
               help="Format of the printed table.")
 @click.pass_context
-def cumulative(ctx, outcome, measure, method, test, r, exclude, output, fmt):
+def cumulative(ctx, outcome, measure, method, test, r, exclude, output, dpi, fmt):
     """Cumulative meta-analysis by publication year: after each year's studies, k, estimate,
     CI, prediction interval, tau² and I² (studies without a year enter last).
 
@@ -48,7 +51,7 @@ def cumulative(ctx, outcome, measure, method, test, r, exclude, output, fmt):
         raise UserError(f"nothing to cumulate: {analysis.one_line()}")
     if fmt == "json":
         echo_json({"outcome": outcome, "measure": measure, "settings": analysis.settings,
-                   "steps": frame.to_dict("records")})
+                   "steps": frame.to_dict("records"), "provenance": provenance(review.file_hash)})
     elif fmt == "csv":
         click.echo(frame.to_csv(index=False), nl=False)
     else:
@@ -59,11 +62,13 @@ def cumulative(ctx, outcome, measure, method, test, r, exclude, output, fmt):
             click.echo(f"  {yr:7s} {int(row['k']):3d} {row['estimate']:9.3f} [{row['ci_low']:6.2f}, "
                        f"{row['ci_high']:6.2f}] {row['tau2']:6.3f} {row['i2']:4.0f}%  {row['added']}")
     if output:
-        from ...plots.cumulative_year import cumulative_forest  # matplotlib: imported when the figure is drawn
+        from ...plots._figure import stamp
+        from ...plots.diagnostics import cumulative_plot  # matplotlib: imported when the figure is drawn
 
-        fig = cumulative_forest(frame, xlabel=analysis.xlabel, favours=review.protocol.favours(outcome, True),
-                                title=f"Cumulative meta-analysis by year: {outcome.replace('_', ' ')}",
-                                footnote=f"Each row pools every study published up to that year. "
-                                         f"Model: {analysis.settings}.")
-        fig.savefig(output, format=ofmt, dpi=150)
+        args, kw = analysis.forest_args()
+        fig = cumulative_plot(frame, xlabel=analysis.xlabel, favours=kw["favours"], level=analysis.level,
+                              title=f"Cumulative meta-analysis by year: {outcome.replace('_', ' ')}",
+                              footnotes=[f"Each row pools every study published up to that year. "
+                                         f"Model: {analysis.settings}."])
+        stamp(fig, review.file_hash).savefig(output, format=ofmt, dpi=dpi)
         click.echo(f"wrote {output}", err=fmt != "text")

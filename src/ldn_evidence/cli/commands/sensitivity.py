@@ -2,15 +2,17 @@
 analysis choices, with the diagnostics of the primary analysis and their figures."""
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
 import click
 
 from ..._format import json_safe
-from ...vocabulary import MEASURES, REVIEW_METHODS, T_TESTS
-from .._options import UpperChoice, UserError, check_figure_folder, echo_json, finite_range, load_review, lower, \
-    outcome_option, test_option
+from ..._version import provenance
+from ...vocabulary import MEASURES, RATIO_MEASURES, REVIEW_METHODS, T_TESTS
+from .._options import FIGURE_FORMATS, UpperChoice, UserError, check_figure_folder, echo_json, finite_range, \
+    load_review, lower, outcome_option, test_option
 
 __all__ = ["sensitivity"]
 
@@ -28,11 +30,15 @@ __all__ = ["sensitivity"]
               help="Permutations for the permutation test (exact when 2^k is smaller).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed for permutations and GOSH sampling.")
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
-              help="Write every sensitivity figure (PNG) into DIR.")
+              help="Write every sensitivity figure into DIR.")
+@click.option("--plot-format", "plot_fmt", type=click.Choice(FIGURE_FORMATS), default="png", show_default=True,
+              help="Format of the figures written with --plot (pdf and svg keep text as text).")
+@click.option("--dpi", type=click.IntRange(50, 600), default=100, show_default=True,
+              help="Resolution of PNG figures (300 for print).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
               help="Output format of the review-level table (json also holds the diagnostics).")
 @click.pass_context
-def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot_dir, fmt):
+def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot_dir, plot_fmt, dpi, fmt):
     """How much do the pooled results lean on single studies and on our assumptions?
 
     Re-runs the analysis with all nine tau² estimators, z vs Hartung-Knapp, the within-person
@@ -45,6 +51,7 @@ def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot
     Examples:
       ldn-evidence sensitivity
       ldn-evidence sensitivity --outcome fiq --plot figures/
+      ldn-evidence sensitivity --outcome adverse_events --plot figures/ --plot-format pdf
       ldn-evidence sensitivity --format csv > sensitivity.csv
       ldn-evidence sensitivity --method DL --test z --r 0.3
     """
@@ -71,9 +78,11 @@ def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot
         raise UserError(f"nothing to analyse: {primary.one_line()}")
     diagnostics = diagnostics_of(primary, permutations, seed)
     if fmt == "json":
-        out = {"outcome": result.outcome, "measure": result.measure, "primary": primary.to_dict(),
-               "analyses": [{k: json_safe(v) for k, v in row.items()} for row in result.rows],
-               "diagnostics": {k: json_safe(v) for k, v in diagnostics["summary"].items()}}
+        out = {"outcome": result.outcome, "measure": result.measure, "scale": result.table.attrs["scale"],
+               "primary": primary.to_dict(),
+               "analyses": json_safe(result.table.to_dict("records")),
+               "diagnostics": {k: json_safe(v) for k, v in diagnostics["summary"].items()},
+               "provenance": provenance(review.file_hash)}
         echo_json(out)
     elif fmt == "csv":
         click.echo(result.table.to_csv(index=False), nl=False)
@@ -82,7 +91,7 @@ def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot
         click.echo("")
         click.echo(diagnostics["text"])
     if plot_dir:
-        for path in write_figures(result, primary, diagnostics, plot_dir):
+        for path in write_figures(result, primary, diagnostics, plot_dir, fmt=plot_fmt, dpi=dpi):
             click.echo(f"wrote {path}", err=fmt != "text")
 
 
@@ -108,13 +117,30 @@ def diagnostics_of(analysis, permutations, seed) -> dict:
     attempt("permutation test", lambda: res.permutation_test(n=permutations, seed=seed))
     attempt("GOSH", lambda: res.gosh(seed=seed))
     attempt("cumulative by year", res.cumulative)
+    ratio = analysis.measure in RATIO_MEASURES
+    name = analysis.measure if ratio else "estimate"
+    tau2 = "tau² (log scale)" if ratio else "tau²"
+
+    def show(v):  # the reader's scale: ratios back-transformed from the log scale
+        return math.exp(v) if ratio and math.isfinite(v) else v
+
+    def scaled(out: dict, **values) -> dict:  # ratio values under their names, log values named as such
+        for key, v in values.items():
+            out[key] = show(v)
+            if ratio:
+                out[f"log_{key}"] = v
+        return out
+
     if "leave-one-out" in found:
         loo = found["leave-one-out"]
-        lines.append("  leave-one-out (estimate [CI] without the study):")
+        lines.append(f"  leave-one-out ({name} [CI] without the study):")
         for label, row in loo.iterrows():
-            lines.append(f"    - {label}: {row['estimate']:.3f} [{row['ci_low']:.2f}, {row['ci_high']:.2f}], "
-                         f"tau² = {row['tau2']:.3f}, I² = {row['i2']:.0f}%")
-        summary["leave_one_out_range"] = [float(loo["estimate"].min()), float(loo["estimate"].max())]
+            lines.append(f"    - {label}: {show(row['estimate']):.3f} [{show(row['ci_low']):.2f}, "
+                         f"{show(row['ci_high']):.2f}], {tau2} = {row['tau2']:.3f}, I² = {row['i2']:.0f}%")
+        lo, hi = float(loo["estimate"].min()), float(loo["estimate"].max())
+        summary["leave_one_out_range"] = [show(lo), show(hi)]
+        if ratio:
+            summary["log_leave_one_out_range"] = [lo, hi]
     if "influence" in found:
         inf = found["influence"]
         flagged = [str(i) for i in inf.index[inf["inf"].astype(bool)]] if "inf" in inf else []
@@ -124,10 +150,10 @@ def diagnostics_of(analysis, permutations, seed) -> dict:
     if "Egger's regression test" in found:
         e = found["Egger's regression test"]
         df = "" if e.df != e.df else f", df = {e.df:g}"
-        text = (f"{stat} = {e.zval:.3f}{df}, p = {e.pvalue:.3f}; limit estimate {e.estimate:.3f} "
-                f"[{e.ci_low:.2f}, {e.ci_high:.2f}] (predictor: {e.predictor})")
+        text = (f"{stat} = {e.zval:.3f}{df}, p = {e.pvalue:.3f}; limit {name} {show(e.estimate):.3f} "
+                f"[{show(e.ci_low):.2f}, {show(e.ci_high):.2f}] (predictor: {e.predictor})")
         lines.append(f"  Egger's regression test: {text}")
-        summary["egger"] = {"statistic": e.zval, "df": e.df, "pvalue": e.pvalue, "limit_estimate": e.estimate}
+        summary["egger"] = scaled({"statistic": e.zval, "df": e.df, "pvalue": e.pvalue}, limit_estimate=e.estimate)
     if "rank correlation test" in found:
         b = found["rank correlation test"]
         lines.append(f"  Begg's rank correlation test: Kendall's tau = {b.tau:.3f}, p = {b.pvalue:.3f}"
@@ -135,11 +161,12 @@ def diagnostics_of(analysis, permutations, seed) -> dict:
         summary["rank_test"] = {"tau": b.tau, "pvalue": b.pvalue, "exact": bool(b.exact)}
     if "trim-and-fill" in found:
         tf = found["trim-and-fill"]
-        text = (f"{tf.k0} studies imputed on the {tf.side} ({tf.estimator}); filled estimate {tf.estimate:.3f} "
-                f"[{tf.ci_low:.2f}, {tf.ci_high:.2f}]" + (" (z test, as metafor's trimfill)" if tf.k0 else ""))
+        text = (f"{tf.k0} studies imputed on the {tf.side} ({tf.estimator}); filled {name} {show(tf.estimate):.3f} "
+                f"[{show(tf.ci_low):.2f}, {show(tf.ci_high):.2f}]"
+                + (" (z test, as metafor's trimfill)" if tf.k0 else ""))
         lines.append(f"  trim-and-fill: {text}")
-        summary["trim_and_fill"] = {"k0": tf.k0, "side": tf.side, "estimate": tf.estimate,
-                                    "ci_low": tf.ci_low, "ci_high": tf.ci_high}
+        summary["trim_and_fill"] = scaled({"k0": tf.k0, "side": tf.side}, estimate=tf.estimate, ci_low=tf.ci_low,
+                                          ci_high=tf.ci_high)
     if "permutation test" in found:
         pt = found["permutation test"]
         kind = f"exact, {pt.n} sign patterns" if pt.exact else f"{pt.n} permutations, MC SE {pt.mc_se:.3f}"
@@ -148,41 +175,48 @@ def diagnostics_of(analysis, permutations, seed) -> dict:
     if "GOSH" in found:
         g = found["GOSH"]
         est = g["estimate"].dropna()
-        lines.append(f"  GOSH: {len(g)} subsets, estimates from {est.min():.3f} to {est.max():.3f}")
+        lines.append(f"  GOSH: {len(g)} subsets, {name + ' ' if ratio else 'estimates '}from {show(est.min()):.3f} to "
+                     f"{show(est.max()):.3f}")
         summary["gosh_subsets"] = int(len(g))
     return {"text": "\n".join(lines), "summary": summary, "found": found}
 
 
-def write_figures(result, primary, diagnostics, plot_dir):
+def write_figures(result, primary, diagnostics, plot_dir, fmt: str = "png", dpi: int = 100):
+    """Every sensitivity figure of the primary analysis into ``plot_dir`` as ``<name>-<outcome>.<fmt>``;
+    ratio measures on a log axis labelled with ratios. Returns the paths written."""
     from ...plots import diagnostics as dplots  # matplotlib: imported when figures are asked for
+    from ...plots._figure import stamp
 
     out = Path(plot_dir)
     out.mkdir(parents=True, exist_ok=True)
     found = diagnostics["found"]
     res = primary.overall
     xlabel = primary.xlabel
+    log = primary.measure in RATIO_MEASURES
     figures = {"sensitivity-forest": lambda: result.forest()}
     if "trim-and-fill" in found or res.k >= 2:
-        figures["funnel"] = lambda: dplots.funnel_plot(res, found.get("trim-and-fill"), xlabel=xlabel)
+        figures["funnel"] = lambda: dplots.funnel_plot(res, found.get("trim-and-fill"), xlabel=xlabel, log_scale=log)
     if "influence" in found:
         figures["baujat"] = lambda: dplots.baujat_plot(res.baujat())
         figures["influence"] = lambda: dplots.influence_plot(found["influence"], res)
     if "leave-one-out" in found:
-        figures["leave-one-out"] = lambda: dplots.leave_one_out_plot(found["leave-one-out"], res, xlabel=xlabel)
+        figures["leave-one-out"] = lambda: dplots.leave_one_out_plot(found["leave-one-out"], res, xlabel=xlabel,
+                                                                     log_scale=log, level=primary.level)
     if "cumulative by year" in found:
-        figures["cumulative"] = lambda: dplots.cumulative_plot(found["cumulative by year"], xlabel=xlabel)
+        figures["cumulative"] = lambda: dplots.cumulative_plot(found["cumulative by year"], xlabel=xlabel,
+                                                               log_scale=log, level=primary.level)
     if "GOSH" in found:
-        figures["gosh"] = lambda: dplots.gosh_plot(found["GOSH"], xlabel=xlabel)
+        figures["gosh"] = lambda: dplots.gosh_plot(found["GOSH"], xlabel=xlabel, log_scale=log)
     written, unwritten = [], []
     for name, make in figures.items():
-        path = out / f"{name}-{result.outcome}.png"
+        path = out / f"{name}-{result.outcome}.{fmt}"
         try:
-            fig = make()
+            fig = stamp(make(), primary.file_hash)
         except Exception as exc:  # noqa: BLE001 - one figure failing must not lose the others
             click.echo(f"warning: {name} not drawn ({exc})", err=True)
             continue
         try:
-            fig.savefig(path, dpi=100)
+            fig.savefig(path, format=fmt, dpi=dpi)
         except OSError as exc:  # the folder or the disk refused: an error, after trying every figure
             unwritten.append(f"{path.name} ({exc.strerror or exc})")
             continue

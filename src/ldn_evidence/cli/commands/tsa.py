@@ -42,10 +42,12 @@ MIRD_RATIO = (1e-4, 10.0)
 @click.option("--exclude", multiple=True, metavar="ID[,ID...]")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Also write the TSA plot to this file (png, svg or pdf).")
+@click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True,
+              help="Resolution of a PNG figure.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
 def tsa(ctx, outcome, mird, control_risk, sd, alpha, beta, d2, no_futility, information, include_nonrandomized,
-        measure, method, r, exclude, output, fmt):
+        measure, method, r, exclude, output, dpi, fmt):
     """Trial sequential analysis: cumulative Z-curve of the trials in publication order against
     Lan-DeMets O'Brien-Fleming boundaries and beta-spending futility boundaries, on the
     diversity-adjusted required information size.
@@ -86,5 +88,5 @@ def tsa(ctx, outcome, mird, control_risk, sd, alpha, beta, d2, no_futility, info
     else:
         click.echo(str(res))
     if output:
-        res.plot().savefig(output, format=ofmt, dpi=150)
+        res.plot().savefig(output, format=ofmt, dpi=dpi)
         click.echo(f"wrote {output}", err=fmt != "text")
