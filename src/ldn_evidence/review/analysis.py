@@ -273,6 +273,7 @@ class Analysis:
     def _repr_html_(self) -> str:
         """Jupyter: the pooled results per subgroup and overall, what was not pooled and the notes."""
         from .._html import details, escape, interval, table
+        from .outcomes import outcome_title
 
         head = self.measure if self.measure in RATIO_MEASURES else "estimate"
         rows = []
@@ -281,7 +282,7 @@ class Analysis:
                                          row["pi_low"], row["pi_high"])
             rows.append([row["group"], row["k"], f"{est:.2f}", interval(lo, hi), interval(pl, ph),
                          fmt_p(row["pvalue"], "short"), f"{row['tau2']:.3f}", f"{row['i2']:.0f}%"])
-        out = [f"<p><strong>{escape(outcome_title(self.outcome))}</strong> ({escape(self.measure)}): "
+        out = [f"<p><strong>{escape(outcome_title(self.outcome, self.protocol))}</strong> ({escape(self.measure)}): "
                f"{escape(self.settings)}</p>"]
         if rows:
             out.append(table(["", "k", head, f"{self.level:g}% CI", "PI", "p", "tau²", "I²"], rows))
