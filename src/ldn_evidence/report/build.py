@@ -27,6 +27,7 @@ from ..review.outcomes import OUTCOMES
 from . import changes as _changes
 from .downloads import DOWNLOADS, write_downloads
 from .outcome import living_parts, needs_living, outcome_section, primary_analysis
+from .schedule import run_shared
 from .sections import (header, prisma_section, protocol_section, reconcile_section, review_protocol_of,
                        rob_section, sof_section, studies_section)
 
@@ -76,30 +77,11 @@ def _environment():
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
-def _worker_pool(jobs: int | None):
-    """A one-process pool forked from this one (its imports and font caches already loaded), or
-    None.
-
-    Only where fork is the platform's default (Linux); elsewhere a worker would start by importing
-    everything again, which costs more than it saves here.
-    """
-    import multiprocessing
-    import sys
-
-    if jobs is None:
-        jobs = min(2, os.cpu_count() or 1)
-    if jobs < 2 or not sys.platform.startswith("linux"):
-        return None
-    from concurrent.futures import ProcessPoolExecutor
-
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-
-
 class _Steps:
     """Counts the build's steps for a ``progress(step, done, total)`` callback."""
 
-    def __init__(self, outcomes: list[str], progress):
-        self.total = 5 + len(outcomes)
+    def __init__(self, total: int, progress):
+        self.total = total
         self.done = 0
         self.progress = progress
 
@@ -109,48 +91,48 @@ class _Steps:
             self.progress(label, self.done, self.total)
 
 
-def _build(review, outcomes: list[str], since, jobs, tick: _Steps) -> tuple:
-    """Every section: (header, sections by id, outcome sections in order, changes section, the
-    page's compiled template).
+def _tasks(review, outcomes, analyses, sof_rows, earlier, strict) -> list:
+    """The build's independent tasks, heaviest first (see :mod:`.schedule`): the cumulative and
+    sequential analyses of the outcomes with two or more studies (they load pandas and
+    scipy.optimize), the risk-of-bias figure, what changed, then each outcome's section, those
+    with the most studies first."""
+    heavy = sorted((o for o in outcomes if needs_living(analyses[o])), key=lambda o: -analyses[o].k)
+    tasks = [(f"cumulative and sequential analyses: {o}", lambda o=o: living_parts(review, o, analyses[o]))
+             for o in heavy]
+    tasks += [("risk of bias", lambda: rob_section(review)),
+              ("what changed", lambda: _changes.changes_section(review, earlier, outcomes, strict=strict))]
+    by_size = sorted(outcomes, key=lambda o: (-analyses[o].k, -len(analyses[o].not_pooled_rows)))
+    tasks += [(f"outcome {o}", lambda o=o: outcome_section(review, o, sof_rows.get(o), analyses[o]))
+              for o in by_size]
+    return tasks
+
+
+def _build(review, outcomes: list[str], since, jobs, progress) -> tuple:
+    """Every section: (header, sections by id, outcome sections in order, changes section).
 
     The question, the PRISMA figure and the primary analyses come first (the figure loads
-    matplotlib's fonts, which a forked worker then shares). The worker runs the cumulative and
-    trial sequential analyses of the outcomes with two or more studies (the only part that needs
-    pandas and scipy.optimize, loaded there only) and draws the risk-of-bias figure, while this
-    process draws the forest plots, runs the sensitivity analyses and builds the other sections.
+    matplotlib's fonts, which a forked worker then shares); then this process and the worker
+    share the rest (:func:`.schedule.run_shared`).
     """
     earlier = _changes.earlier_version(review.path, since)  # a bad --since fails before any work
     sections = [protocol_section(review), prisma_section(review)]
-    tick("question and PRISMA")
     sof, sof_rows = sof_section(review)
     analyses = {o: primary_analysis(review, o) for o in outcomes}
-    heavy = [o for o in outcomes if needs_living(analyses[o])]
-    pool = _worker_pool(jobs)
-    try:
-        living = {o: pool.submit(living_parts, review, o, analyses[o]) for o in heavy} if pool else {}
-        rob = pool.submit(rob_section, review) if pool else None
-        changes = _changes.changes_section(review, earlier, outcomes, strict=since is not None)
-        tick("what changed")
-        meta = header(review, __version__, _built_date(), _changes.file_commit(review.path))
-        sections += [studies_section(review), sof, reconcile_section(review)]
-        tick("studies, GRADE, reconciliation")
-        results = []
-        for outcome in outcomes:
-            section = outcome_section(review, outcome, sof_rows.get(outcome), analyses[outcome])
-            if outcome not in living:
-                section.update(living_parts(review, outcome, analyses[outcome]))
-            results.append(section)
-            tick(f"outcome {outcome}")
-        template = _environment().get_template("report.html.j2")  # compiled while the worker finishes
-        sections.insert(3, rob.result() if rob is not None else rob_section(review))
-        for section in results:
-            if section["id"] in living:
-                section.update(living[section["id"]].result())
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+    tasks = _tasks(review, outcomes, analyses, sof_rows, earlier, strict=since is not None)
+    tick = _Steps(len(tasks) + 4, progress)
+    tick("question and PRISMA")
+    done = run_shared(tasks, jobs, tick)
+    meta = header(review, __version__, _built_date(), _changes.file_commit(review.path))
+    sections += [studies_section(review), done["risk of bias"], sof, reconcile_section(review)]
+    tick("studies, GRADE, reconciliation")
+    results = []
+    for o in outcomes:
+        section = done[f"outcome {o}"]
+        section.update(done.get(f"cumulative and sequential analyses: {o}") or living_parts(review, o, analyses[o]))
+        results.append(section)
+    changes = done["what changed"]
     by_id = {s.id: s for s in sections + [changes]}
-    return meta, by_id, results, changes, template
+    return meta, by_id, results, changes, tick
 
 
 def write_report(review, folder: str | os.PathLike = "report", since: str | os.PathLike | None = None,
@@ -177,11 +159,10 @@ def write_report(review, folder: str | os.PathLike = "report", since: str | os.P
     """
     folder = Path(folder)
     outcomes = review_outcomes(review)
-    tick = _Steps(outcomes, progress)
-    meta, sections, results, changes, template = _build(review, outcomes, since, jobs, tick)
+    meta, sections, results, changes, tick = _build(review, outcomes, since, jobs, progress)
     files = write_downloads(folder / DATA_FOLDER, review, meta, results, changes, sections.get("sof"))
     tick("data files")
-    html = template.render(
+    html = _environment().get_template("report.html.j2").render(
         meta=meta, s=sections, outcomes=results, downloads=[(f"{DATA_FOLDER}/{name}", what)
                                                            for name, what in DOWNLOADS.items()])
     index = folder / "index.html"
