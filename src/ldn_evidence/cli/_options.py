@@ -16,7 +16,7 @@ import click
 from ..vocabulary import BY, MEASURES, REVIEW_METHODS
 
 __all__ = ["UserError", "EXIT_USAGE", "EXIT_FAILURE", "EXIT_BROKEN_PIPE", "EXIT_INTERRUPTED", "UpperChoice",
-           "analysis_options", "analyse", "test_option", "level_option", "studies_path", "load_review", "split_ids",
+           "analysis_options", "analyse", "test_option", "method_option", "level_option", "studies_path", "load_review", "split_ids",
            "outcome_option", "lower",
            "resolve_output", "check_writable_folder", "check_figure_folder", "FIGURE_FORMATS", "echo_json",
            "finite_range"]
@@ -55,12 +55,20 @@ def finite_range(min=None, max=None, **kw) -> click.FloatRange:  # noqa: A002 - 
     return _FiniteFloatRange(min, max, **kw)
 
 
-def test_option(default: str = "knha"):
-    """``--test``: metafor's z, t, knha (Hartung-Knapp) or adhoc (modified Hartung-Knapp); aliases accepted."""
+def test_option(default: str | None = None):
+    """``--test``: metafor's z, t, knha (Hartung-Knapp) or adhoc (modified Hartung-Knapp); aliases accepted.
+    Default: the review's (``review.protocol.analysis.test``)."""
     return click.option("--test", type=click.Choice(["knha", "adhoc", "z", "t", "hksj", "hk"], case_sensitive=False),
-                        default=default, show_default=True,
+                        default=default, show_default=default is not None,
                         help="Hartung-Knapp (knha; hksj and hk are aliases), modified Hartung-Knapp (adhoc: never "
-                             "narrower than t), t, or Wald z intervals and tests.")
+                             "narrower than t), t, or Wald z intervals and tests "
+                             "[default: the review's, review.protocol.analysis; the bundled review: adhoc].")
+
+
+def method_option(help: str = "tau² estimator (metafor's codes)"):  # noqa: A002 - click's name
+    """``--method``: a tau² estimator; default: the review's (``review.protocol.analysis.method``)."""
+    return click.option("--method", type=UpperChoice(REVIEW_METHODS), default=None,
+                        help=f"{help} [default: the review's, review.protocol.analysis; usually REML].")
 
 
 def level_option():
@@ -76,8 +84,7 @@ def analysis_options(f):
         click.option("--measure", type=UpperChoice(MEASURES), default=None,
                      help="SMD (Hedges' g) or MD for continuous outcomes; RR, OR or RD for binary ones "
                           "[default: the protocol's, else SMD, or RR for a binary outcome]."),
-        click.option("--method", type=UpperChoice(REVIEW_METHODS), default="REML",
-                     show_default=True, help="tau² estimator (metafor's codes)."),
+        method_option(),
         test_option(),
         click.option("--by", default=None, metavar="VARIABLE",
                      help="Subgroups, each with its own tau², plus the test for subgroup differences: one of "
@@ -90,6 +97,9 @@ def analysis_options(f):
         click.option("--r", "r", type=finite_range(-0.99, 0.99), default=None, metavar="R",
                      help="Within-person correlation for crossover/pre-post effects [default: the review's, 0.5]."),
         level_option(),
+        click.option("--combine-change-final", is_flag=True,
+                     help="SMD: pool SMDs of change scores with SMDs of final values (the Cochrane Handbook, "
+                          "10.5.2, advises against it; by default the change-score SMDs are set apart)."),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -123,11 +133,13 @@ def lower(value: str | None) -> str | None:
     return None if value is None else value.lower()
 
 
-def analyse(ctx: click.Context, outcome, measure, method, test, by, exclude, tags, r, level, review=None):
+def analyse(ctx: click.Context, outcome, measure, method, test, by, exclude, tags, r, level, combine_change_final,
+            review=None):
     """The analysis the shared options ask for (:meth:`ldn_evidence.review.Review.analyse`)."""
     review = review if review is not None else load_review(ctx)
     return review.analyse(outcome=lower(outcome), measure=measure, method=method, test=test, by=lower(by),
-                          exclude=split_ids(exclude), r=r, level=level, tags=list(tags) or None)
+                          exclude=split_ids(exclude), r=r, level=level, tags=list(tags) or None,
+                          combine_change_final=combine_change_final)
 
 
 def split_ids(values) -> list[str]:

@@ -310,7 +310,7 @@ class BayesMetaResult:
         body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(a))}</th><td>{html.escape(str(b))}</td></tr>"
                        for a, b in rows)
         notes = "".join(f"<p><em>Note: {html.escape(n)}</em></p>" for n in self.notes)
-        return f"<table class='ldn-bayes-result'>{body}</table>{notes}"
+        return f"<table class='bayes-result'>{body}</table>{notes}"
 
 
 class BayesMetaResults:

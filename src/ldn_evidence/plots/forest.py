@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..vocabulary import T_TESTS, normalize_test
 from ._forest_layout import (FONT, ROB, ROB_DOT, ROB_SYMBOL_PT, ROW, SIZE_PT, SMALL_PT, TICK_LEN_PT, TITLE_PT,
                              FOOT_LINE, MARGIN, Row, layout)
 
@@ -52,8 +53,7 @@ _SUPERSCRIPT = dict(zip(
     "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾*"))
 _SUPERSCRIPT.update({"†": "†", "‡": "‡", "§": "§"})
 
-_TEST_NAMES = {"knha": "Hartung-Knapp", "hk": "Hartung-Knapp", "hksj": "Hartung-Knapp",
-               "z": "Wald z", "t": "t distribution", "adhoc": "Hartung-Knapp (ad hoc)"}
+_TEST_NAMES = {"knha": "Hartung-Knapp", "z": "Wald z", "t": "t distribution", "adhoc": "modified Hartung-Knapp"}
 _COMMON = {"EE", "FE", "CE", "COMMON", "FIXED"}
 
 
@@ -124,8 +124,16 @@ def _model_text(res) -> str:
     else:
         parts.append("Random effects")
     if test is not None:
-        parts.append(_TEST_NAMES.get(str(test).lower(), str(test)))
+        parts.append(_TEST_NAMES.get(_test_code(test), str(test)))
     return ", ".join(parts)
+
+
+def _test_code(test) -> str:
+    """metafor's code of a test however it is spelled (hksj, HK ... are knha)."""
+    try:
+        return normalize_test(test)
+    except ValueError:
+        return str(test)
 
 
 def _overall_test_text(res) -> str:
@@ -134,7 +142,7 @@ def _overall_test_text(res) -> str:
     if not _finite(stat):
         return ""
     df = _f(getattr(res, "df", math.nan))
-    if str(getattr(res, "test", "")).lower() in ("knha", "hk", "hksj", "t") and _finite(df):
+    if _test_code(getattr(res, "test", "")) in T_TESTS and _finite(df):
         return f"t = {stat:.2f}, df = {_fmt_df(df)}, "
     return f"z = {stat:.2f}, "
 

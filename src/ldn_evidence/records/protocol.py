@@ -48,11 +48,13 @@ from ..vocabulary import (
     OUTCOME_KINDS,
     SUBGROUP_FIELDS,
     UNCONTROLLED_CONTRASTS,
+    normalize_method,
+    normalize_test,
 )
 from .yaml import line_of
 
-__all__ = ["Protocol", "ProtocolIntervention", "ProtocolComparator", "ProtocolOutcome", "Moderator",
-           "MinimalImportantDifference", "SummaryOfFindings", "protocol_problems", "Slug"]
+__all__ = ["Protocol", "AnalysisDefaults", "ProtocolIntervention", "ProtocolComparator", "ProtocolOutcome",
+           "Moderator", "MinimalImportantDifference", "SummaryOfFindings", "protocol_problems", "Slug"]
 
 #: an identifier as records spell it: lower case, digits and underscores
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -179,6 +181,27 @@ class Moderator(_Model):
         return self
 
 
+class AnalysisDefaults(_Model):
+    """The review's default analysis settings (``review.protocol.analysis``), each overridable per
+    analysis: the tau² estimator and the test of the pooled effect, with the reason for the choice.
+
+    The package's own defaults are Cochrane's (Statistical Methods Group, implemented in RevMan in
+    2025): REML tau² and the Hartung-Knapp-Sidik-Jonkman interval (``knha``). A review with two to
+    four studies of varying precision may prefer the modified Hartung-Knapp (``adhoc``: never
+    narrower than the unadjusted t interval; Röver, Knapp & Friede 2015), and says why here.
+    """
+
+    method: str = Field("REML", description="tau² estimator, metafor's code (REML, DL, PM, ...)")
+    test: str = Field("knha", description="z, t, knha (Hartung-Knapp-Sidik-Jonkman) or adhoc (modified)")
+    reason: str | None = Field(None, description="why these defaults, with sources")
+
+    @model_validator(mode="after")
+    def _known(self) -> "AnalysisDefaults":
+        self.method = normalize_method(self.method)
+        self.test = normalize_test(self.test)
+        return self
+
+
 class Protocol(_Model):
     """What a review asks and how its records name things (the ``review.protocol`` section)."""
 
@@ -194,6 +217,8 @@ class Protocol(_Model):
     summary_of_findings: list[Slug] | None = Field(
         None, description="the outcomes GRADE rates and the summary of findings shows, in order "
         "(default: every pooled outcome)")
+    analysis: AnalysisDefaults = Field(default_factory=AnalysisDefaults,
+                                       description="default tau² estimator and test, with the reason")
     note: str | None = None
 
     @model_validator(mode="after")

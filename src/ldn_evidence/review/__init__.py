@@ -11,7 +11,7 @@ Examples
 --------
 >>> from ldn_evidence.review import load_studies
 >>> load_studies().analyse("pain").k
-4
+3
 """
 from ..errors import ReviewError
 from .alternatives import SensitivityResult, sensitivity_specs

@@ -46,6 +46,9 @@ def sensitivity_specs(review: "Review", measure: str = "SMD", method: str = "REM
     for rv in (0.2, 0.35, 0.5, 0.65, 0.8) if uses_r else ():
         if abs(rv - r0) > 1e-12:
             specs.append({"family": "Within-person r", "label": f"r = {rv:g}", **base, "r": rv})
+    if measure == "SMD":  # the Handbook (10.5.2) advises against it; shown, not used by default
+        specs.append({"family": "SMD of change scores", "label": "Change and final SMDs combined", **base,
+                      "combine_change_final": True})
     ids = {s.id: s for s in review.studies}
 
     def only(pred):

@@ -9,7 +9,7 @@ Examples
 >>> import ldn_evidence as le
 >>> a = le.load_studies().analyse("pain")
 >>> a.k, a.measure
-(4, 'SMD')
+(3, 'SMD')
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from ..vocabulary import BINARY_MEASURES, MEASURE_LABELS, METHOD_SHORT, RATIO_ME
     rob_domains
 from .outcomes import favours
 
-__all__ = ["Analysis", "EFFECT_COLUMNS", "SUMMARY_COLUMNS", "shown", "path_stem", "rob_domain_columns"]
+__all__ = ["Analysis", "honesty_notes", "EFFECT_COLUMNS", "SUMMARY_COLUMNS", "shown", "path_stem", "rob_domain_columns"]
 
 
 EFFECT_COLUMNS = (
@@ -68,6 +68,14 @@ class Analysis:
     protocol: Any = field(default=None, repr=False, compare=False)
     #: the Review it came from (its file hash goes into figures and JSON)
     review: Any = field(default=None, repr=False, compare=False)
+    #: SMDs of change scores and of final values pooled together on request (Handbook 10.5.2)
+    combined_change_final: bool = False
+
+    @property
+    def knha_narrower_than_z(self) -> bool:
+        """Whether the overall Hartung-Knapp interval is narrower than the Wald z interval (then
+        the printed result, the JSON and the forest plot say so; Jackson et al. 2017)."""
+        return bool(getattr(self.overall, "knha_narrower_than_z", False))
 
     @property
     def file_hash(self) -> str | None:
@@ -121,8 +129,9 @@ class Analysis:
                 f"p = {fmt_p(o.pvalue, 'short')}, k = {o.k}, tau² = {o.tau2:.3f}, I² = {o.i2:.0f}%{pi}")
 
     def summary_rows(self) -> list[dict]:
-        """:meth:`summary_frame` as a list of plain dicts."""
-        rows = [_row(name, res, self.measure) for name, res in self.subgroups.items()]
+        """:meth:`summary_frame` as a list of plain dicts (a single subgroup is the overall row)."""
+        subgroups = self.subgroups if len(self.subgroups) > 1 else {}
+        rows = [_row(name, res, self.measure) for name, res in subgroups.items()]
         if self.overall is not None:
             rows.append(_row("Overall", self.overall, self.measure))
         return rows
@@ -145,6 +154,7 @@ class Analysis:
             "outcome": self.outcome, "measure": self.measure, "method": self.method, "test": self.test,
             "level": self.level, "r": self.r, "by": self.by, "exclude": list(self.exclude),
             "settings": self.settings, "notes": list(self.notes),
+            "knha_narrower_than_z": self.knha_narrower_than_z, "combined_change_final": self.combined_change_final,
             "results": [{c: json_safe(v) for c, v in row.items()} for row in self.summary_rows()],
             "subgroup_test": None if self.subgroup_test is None else dict(
                 zip(("q", "df", "pvalue"), (json_safe(x) for x in self.subgroup_test))),
@@ -184,6 +194,7 @@ class Analysis:
         if self.not_pooled_rows:
             names = ", ".join(f"{row['label']} ({_short_reason(row['reason'])})" for row in self.not_pooled_rows)
             footnotes.append(f"Not pooled: {names}")
+        footnotes += [c[:1].upper() + c[1:] for c in self.caveats()]
         controlled = bool({row["group"] for row in rows} - {"Single-arm pre-post"})
         labels = favours(self.outcome, controlled, self.protocol)
         arm_cols, groups = _arm_columns(rows, self.measure in BINARY_MEASURES, arm_labels or self._arm_labels())
@@ -221,6 +232,10 @@ class Analysis:
             row["marker"] = legend[stem] + ("*" if row["secondary"] else "")
         return [f"{letter} {'; '.join(paths)}" for letter, paths in sorted(seen.items(), key=lambda kv: (len(kv[0]),
                                                                                                        kv[0]))]
+
+    def caveats(self) -> list[str]:
+        """What a reader of the figure must know about the pooled interval's method."""
+        return honesty_notes(self.measure, self.overall, self.combined_change_final)
 
     def _protocol(self):
         from ..records import default_protocol
@@ -400,6 +415,24 @@ def rob_domain_columns(rows: list[dict]) -> tuple[dict, dict, str] | None:
                                                        for i, d in enumerate(rob_domains(t)))
                      for t in tools) + "; O overall"
     return headers, values, note
+
+
+def honesty_notes(measure: str, overall, combined_change_final: bool = False) -> list[str]:
+    """What a reader must know about how the pooled interval was made: Hartung-Knapp narrower
+    than Wald z (Jackson et al. 2017; Wiksten et al. 2016), change and final SMDs pooled together
+    (Cochrane Handbook 10.5.2). Ratios are on the ratio scale."""
+    out = []
+    if overall is not None and getattr(overall, "knha_narrower_than_z", False):
+        lo, hi = shown(measure, overall.ci_low, overall.ci_high)
+        zlo, zhi = shown(measure, overall.z_ci_low, overall.z_ci_high)
+        out.append(f"the Hartung-Knapp interval ({lo:.2f} to {hi:.2f}, {fmt_p(overall.pvalue, 'journal')}) is "
+                   f"narrower than the Wald z interval ({zlo:.2f} to {zhi:.2f}, {fmt_p(overall.z_pvalue, 'journal')}): "
+                   "the studies agree more than their variances predict; the modified Hartung-Knapp (test adhoc) "
+                   "is never narrower (Jackson et al. 2017)")
+    if combined_change_final:
+        out.append("SMDs of change scores and of final values are pooled together on request; the Cochrane "
+                   "Handbook (10.5.2) advises against it (they standardise by different SDs)")
+    return out
 
 
 def _short_reason(reason: str) -> str:

@@ -229,8 +229,8 @@ def _fmt_result(r: dict | None, measure: str = "") -> str:
             f"tau² = {f(r['tau2'], 3)}, I² = {f(r['i2'], 0)}%")
 
 
-def diff_reviews(old, new, *, outcomes: Sequence[str] | None = None, measure: str = "SMD", method: str = "REML",
-                 test: str = "knha", old_name: str = "old", new_name: str = "new") -> ReviewDiff:
+def diff_reviews(old, new, *, outcomes: Sequence[str] | None = None, measure: str = "SMD", method: str | None = None,
+                 test: str | None = None, old_name: str = "old", new_name: str = "new") -> ReviewDiff:
     """Compare two :class:`ldn_evidence.review.Review` objects (study ids match records)."""
     old_by = {s.id: s for s in old.studies}
     new_by = {s.id: s for s in new.studies}

@@ -493,7 +493,7 @@ class GradeResult:
 # ---------------------------------------------------------------------------------------------
 
 
-def grade_review(review, outcomes: Sequence[str] | None = None, *, method: str = "REML", test: str = "knha",
+def grade_review(review, outcomes: Sequence[str] | None = None, *, method: str | None = None, test: str | None = None,
                  r: float | None = None, level: float = 95) -> GradeResult:
     """GRADE every outcome of the review's protocol (or those named).
 
@@ -552,8 +552,8 @@ def _final(domain: str, proposal: rules.Rating, override) -> DomainResult:
     return DomainResult(domain, proposal, override.judgement, override.reason, by="reviewers")
 
 
-def grade_outcome(review, spec: OutcomeSpec, protocol: GradeProtocol, override=None, *, method: str = "REML",
-                  test: str = "knha", r: float | None = None, level: float = 95) -> OutcomeCertainty:
+def grade_outcome(review, spec: OutcomeSpec, protocol: GradeProtocol, override=None, *, method: str | None = None,
+                  test: str | None = None, r: float | None = None, level: float = 95) -> OutcomeCertainty:
     """GRADE one outcome: analyse the controlled studies, rate each domain, apply the reviewers'
     judgements (``override``: a :class:`ldn_evidence.records.grade.OutcomeGrade`), and state it."""
     controlled = [s.id for s in review.studies if s.design in CONTROLLED_DESIGNS]

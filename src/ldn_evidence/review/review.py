@@ -41,7 +41,7 @@ from ..records import StudyCollection, read_studies
 from ..vocabulary import BINARY_MEASURES, CONTINUOUS_MEASURES, DESIGN_GROUP_ORDER, DESIGN_SHORT, design_group, \
     normalize_method, normalize_test
 from .alternatives import SensitivityResult, sensitivity_specs
-from .analysis import EFFECT_COLUMNS, Analysis, path_stem
+from .analysis import EFFECT_COLUMNS, Analysis, honesty_notes, path_stem
 from .outcomes import outcome_spec
 
 __all__ = ["Review", "load_studies"]
@@ -239,7 +239,7 @@ class Review(StudyCollection):
         rows.sort(key=lambda row: (order.get(row["group"], 99), row["year"] or 9999, row["label"]))
         return rows, {"outcome": outcome, "measure": measure, "r": r, "level": level, "scale": scale_label}
 
-    def grade(self, outcomes: Sequence[str] | None = None, *, method: str = "REML", test: str = "knha",
+    def grade(self, outcomes: Sequence[str] | None = None, *, method: str | None = None, test: str | None = None,
               r: float | None = None, level: float = 95):
         """GRADE per outcome of the review's protocol, as a DataFrame.
 
@@ -255,21 +255,20 @@ class Review(StudyCollection):
 
         return grade_review(self, outcomes, method=method, test=test, r=r, level=level).to_frame()
 
-    def sensitivity(self, outcome: str | None = None, measure: str | None = None, method: str = "REML",
-                    test: str = "knha", r: float | None = None, progress=None) -> "SensitivityResult":
+    def sensitivity(self, outcome: str | None = None, measure: str | None = None, method: str | None = None,
+                    test: str | None = None, r: float | None = None, progress=None) -> "SensitivityResult":
         """Re-run the analysis under every reasonable alternative choice (Cochrane Handbook 10.14):
-        all nine tau² estimators, z vs Hartung-Knapp, the within-person correlation r from 0.2 to
-        0.8, randomized only, controlled only, parallel RCTs only, without high risk of bias,
-        without numbers from secondary reports or conference abstracts, first-line vs add-on use.
+        all nine tau² estimators, every other test (Hartung-Knapp, its modification, Wald z),
+        the within-person correlation r from 0.2 to 0.8, change and final SMDs combined,
+        randomized only, controlled only, parallel RCTs only, without high risk of bias, without
+        numbers from secondary reports or conference abstracts, first-line vs add-on use.
+        ``method`` and ``test`` default to the protocol's (:meth:`analysis_defaults`).
 
         ``progress`` is an optional callable receiving (done, total) after each analysis.
         """
         outcome = self.outcome_id(outcome)
         measure = outcome_spec(outcome, self.protocol).measure if measure is None else measure.upper()
-        try:
-            test, method = normalize_test(test), normalize_method(method)
-        except ValueError as exc:
-            raise ReviewError(str(exc)) from None
+        method, test = self.analysis_defaults(method, test)
         specs = sensitivity_specs(self, measure, method, test, r)
         rows = []
         primary = None
@@ -305,22 +304,36 @@ class Review(StudyCollection):
         return SensitivityResult(outcome=outcome, measure=measure, rows=rows, primary=primary,
                                  protocol=self.protocol)
 
-    def analyse(self, outcome: str | None = None, measure: str | None = None, method: str = "REML",
-                test: str = "knha", by: str | None = None, exclude: Sequence[str] = (), r: float | None = None,
-                level: float = 95, include_secondary: bool = True, only: Sequence[str] | None = None,
-                tags: Sequence[str] | None = None) -> "Analysis":
+    def analysis_defaults(self, method: str | None = None, test: str | None = None) -> tuple[str, str]:
+        """The tau² estimator and test an analysis uses: those asked for, else the protocol's
+        ``analysis`` defaults (``review.protocol.analysis``), normalised; ReviewError otherwise."""
+        defaults = self.protocol.analysis
+        try:
+            return (normalize_method(defaults.method if method is None else method),
+                    normalize_test(defaults.test if test is None else test))
+        except ValueError as exc:
+            raise ReviewError(str(exc)) from None
+
+    def analyse(self, outcome: str | None = None, measure: str | None = None, method: str | None = None,
+                test: str | None = None, by: str | None = None, exclude: Sequence[str] = (),
+                r: float | None = None, level: float = 95, include_secondary: bool = True,
+                only: Sequence[str] | None = None, tags: Sequence[str] | None = None,
+                combine_change_final: bool = False) -> "Analysis":
         """Random-effects meta-analysis of one outcome, overall and by subgroup.
 
         Parameters
         ----------
         outcome, measure, r, level
             As :meth:`effect_sizes`.
-        method : str
-            tau² estimator: EE, DL, HE, HS, SJ, ML, REML (default), EB, PM.
-        test : {"knha", "adhoc", "t", "z"}
-            Hartung-Knapp-Sidik-Jonkman t-based intervals (default; ``hksj``, ``hk`` are aliases),
-            the modified Hartung-Knapp (``adhoc``), plain t, or Wald z
-            (:func:`ldn_evidence.vocabulary.normalize_test`).
+        method : str, optional
+            tau² estimator: EE, DL, HE, HS, SJ, ML, REML, EB, PM (default: the protocol's
+            ``analysis.method``, REML unless the review says otherwise).
+        test : {"knha", "adhoc", "t", "z"}, optional
+            Hartung-Knapp-Sidik-Jonkman t-based intervals (``hksj``, ``hk`` are aliases), the
+            modified Hartung-Knapp (``adhoc``: the variance factor at least 1, so never narrower
+            than the unadjusted t interval; Röver, Knapp & Friede 2015), plain t, or Wald z
+            (:func:`ldn_evidence.vocabulary.normalize_test`). Default: the protocol's
+            ``analysis.test`` (the bundled review: adhoc, with its reason in the file).
         by : str, optional
             Subgroups: one of the protocol's ``subgroups`` (default: its first; for the bundled
             review ``design``, ``line_of_therapy``, ``randomized``, ``blinding``, ``source``
@@ -336,96 +349,68 @@ class Review(StudyCollection):
         tags : sequence of str, optional
             Restrict to studies carrying any of these tags, e.g. ``["carvalho_skare_2023"]`` for
             the seven articles of the seed's 2023 review.
+        combine_change_final : bool
+            SMD only. An SMD of change scores and an SMD of final values standardise by
+            different SDs and must not be pooled together (Cochrane Handbook 10.5.2; an MD may
+            combine them). By default, when both kinds are present, the final-value SMDs are
+            pooled and the change-score SMDs are listed as not pooled, with that reason; True
+            pools them all and says so in the notes and under the forest plot.
 
         Returns
         -------
         Analysis
         """
-        try:
-            test, method = normalize_test(test), normalize_method(method)
-        except ValueError as exc:
-            raise ReviewError(str(exc)) from None
+        method, test = self.analysis_defaults(method, test)
         by = self.subgroup_variable(by)
         outcome = self.outcome_id(outcome)
+        only = self._restriction(exclude, only, tags)
+        rows, attrs = self._effect_rows(outcome, measure, r, level)
+        pooled, not_pooled = _split_rows(rows, only, set(exclude), include_secondary)
+        mixed = attrs["measure"] == "SMD" and len({_smd_basis(row) for row in pooled}) > 1
+        if mixed and not combine_change_final:
+            pooled, set_apart = _set_apart_change_scores(pooled)
+            not_pooled += set_apart
+        self._assign_groups(pooled, by)
+        notes: list[str] = []
+        overall, subgroups, subgroup_test = _fit_rows(pooled, by, method, test, level, notes)
+        if not pooled:
+            notes.append(f"no study gives a poolable {attrs['measure']} for {outcome}")
+        notes += _analysis_notes(pooled, by, attrs, tags, only)
+        notes += honesty_notes(attrs["measure"], overall, bool(mixed and combine_change_final))
+        return Analysis(outcome=outcome, measure=attrs["measure"], method=method, test=test, level=level,
+                        r=attrs["r"], by=by, exclude=tuple(exclude), rows=pooled, not_pooled_rows=not_pooled,
+                        overall=overall, subgroups=subgroups, subgroup_test=subgroup_test, notes=notes,
+                        scale=attrs["scale"], protocol=self.protocol, review=self,
+                        combined_change_final=bool(mixed and combine_change_final))
+
+    def _restriction(self, exclude, only, tags) -> list[str] | None:
+        """The study ids an analysis is restricted to (None: all), checked against the review."""
         known = {s.id for s in self.studies}
         for sid in list(exclude) + list(only or []):
             if sid not in known:
                 raise ReviewError(f"no study with id {sid!r}; ids: {', '.join(sorted(known))}")
-        if tags:
-            all_tags = {t for s in self.studies for t in s.tags}
-            unknown = [t for t in tags if t not in all_tags]
-            if unknown:
-                raise ReviewError(f"no study has the tag(s) {', '.join(map(repr, unknown))}; tags: "
-                                  f"{', '.join(sorted(all_tags))}")
-            tagged = [s.id for s in self.studies if set(s.tags) & set(tags)]
-            only = [sid for sid in (only if only is not None else tagged) if sid in tagged]
-        rows, attrs = self._effect_rows(outcome, measure, r, level)
-        r_used = attrs["r"]
-        excluded = set(exclude)
-        pooled, not_pooled = [], []
-        for row in rows:
-            if only is not None and row["study"] not in only:
-                continue  # outside the studies asked for: not part of this analysis at all
-            reason = row["reason"]
-            if row["included"]:
-                if row["study"] in excluded:
-                    reason = "left out by request"
-                elif not include_secondary and row["secondary"]:
-                    reason = "left out: secondary or conference-abstract numbers"
-            if reason is None:
-                pooled.append(dict(row))
-            else:
-                not_pooled.append({**row, "reason": reason})
+        if not tags:
+            return None if only is None else list(only)
+        all_tags = {t for s in self.studies for t in s.tags}
+        unknown = [t for t in tags if t not in all_tags]
+        if unknown:
+            raise ReviewError(f"no study has the tag(s) {', '.join(map(repr, unknown))}; tags: "
+                              f"{', '.join(sorted(all_tags))}")
+        tagged = [s.id for s in self.studies if set(s.tags) & set(tags)]
+        return [sid for sid in (only if only is not None else tagged) if sid in tagged]
+
+    def _assign_groups(self, pooled: list[dict], by: str) -> None:
+        """Each pooled row's subgroup, and the rows in the order the subgroups are shown."""
         for row, g in zip(pooled, _groups(pooled, by)):
             row["group"] = g
-        if by != "design":
-            moderator = self.protocol.moderator(by)
-            names = sorted({row["group"] for row in pooled})
-            if moderator is not None:
-                names.sort(key=lambda g: moderator.levels.index(g) if g in moderator.levels else len(moderator.levels))
-            order = {g: i for i, g in enumerate(names)}
-            pooled.sort(key=lambda row: (order[row["group"]], row["year"] or 9999, row["label"]))
-        notes: list[str] = []
-        overall = None
-        subgroups: dict[str, Any] = {}
-        subgroup_test = None
-        caught: list = []
-        if pooled:
-            yi = np.array([row["yi"] for row in pooled])
-            vi = np.array([row["vi"] for row in pooled])
-            labels = [row["label"] for row in pooled]
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                overall = meta_analysis(yi, vi, method=method, test=test, level=level, labels=labels)
-                for row, w in zip(pooled, overall.weights):
-                    row["weight"] = float(w)
-                names = list(dict.fromkeys(row["group"] for row in pooled))
-                if by != "none" and len(names) > 1:
-                    sub = subgroup_analysis(yi, vi, np.array([row["group"] for row in pooled], dtype=object),
-                                            method=method, test=test, level=level, labels=labels)
-                    subgroups = {name: sub.subgroups[name] for name in names}
-                    subgroup_test = (sub.q_between, sub.q_between_df, sub.q_between_pvalue)
-                elif by != "none":
-                    subgroups = {names[0]: overall}
-            notes += list(dict.fromkeys(str(w.message) for w in caught))
-        else:
-            notes.append(f"no study gives a poolable {attrs['measure']} for {outcome}")
-        if tags:
-            notes.append(f"restricted to the studies tagged {', '.join(tags)}")
-        elif only is not None:
-            notes.append(f"restricted to {len(only)} studies: {', '.join(only)}")
-        if any(row["uses_r"] for row in pooled):
-            notes.append(f"within-person correlation r = {r_used:g} assumed for crossover/pre-post effects "
-                         "(vary it with r=..., or run the sensitivity analyses)")
-        if by == "design" and len({row["group"] for row in pooled}) > 1:
-            notes.append("the overall estimate pools different designs; read the subgroups first")
-        if measure == "SMD" and any(row["group"] == "Single-arm pre-post" for row in pooled):
-            notes.append("single-arm studies contribute a standardized mean change (SMCR): uncontrolled, "
-                         "it includes placebo response and regression to the mean")
-        return Analysis(outcome=outcome, measure=attrs["measure"], method=method.upper(), test=test, level=level,
-                        r=r_used, by=by, exclude=tuple(exclude), rows=pooled, not_pooled_rows=not_pooled,
-                        overall=overall, subgroups=subgroups, subgroup_test=subgroup_test, notes=notes,
-                        scale=attrs["scale"], protocol=self.protocol, review=self)
+        if by == "design":
+            return
+        moderator = self.protocol.moderator(by)
+        names = sorted({row["group"] for row in pooled})
+        if moderator is not None:
+            names.sort(key=lambda g: moderator.levels.index(g) if g in moderator.levels else len(moderator.levels))
+        order = {g: i for i, g in enumerate(names)}
+        pooled.sort(key=lambda row: (order[row["group"]], row["year"] or 9999, row["label"]))
 
     def moderators(self):
         """The protocol's moderators, one row per study (pandas DataFrame): ``study``, ``label``,
@@ -482,6 +467,90 @@ class Review(StudyCollection):
         if left_out:
             fit.notes.append(f"left out (moderator not recorded): {', '.join(left_out)}")
         return fit
+
+
+def _split_rows(rows: list[dict], only, excluded: set, include_secondary: bool) -> tuple[list, list]:
+    """The rows an analysis pools and those it lists as not pooled, with the reason."""
+    pooled, not_pooled = [], []
+    for row in rows:
+        if only is not None and row["study"] not in only:
+            continue  # outside the studies asked for: not part of this analysis at all
+        reason = row["reason"]
+        if row["included"]:
+            if row["study"] in excluded:
+                reason = "left out by request"
+            elif not include_secondary and row["secondary"]:
+                reason = "left out: secondary or conference-abstract numbers"
+        if reason is None:
+            pooled.append(dict(row))
+        else:
+            not_pooled.append({**row, "reason": reason})
+    return pooled, not_pooled
+
+
+#: the derivation paths whose SMD is standardised by the SD of change from baseline
+_CHANGE_SCORE_PATHS = ("per-arm change scores",)
+CHANGE_FINAL_REASON = ("an SMD of change scores is not pooled with SMDs of final values (they standardise by "
+                       "different SDs; Cochrane Handbook 10.5.2): see the MD analysis, or combine them explicitly "
+                       "(combine_change_final=True, --combine-change-final)")
+
+
+def _smd_basis(row: dict) -> str:
+    """``change`` for an SMD standardised by the SD of change scores, else ``final``."""
+    return "change" if str(row.get("path") or "").startswith(_CHANGE_SCORE_PATHS) else "final"
+
+
+def _set_apart_change_scores(pooled: list[dict]) -> tuple[list, list]:
+    """The final-value rows, and the change-score rows as not pooled with the Handbook's reason."""
+    keep = [row for row in pooled if _smd_basis(row) == "final"]
+    apart = [{**row, "included": False, "reason": CHANGE_FINAL_REASON} for row in pooled
+             if _smd_basis(row) == "change"]
+    return keep, apart
+
+
+def _fit_rows(pooled: list[dict], by: str, method: str, test: str, level: float, notes: list):
+    """The overall meta-analysis of the pooled rows and one per subgroup, with the test for
+    subgroup differences; warnings of the fits become notes, and every row gets its weight."""
+    if not pooled:
+        return None, {}, None
+    yi = np.array([row["yi"] for row in pooled])
+    vi = np.array([row["vi"] for row in pooled])
+    labels = [row["label"] for row in pooled]
+    subgroups: dict[str, Any] = {}
+    subgroup_test = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        overall = meta_analysis(yi, vi, method=method, test=test, level=level, labels=labels)
+        for row, w in zip(pooled, overall.weights):
+            row["weight"] = float(w)
+        names = list(dict.fromkeys(row["group"] for row in pooled))
+        if by != "none" and len(names) > 1:
+            sub = subgroup_analysis(yi, vi, np.array([row["group"] for row in pooled], dtype=object),
+                                    method=method, test=test, level=level, labels=labels)
+            subgroups = {name: sub.subgroups[name] for name in names}
+            subgroup_test = (sub.q_between, sub.q_between_df, sub.q_between_pvalue)
+        elif by != "none":
+            subgroups = {names[0]: overall}
+    notes += list(dict.fromkeys(str(w.message) for w in caught))
+    return overall, subgroups, subgroup_test
+
+
+def _analysis_notes(pooled: list[dict], by: str, attrs: dict, tags, only) -> list[str]:
+    """What a reader must know about the analysis: restrictions, assumed correlations, designs."""
+    notes = []
+    if tags:
+        notes.append(f"restricted to the studies tagged {', '.join(tags)}")
+    elif only is not None:
+        notes.append(f"restricted to {len(only)} studies: {', '.join(only)}")
+    if any(row["uses_r"] for row in pooled):
+        notes.append(f"within-person correlation r = {attrs['r']:g} assumed for crossover/pre-post effects "
+                     "(vary it with r=..., or run the sensitivity analyses)")
+    if by == "design" and len({row["group"] for row in pooled}) > 1:
+        notes.append("the overall estimate pools different designs; read the subgroups first")
+    if attrs["measure"] == "SMD" and any(row["group"] == "Single-arm pre-post" for row in pooled):
+        notes.append("single-arm studies contribute a standardized mean change (SMCR): uncontrolled, "
+                     "it includes placebo response and regression to the mean")
+    return notes
 
 
 def _letter(i: int) -> str:

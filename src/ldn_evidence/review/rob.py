@@ -10,7 +10,7 @@ Examples
 >>> import ldn_evidence as le
 >>> rows = rob_table(le.load_studies(), "pain")
 >>> [row["label"] for row in rows][:2], round(sum(row["weight"] for row in rows))
-(['Due Bruun 2024', 'Rodríguez-Freire (INNOVA)'], 100)
+(['Rodríguez-Freire (INNOVA)', 'Younger 2013'], 100)
 """
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def rob_plot(review, outcome: str | None = None, *, kind: str = "both", **analys
     >>> import ldn_evidence as le
     >>> fig = rob_plot(le.load_studies(), "pain", kind="traffic_light")
     >>> len([t for t in fig.texts if t.get_gid() == "rob-label"])
-    4
+    3
     """
     from ..plots.rob import rob_figure, rob_summary, rob_traffic_light
 

@@ -13,8 +13,11 @@ and evidence-audit work) and shown equal after the refactor. Rewritten at the me
 figures work ("figures-merge"), whose intended changes it records: JSON outputs gained a
 ``provenance`` (tool version, file hash), forest footnote letters keep one meaning across the
 review, and the sensitivity table's "Test and CI" family holds every other test (knha, adhoc,
-z): ``python tests/baseline/ldn/make_baseline.py --commit figures-merge``. Rewrite it only for
-such an intended change, and say which in the commit.
+z): ``python tests/baseline/ldn/make_baseline.py --commit figures-merge``. Rewritten again when
+the protocol gained its default analysis (``protocol-analysis-defaults``): the bundled review's
+test is the modified Hartung-Knapp (adhoc), and an SMD analysis sets change-score SMDs apart from
+final-value SMDs (Cochrane Handbook 10.5.2). Rewrite it only for such an intended change, and say
+which in the commit.
 """
 from __future__ import annotations
 

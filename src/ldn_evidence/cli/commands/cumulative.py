@@ -5,9 +5,9 @@ import click
 
 from ..._format import is_missing
 from ..._version import provenance
-from ...vocabulary import MEASURES, REVIEW_METHODS
-from .._options import (UpperChoice, UserError, echo_json, finite_range, load_review, lower, outcome_option,
-                        resolve_output, split_ids, test_option)
+from ...vocabulary import MEASURES
+from .._options import (UpperChoice, UserError, echo_json, finite_range, load_review, lower, method_option,
+                        outcome_option, resolve_output, split_ids, test_option)
 
 __all__ = ["cumulative"]
 
@@ -16,7 +16,7 @@ __all__ = ["cumulative"]
 @outcome_option()
 @click.option("--measure", type=UpperChoice(MEASURES), default=None,
               help="Effect measure [default: the outcome's, e.g. SMD or RR].")
-@click.option("--method", type=UpperChoice(REVIEW_METHODS), default="REML", show_default=True)
+@method_option()
 @test_option()
 @click.option("--r", "r", type=finite_range(-0.99, 0.99), default=None, metavar="R",
               help="Within-person correlation for crossover/pre-post effects [default: the review's].")

@@ -5,8 +5,7 @@ import tempfile
 
 import click
 
-from ...vocabulary import REVIEW_METHODS
-from .._options import UpperChoice, UserError, echo_json, studies_path, test_option
+from .._options import UserError, echo_json, method_option, studies_path, test_option
 
 __all__ = ["diff"]
 
@@ -20,7 +19,7 @@ __all__ = ["diff"]
 @click.option("--outcome", "outcomes", multiple=True, metavar="OUTCOME",
               help="Outcomes to compare (repeatable) [default: every outcome with poolable data].")
 @click.option("--measure", type=click.Choice(["SMD", "MD"], case_sensitive=False), default="SMD", show_default=True)
-@click.option("--method", type=UpperChoice(REVIEW_METHODS), default="REML", show_default=True)
+@method_option()
 @test_option()
 @click.option("--changed-only", is_flag=True, help="List only the outcomes whose pooled result changed.")
 @click.pass_context

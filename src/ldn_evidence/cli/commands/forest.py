@@ -17,7 +17,7 @@ __all__ = ["forest"]
 @click.option("--dpi", type=click.IntRange(50, 600), default=100, show_default=True,
               help="Resolution of a PNG (300 for print).")
 @click.pass_context
-def forest(ctx, outcome, measure, method, test, by, exclude, tags, r, level, output, fmt, dpi):
+def forest(ctx, outcome, measure, method, test, by, exclude, tags, r, level, combine_change_final, output, fmt, dpi):
     """Forest plot of one outcome: studies by design, subgroup and overall diamonds,
     prediction interval, test for subgroup differences, derivation footnotes.
 
@@ -41,7 +41,8 @@ def forest(ctx, outcome, measure, method, test, by, exclude, tags, r, level, out
     review = load_review(ctx)
     outcome = review.outcome_id(lower(outcome))
     output, fmt = resolve_output(output, fmt, f"forest-{outcome}")
-    analysis = analyse(ctx, outcome, measure, method, test, by, exclude, tags, r, level, review=review)
+    analysis = analyse(ctx, outcome, measure, method, test, by, exclude, tags, r, level, combine_change_final,
+                       review=review)
     if analysis.overall is None:
         raise UserError(f"nothing to plot: {analysis.one_line()}")
     save = {"format": fmt, "dpi": dpi}
@@ -51,3 +52,5 @@ def forest(ctx, outcome, measure, method, test, by, exclude, tags, r, level, out
     click.echo(f"wrote {output}")
     click.echo(analysis.one_line())
     click.echo(f"  ({analysis.settings})")
+    for note in analysis.caveats():
+        click.echo(f"  note: {note}")

@@ -10,9 +10,9 @@ import click
 
 from ..._format import json_safe
 from ..._version import provenance
-from ...vocabulary import MEASURES, RATIO_MEASURES, REVIEW_METHODS, T_TESTS
+from ...vocabulary import MEASURES, RATIO_MEASURES, T_TESTS
 from .._options import FIGURE_FORMATS, UpperChoice, UserError, check_figure_folder, echo_json, finite_range, \
-    load_review, lower, outcome_option, test_option
+    load_review, lower, method_option, outcome_option, test_option
 
 __all__ = ["sensitivity"]
 
@@ -21,8 +21,7 @@ __all__ = ["sensitivity"]
 @outcome_option("Outcome to examine")
 @click.option("--measure", type=UpperChoice(MEASURES), default=None,
               help="Effect measure [default: SMD, or RR for a binary outcome].")
-@click.option("--method", type=UpperChoice(REVIEW_METHODS), default="REML", show_default=True,
-              help="tau² estimator of the primary analysis.")
+@method_option("tau² estimator of the primary analysis")
 @test_option()
 @click.option("--r", "r", type=finite_range(-0.99, 0.99), default=None, metavar="R",
               help="Within-person correlation of the primary analysis [default: the review's, 0.5].")

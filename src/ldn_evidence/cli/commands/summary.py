@@ -13,7 +13,7 @@ __all__ = ["summary"]
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
               help="Output format.")
 @click.pass_context
-def summary(ctx, outcome, measure, method, test, by, exclude, tags, r, level, fmt):
+def summary(ctx, outcome, measure, method, test, by, exclude, tags, r, level, combine_change_final, fmt):
     """Pooled results per subgroup and overall: k, estimate, CI, prediction interval, p, tau², I².
 
     \b
@@ -22,7 +22,7 @@ def summary(ctx, outcome, measure, method, test, by, exclude, tags, r, level, fm
       ldn-evidence summary --outcome fiq --format json
       ldn-evidence summary --method PM --test z --format csv > pain.csv
     """
-    analysis = analyse(ctx, outcome, measure, method, test, by, exclude, tags, r, level)
+    analysis = analyse(ctx, outcome, measure, method, test, by, exclude, tags, r, level, combine_change_final)
     if fmt == "json":
         echo_json(analysis.to_dict())
     elif fmt == "csv":
