@@ -285,6 +285,25 @@ def test_one_process_and_two_build_the_same_site(small, tmp_path, monkeypatch):
     assert "2026-01-01" in a.index.read_text(encoding="utf-8")
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the worker is forked on Linux only")
+def test_tasks_are_shared_by_two_processes_and_come_back_in_order():
+    import os
+    import time
+
+    from ldn_evidence.report.schedule import run_shared
+
+    def task(i):
+        time.sleep(0.05)
+        return i, os.getpid()
+
+    seen = []
+    out = run_shared([(f"t{i}", lambda i=i: task(i)) for i in range(8)], jobs=2, done=seen.append)
+    assert list(out) == [f"t{i}" for i in range(8)] and [v[0] for v in out.values()] == list(range(8))
+    pids = {v[1] for v in out.values()}
+    assert len(pids) == 2 and os.getpid() in pids
+    assert sorted(seen) == sorted(out) and out["t7"][1] == os.getpid()  # the last (lightest) stays here
+
+
 def test_cli_is_quiet_on_stderr_when_not_a_terminal(small, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "ldn_evidence.cli", "--studies", str(small), "report", "-o",
                            str(tmp_path / "s")],

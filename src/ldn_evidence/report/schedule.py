@@ -84,7 +84,9 @@ def run_shared(tasks: Sequence[tuple[str, Callable[[], Any]]], jobs: int | None 
             while inflight and inflight[0][1].done():
                 name, fut = inflight.popleft()
                 finish(name, fut.result())
-            while len(inflight) < _AHEAD and front <= back:
+            # keep the worker supplied, but leave the last task for this process: it would
+            # otherwise wait for the worker with nothing to do
+            while len(inflight) < _AHEAD and front < back:
                 inflight.append((names[front], pool.submit(_run, front)))
                 front += 1
             if front <= back:
