@@ -277,9 +277,9 @@ def test_cli_writes_the_site_and_refuses_a_bad_since(small, tmp_path, monkeypatc
 def test_one_process_and_two_build_the_same_site(small, tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     review = le.load_studies(small)
-    assert review.analyse("pain").k == 2  # the worker process draws pain, this one the rest
+    assert review.analyse("pain").k == 2  # the worker runs pain's cumulative and sequential analyses
     a = write_report(review, tmp_path / "a", jobs=1)
-    b = write_report(review, tmp_path / "b", jobs=2)
+    write_report(review, tmp_path / "b", jobs=2)
     for name in ["index.html"] + [f"data/{f.name}" for f in a.files]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert "2026-01-01" in a.index.read_text(encoding="utf-8")

@@ -99,7 +99,6 @@ def test_every_outcome_section_is_in_the_page(loaded):
 
 
 def test_screenshot_is_not_blank(loaded, tmp_path):
-    import numpy as np
     from matplotlib.image import imread
 
     driver, _, _ = loaded

@@ -10,6 +10,12 @@
 
 Numbers are written in full precision (``repr`` of the float); a missing number is an empty CSV
 cell and ``null`` in JSON (never NaN).
+
+Examples
+--------
+>>> print(_csv([{"k": 3, "tau2": float("nan"), "estimate": -0.1}], ["k", "estimate", "tau2"]), end="")
+k,estimate,tau2
+3,-0.1,
 """
 from __future__ import annotations
 

@@ -16,6 +16,16 @@ API:
 An outcome that no study reports, or that nothing poolable reports, still has its section,
 saying so. What the section holds is plain data (text, inline SVG, lists and dicts, and the
 analysis objects, which hold no DataFrame): it comes back cheaply from a worker process.
+
+Examples
+--------
+>>> import ldn_evidence as le
+>>> review = le.load_studies()
+>>> pain = outcome_section(review, "pain", None)
+>>> pain["k"] == review.analyse("pain").k, "forest" in pain, pain["results"][-1]["group"]
+(True, True, 'Overall')
+>>> outcome_section(review, "quality_of_life", None)["reported"]
+False
 """
 from __future__ import annotations
 

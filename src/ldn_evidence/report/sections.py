@@ -9,6 +9,15 @@ and a note the page shows in its place; nothing is filled in. Detection is by fe
 soon as its producer is installed.
 
 The per-outcome sections are in :mod:`.outcome`.
+
+Examples
+--------
+>>> import ldn_evidence as le
+>>> section = studies_section(le.load_studies())
+>>> section.id, section.available, len(section.data["rows"]) == len(le.load_studies().studies)
+('studies', True, True)
+>>> reconcile_section(le.load_studies()).note.startswith("Not available in this version")
+True
 """
 from __future__ import annotations
 
