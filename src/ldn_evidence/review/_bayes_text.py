@@ -10,7 +10,7 @@ from ..vocabulary import METHOD_SHORT, RATIO_MEASURES
 from .analysis import _short_reason, shown
 from .outcomes import favours
 
-__all__ = ["bayes_text", "forest_args", "benefit_words", "fmt_prob", "prob_is"]
+__all__ = ["bayes_text", "bayes_html", "forest_args", "benefit_words", "fmt_prob", "prob_is"]
 
 _TEST_TINY = {"adhoc": "mod. HK", "knha": "HK", "z": "z", "t": "t"}
 
@@ -111,6 +111,33 @@ def bayes_text(a) -> str:
         for row in a.not_pooled_rows:
             lines.append(f"    {row['label']}: {row['reason']}")
     return "\n".join(lines)
+
+
+def bayes_html(a) -> str:
+    """Jupyter's display of a BayesAnalysis: one table row per group and model (ratios as ratios)."""
+    from .._html import details, escape, interval, table
+    from .outcomes import outcome_title
+
+    rows = []
+    for row in a.summary_rows():
+        bayes = row["model"] == "bayes"
+        rows.append([row["group"] if bayes else "", _model_label(a, row), row["k"], f"{row['estimate']:.2f}",
+                     interval(row["ci_low"], row["ci_high"]), interval(row["pi_low"], row["pi_high"]),
+                     fmt_prob(row["prob_benefit"]) if bayes else f"p = {fmt_p(row['pvalue'], 'short')}",
+                     "" if is_missing(row["tau"]) else f"{row['tau']:.2f}"])
+    head = a.measure if a.measure in RATIO_MEASURES else "estimate"
+    out = [f"<p><strong>{escape(outcome_title(a.outcome, a.protocol))}</strong> ({escape(a.measure)}), "
+           f"Bayesian: {escape(a.settings)}</p>"]
+    if rows:
+        inequality, _ = benefit_words(a)
+        out.append(table(["", "model", "k", head, f"{a.level:g}% CrI / CI", "PI", f"P({inequality})", "tau"], rows))
+    else:
+        out.append("<p>No poolable studies.</p>")
+    out.append(f"<p>Prior ({escape(a.prior.where)}): {escape(a.prior.describe())}. {escape(a.prior.reason)}</p>")
+    out.append(details(f"{len(a.not_pooled_rows)} not pooled",
+                       (f"{row['label']}: {row['reason']}" for row in a.not_pooled_rows)))
+    out.append(details(f"{len(a.notes)} notes", a.notes))
+    return "".join(out)
 
 
 def _block(name, rows, post) -> dict:

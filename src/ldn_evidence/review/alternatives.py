@@ -247,9 +247,11 @@ class SensitivityResult:
                 continue
             est, lo, hi, pl, ph = shown(self.measure, row["estimate"], row["ci_low"], row["ci_high"],
                                          row["pi_low"], row["pi_high"])
+            bayes = row.get("model") == "bayes"
             rows.append([row["family"], row["analysis"], row["k"], f"{est:.2f}", interval(lo, hi),
-                         interval(pl, ph), fmt_p(row["pvalue"], "short"), f"{row['tau2']:.3f}",
-                         f"{row['i2']:.0f}%", row["note"]])
+                         interval(pl, ph), f"P(benefit) {_prob(row['prob_benefit'])}" if bayes else
+                         fmt_p(row["pvalue"], "short"), f"{row['tau2']:.3f}",
+                         "" if is_missing(row["i2"]) else f"{row['i2']:.0f}%", row["note"]])
         head = f"<p>Sensitivity analyses of <strong>{escape(self.outcome)}</strong> ({escape(self.measure)})</p>"
         return head + table(["family", "analysis", "k", "estimate", "CI", "PI", "p", "tau²", "I²", "note"], rows)
 

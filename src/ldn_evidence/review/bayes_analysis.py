@@ -420,6 +420,17 @@ class BayesAnalysis(Analysis):
 
         return bayes_text(self)
 
+    def __repr__(self) -> str:
+        more = f"; {len(self.not_pooled_rows)} not pooled" if self.not_pooled_rows else ""
+        return f"<BayesAnalysis {self.one_line()}{more}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the posterior and the frequentist fit per subgroup and overall, the prior with its
+        reason, what was not pooled and the notes."""
+        from ._bayes_text import bayes_html
+
+        return bayes_html(self)
+
     def forest(self, **kwargs):
         """Forest plot (a matplotlib Figure): each study's observed estimate with its shrinkage
         estimate, the posterior of mu by subgroup and overall, the predictive interval, and the
