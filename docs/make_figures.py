@@ -1,4 +1,5 @@
-"""Regenerate the figures shown in README.md and docs/review.md from the bundled studies.
+"""Regenerate the figures shown in README.md, docs/review.md, docs/sensitivity.md (the sensitivity
+forest) and docs/start_your_own_review.md from the bundled reviews.
 
     python docs/make_figures.py
 """
@@ -21,6 +22,13 @@ def main() -> None:
         out = IMG / f"forest-{outcome}.png"
         fig.savefig(out, dpi=100, pil_kwargs={"compress_level": 9})
         print(f"wrote {out.relative_to(HERE.parent)}: {analysis.one_line()}")
+    out = IMG / "sensitivity-forest-pain.png"
+    review.sensitivity("pain").forest().savefig(out, dpi=100, pil_kwargs={"compress_level": 9})
+    print(f"wrote {out.relative_to(HERE.parent)}")
+    analysis = le.load_studies("bcg").analyse(by="alloc")
+    out = IMG / "forest-bcg-alloc.png"
+    analysis.forest().savefig(out, dpi=100, pil_kwargs={"compress_level": 9})
+    print(f"wrote {out.relative_to(HERE.parent)}: {analysis.one_line()}")
 
 
 if __name__ == "__main__":

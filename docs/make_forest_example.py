@@ -53,13 +53,18 @@ def ratio_example():
                            "ai": [9, 6, 14, 4], "n1i": [30, 21, 50, 18],
                            "ci": [5, 4, 9, 3], "n2i": [28, 21, 49, 18]})
     es = le.escalc("RR", ai=events["ai"], n1i=events["n1i"], ci=events["ci"], n2i=events["n2i"])
-    t = events[["label"]].assign(yi=es["yi"].to_numpy(), vi=es["vi"].to_numpy())
+    t = events.assign(yi=es["yi"].to_numpy(), vi=es["vi"].to_numpy())
     se = np.sqrt(t["vi"])
     t["ci_low"], t["ci_high"] = t["yi"] - 1.959964 * se, t["yi"] + 1.959964 * se
     res = le.meta_analysis(t["yi"], t["vi"], method="REML", test="knha")
     t["weight"] = res.weights
+    # RevMan's per-arm columns under a header for each arm, with the totals under the diamond
+    totals = {"overall": [{"n1i": str(t["n1i"].sum()), "n2i": str(t["n2i"].sum())},
+                          ("Total events", {"ai": str(t["ai"].sum()), "ci": str(t["ci"].sum())})]}
     return forest_plot(t, res, xlabel="Risk ratio", log_scale=True,
                        favours=("Favours placebo", "Favours LDN"),
+                       columns={"ai": "Events", "n1i": "Total", "ci": "Events", "n2i": "Total"},
+                       column_groups=[("LDN", ["ai", "n1i"]), ("Placebo", ["ci", "n2i"])], totals=totals,
                        title="At least 30% pain reduction (illustrative data)")
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from ldn_evidence.cli import main
-from ldn_evidence.records import _parse, default_studies_path, dump_yaml
+from ldn_evidence.records import default_studies_path, dump_yaml
+from ldn_evidence.records.yaml import parse_yaml as _parse
 
 IMG = Path(__file__).parent / "img"
 

@@ -31,14 +31,15 @@ def main():
     res = meta_analysis(YI, VI, method="REML", test="knha", labels=LABELS)
     tf = res.trim_and_fill()
     figs = {
-        "sensitivity_funnel.png": dg.funnel_plot(res, tf, xlabel="log risk ratio"),
+        "sensitivity_funnel.png": dg.funnel_plot(res, tf, xlabel="Risk ratio", log_scale=True),
         "sensitivity_baujat.png": dg.baujat_plot(res.baujat()),
         "sensitivity_influence.png": dg.influence_plot(res.influence(), res),
         "sensitivity_leave_one_out.png": dg.leave_one_out_plot(res.leave_one_out(), res, xlabel="Risk ratio",
                                                                log_scale=True),
-        "sensitivity_cumulative.png": dg.cumulative_plot(res.cumulative(by=YEAR), xlabel="Risk ratio",
-                                                         log_scale=True),
-        "sensitivity_gosh.png": dg.gosh_plot(res.gosh(), xlabel="log risk ratio", highlight="TPT Madras 1980"),
+        "sensitivity_cumulative.png": dg.cumulative_plot(res.cumulative(by=YEAR), xlabel="Risk ratio", log_scale=True,
+                                                         favours=("Favours vaccine", "Favours control")),
+        "sensitivity_gosh.png": dg.gosh_plot(res.gosh(), xlabel="Risk ratio", highlight="TPT Madras 1980",
+                                             log_scale=True),
     }
     for name, fig in figs.items():
         fig.savefig(IMG / name, dpi=110)

@@ -30,7 +30,7 @@ PACKAGE = SRC / "ldn_evidence"
 
 #: layer of each top-level name inside ldn_evidence (bottom = 0)
 LAYERS = {
-    "_version": 0, "errors": 0, "vocabulary": 0, "_format": 0, "_result": 0, "_deprecated": 0,
+    "_version": 0, "errors": 0, "vocabulary": 0, "_format": 0, "_result": 0, "_html": 0, "_deprecated": 0,
     "records": 1,
     "effects": 2,
     "engine": 3,
@@ -106,29 +106,18 @@ def _imports(module: str, path: Path) -> set[str]:
 
 GRAPH = {m: _imports(m, p) for m, p in _modules().items()}
 
-#: known breaches being mended in this release (each fails the suite once it is mended: strict xfail)
-PENDING = {}
-PENDING_LONG = "forest_plot and effect_for_outcome are being split into named steps"
-
 
 def test_every_module_is_in_a_layer():
     for module in GRAPH:
         _layer(module)  # KeyError names a module outside the layers
 
 
-@pytest.mark.parametrize("module", [
-    pytest.param(m, marks=pytest.mark.xfail(strict=True, reason=PENDING[m])) if m in PENDING else m
-    for m in sorted(GRAPH)])
+@pytest.mark.parametrize("module", sorted(GRAPH))
 def test_imports_point_down(module):
     upward = sorted(t for t in GRAPH[module] if _layer(t) > _layer(module))
     assert not upward, f"{module} (layer {_layer(module)}) imports upward: {upward}"
 
 
-#: import cycles known and being mended elsewhere (each fails the suite once it is gone: strict xfail)
-KNOWN_CYCLES = {
-    ("ldn_evidence.review.grade", "ldn_evidence.review.sof"):
-        "review.grade imports review.sof inside functions, review.sof imports review.grade at the top",
-}
 
 
 def _cycles() -> list[tuple[str, ...]]:
@@ -171,14 +160,8 @@ def _cycles() -> list[tuple[str, ...]]:
 
 
 def test_no_import_cycle():
-    unknown = [c for c in _cycles() if c not in KNOWN_CYCLES]
-    assert not unknown, "import cycles: " + "; ".join(" <-> ".join(c) for c in unknown)
-
-
-@pytest.mark.parametrize("cycle", [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=why))
-                                   for c, why in KNOWN_CYCLES.items()])
-def test_known_cycle_is_mended(cycle):
-    assert cycle not in _cycles()
+    cycles = _cycles()
+    assert not cycles, "import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)
 
 
 def test_the_cycle_finder_finds_a_cycle():
@@ -237,7 +220,6 @@ def test_old_paths_still_work_with_a_warning():
         assert any("has moved to" in m and "0.3" in m for m in messages), name
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING_LONG)
 def test_largest_functions_are_named_steps():
     """No function in src/ is longer than 120 lines (architecture.md)."""
     long = []

@@ -206,7 +206,7 @@ def test_due_bruun2024_final(review):
         -0.9, -1.4, -0.5, 50)
     md = _block(pain, "mean_difference")
     assert (md.estimate, md.ci_low, md.ci_high, md.p_value, md.n_total) == (-0.34, -0.95, 0.27, 0.27, 99)
-    assert md.sign_convention == "ldn minus comparator" and not md.paired
+    assert md.sign_convention == "intervention minus comparator" and not md.paired
     assert _block(pain, "standardized_effect").value == 0.23
     ae = _arms(_block(_outcome(s, "adverse_events"), "events"))
     assert (ae["ldn"].events, ae["ldn"].n, ae["placebo"].events, ae["placebo"].n) == (41, 49, 43, 50)

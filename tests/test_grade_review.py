@@ -24,26 +24,51 @@ from ldn_evidence.review import sof
 DATA = Path(__file__).resolve().parents[1] / "data" / "studies.yaml"
 
 #: python docs/make_certainty_page.py --pins
-LDN_PINS = {
-    "pain": {"k": 4, "participants": 283, "estimate": -0.143, "certainty": "low",
-             "domains": {"risk_of_bias": "serious", "inconsistency": "not_serious", "indirectness": "not_serious",
-                         "imprecision": "serious", "publication_bias": "not_serious"}},
-    "fiq": {"k": 1, "participants": 58, "estimate": -0.115, "certainty": "low",
-            "domains": {"risk_of_bias": "serious", "inconsistency": "not_serious", "indirectness": "not_serious",
-                        "imprecision": "serious", "publication_bias": "not_serious"}},
-    "adverse_events": {"k": 2, "participants": 197, "estimate": 0.968, "certainty": "moderate",
-                       "domains": {"risk_of_bias": "serious", "inconsistency": "not_serious",
-                                   "indirectness": "not_serious", "imprecision": "not_serious",
-                                   "publication_bias": "not_serious"}},
-    "serious_adverse_events": {"k": 1, "participants": 99, "estimate": 0.34, "certainty": "low",
-                               "domains": {"risk_of_bias": "not_serious", "inconsistency": "not_serious",
-                                           "indirectness": "not_serious", "imprecision": "very_serious",
-                                           "publication_bias": "not_serious"}},
-    "discontinuation": {"k": 1, "participants": 99, "estimate": 1.361, "certainty": "low",
-                        "domains": {"risk_of_bias": "not_serious", "inconsistency": "not_serious",
-                                    "indirectness": "not_serious", "imprecision": "very_serious",
-                                    "publication_bias": "not_serious"}},
-}
+LDN_PINS = {'pain': {'k': 3,
+          'participants': 184,
+          'estimate': -0.114,
+          'certainty': 'very_low',
+          'domains': {'risk_of_bias': 'serious',
+                      'inconsistency': 'not_serious',
+                      'indirectness': 'not_serious',
+                      'imprecision': 'very_serious',
+                      'publication_bias': 'not_serious'}},
+ 'fiq': {'k': 1,
+         'participants': 58,
+         'estimate': -0.115,
+         'certainty': 'low',
+         'domains': {'risk_of_bias': 'serious',
+                     'inconsistency': 'not_serious',
+                     'indirectness': 'not_serious',
+                     'imprecision': 'serious',
+                     'publication_bias': 'not_serious'}},
+ 'adverse_events': {'k': 2,
+                    'participants': 197,
+                    'estimate': 0.968,
+                    'certainty': 'very_low',
+                    'domains': {'risk_of_bias': 'serious',
+                                'inconsistency': 'not_serious',
+                                'indirectness': 'not_serious',
+                                'imprecision': 'very_serious',
+                                'publication_bias': 'not_serious'}},
+ 'serious_adverse_events': {'k': 1,
+                            'participants': 99,
+                            'estimate': 0.34,
+                            'certainty': 'low',
+                            'domains': {'risk_of_bias': 'not_serious',
+                                        'inconsistency': 'not_serious',
+                                        'indirectness': 'not_serious',
+                                        'imprecision': 'very_serious',
+                                        'publication_bias': 'not_serious'}},
+ 'discontinuation': {'k': 1,
+                     'participants': 99,
+                     'estimate': 1.361,
+                     'certainty': 'low',
+                     'domains': {'risk_of_bias': 'not_serious',
+                                 'inconsistency': 'not_serious',
+                                 'indirectness': 'not_serious',
+                                 'imprecision': 'very_serious',
+                                 'publication_bias': 'not_serious'}}}
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +98,7 @@ def pins_of(result) -> dict:
 
 def test_pain_certainty_cannot_be_high(result):
     pain = result["pain"]
-    assert pain.k == 4
+    assert pain.k == 3  # final-value SMDs: Due Bruun 2024's change-score SMD is set apart (Handbook 10.5.2)
     assert pain.certainty != "high"
     assert pain.domains["risk_of_bias"].judgement != "not_serious"   # RoB concerns
     lo, hi = pain.estimate()[1:]
@@ -96,13 +121,13 @@ def test_every_protocol_outcome_has_a_row_in_order(result):
 def test_pain_row_reads_as_grade_says(result):
     rows, notes = sof.sof_rows(result)
     pain = rows[0]
-    assert pain["statement"] == "LDN may result in little to no difference in pain."
-    assert pain["certainty"] == "\u2295\u2295\u25ef\u25ef Low"
-    assert pain["absolute"][0].startswith("SMD 0.14 lower")
+    assert pain["statement"] == "The evidence is very uncertain about the effect of LDN on pain."
+    assert pain["certainty"] == "\u2295\u25ef\u25ef\u25ef Very low"
+    assert pain["absolute"][0].startswith("SMD 0.11 lower")
     assert "points lower" in pain["absolute"][1] and "0-10 NRS" in pain["absolute"][1]
     marks = dict(notes)
     assert any("Risk of bias: serious (-1)" in marks[m] for m in pain["marks"])
-    assert any("Imprecision: serious (-1)" in marks[m] for m in pain["marks"])
+    assert any("Imprecision: very serious (-2)" in marks[m] for m in pain["marks"])
 
 
 def test_only_controlled_studies_are_graded(review, result):
@@ -164,10 +189,16 @@ def test_unknown_outcome_is_refused(review):
         gr.grade_review(review, ["painn"])
 
 
-def test_fallback_protocol_is_used_until_the_file_has_one(review):
-    assert getattr(review.info, "protocol", None) is None or gr.review_protocol(review).source == "review.protocol"
-    if getattr(review.info, "protocol", None) is None:
-        assert gr.review_protocol(review) is gr.LDN_FALLBACK_PROTOCOL
+def test_the_protocol_comes_from_the_file_or_the_bundled_review(review, tmp_path):
+    assert gr.review_protocol(review).source == "review.protocol"
+    assert [o.id for o in gr.review_protocol(review).outcomes] == list(review.protocol.summary_of_findings)
+    text = DATA.read_text(encoding="utf-8")
+    start, end = text.index("  protocol:\n"), text.index("  searches:\n")
+    bare = tmp_path / "studies.yaml"
+    bare.write_text(text[:start] + text[end:], encoding="utf-8")   # a file without review.protocol
+    p = gr.review_protocol(le.load_studies(bare))
+    assert p.source == "the bundled review's protocol (the review file has none)"
+    assert p.outcomes == gr.review_protocol(review).outcomes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,15 +230,15 @@ def test_overrides_win_and_are_shown(tmp_path):
     review = le.load_studies(with_grade_section(tmp_path, OVERRIDE))
     pain = gr.grade_review(review)["pain"]
     imp, ind = pain.domains["imprecision"], pain.domains["indirectness"]
-    assert (imp.proposal.judgement, imp.judgement, imp.by) == ("serious", "not_serious", "reviewers")
+    assert (imp.proposal.judgement, imp.judgement, imp.by) == ("very_serious", "not_serious", "reviewers")
     assert (ind.proposal.judgement, ind.judgement, ind.by) == ("not_serious", "serious", "reviewers")
     assert pain.certainty == rules.certainty("high", ["serious", "not_serious", "serious", "not_serious",
                                                       "not_serious"])
     text = " ".join(sof.sof_text(gr.grade_review(review, ["pain"])).split())  # unwrapped
     assert "three weeks only" in text and "reviewers' judgement; the rule proposed not serious" in text
-    assert "the rule proposed serious" in text            # the overridden downgrade is still shown
+    assert "the rule proposed very serious" in text       # the overridden downgrade is still shown
     df = review.grade(["pain"])
-    assert df.loc[0, "imprecision_proposal"] == "serious" and df.loc[0, "imprecision"] == "not_serious"
+    assert df.loc[0, "imprecision_proposal"] == "very_serious" and df.loc[0, "imprecision"] == "not_serious"
     assert df.loc[0, "imprecision_by"] == "reviewers"
 
 
@@ -226,7 +257,7 @@ def test_an_upgrade_counts_only_when_reviewers_write_it(tmp_path):
     pain = gr.grade_review(le.load_studies(with_grade_section(tmp_path, section)))["pain"]
     up = pain.upgrades["dose_response"]
     assert (up.proposal.judgement, up.judgement, up.by, up.levels) == ("none", "one_level", "reviewers", 1)
-    assert pain.certainty == "moderate"  # low + 1
+    assert pain.certainty == "low"  # very low + 1
     rows, notes = sof.sof_rows(gr.GradeResult(gr.review_protocol(le.load_studies()), [pain]))
     assert any("Dose-response gradient: one level up (+1)" in t for _, t in notes)
 
@@ -336,7 +367,7 @@ def test_cli_grade_text_json_csv_md_html(tmp_path):
     res = run(["grade", "--outcome", "pain,adverse_events", "--format", "json"])
     data = json.loads(res.output)
     assert [o["outcome"] for o in data["outcomes"]] == ["pain", "adverse_events"]
-    assert data["outcomes"][0]["domains"]["imprecision"]["proposal"] == "serious"
+    assert data["outcomes"][0]["domains"]["imprecision"]["proposal"] == "very_serious"
     res = run(["grade", "--format", "csv"])
     assert res.output.splitlines()[0].startswith("outcome,k,n,effect,certainty")
     assert len(res.output.strip().splitlines()) == 6
@@ -358,7 +389,7 @@ def test_cli_grade_docx_opens_in_python_docx(tmp_path):
     assert [c.text for c in table.rows[0].cells][:2] == ["Outcome", "Studies (participants)"]
     assert len(table.rows) == 6
     assert table.rows[1].cells[0].text.startswith("Pain")
-    assert "may result in little to no difference in pain" in table.rows[1].cells[5].text
+    assert "very uncertain about the effect of LDN on pain" in table.rows[1].cells[5].text
 
 
 @pytest.mark.parametrize("args, message", [

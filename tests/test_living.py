@@ -22,7 +22,8 @@ from ldn_evidence.review import load_studies
 
 from test_living_durability import NEW_RECORD
 
-OUTCOMES = ("pain", "fiq", "symptom_severity")
+# adverse events: Due Bruun 2024 is pooled there (its change-score pain SMD is set apart by default)
+OUTCOMES = ("pain", "fiq", "symptom_severity", "adverse_events")
 
 
 @pytest.fixture
@@ -45,7 +46,8 @@ def _results(path):
     review = load_studies(path)
     out = {}
     for o in OUTCOMES:
-        a = review.analyse(o)
+        # every study contributes where it can: Due Bruun 2024's change-score SMD too (set apart by default)
+        a = review.analyse(o, combine_change_final=True)
         out[o] = None if a.overall is None else a.overall.to_dict()
     return out
 
@@ -137,7 +139,7 @@ def test_conclusion_flags():
     flipped = dict(base, estimate=0.1, ci_low=-0.2, ci_high=0.4)
     assert _conclusion_flags(base, crossing) == ["CI now crosses the null"]
     assert _conclusion_flags(crossing, base) == ["CI now excludes the null"]
-    assert "direction flipped (favours LDN -> favours the comparator)" in _conclusion_flags(base, flipped)
+    assert "direction flipped (favours LDN -> favours the comparator)" in _conclusion_flags(base, flipped, label="LDN")
     assert _conclusion_flags(base, base) == []
     assert _conclusion_flags(None, base) == ["newly poolable"]
 
@@ -154,6 +156,29 @@ def test_diff_fields_and_json(copy, tmp_path):
     assert d["outcomes"][0]["outcome"] == "pain" and d["conclusion_changed"] is False
     r = CliRunner().invoke(main, ["diff", str(copy), str(new)])
     assert "population.n_analysed: 10 -> 9" in r.output
+
+
+def test_diff_changed_only(copy, tmp_path):
+    """--changed-only lists the outcomes whose pooled result moved and says how many did not."""
+    new = tmp_path / "new.yaml"
+    new.write_text(copy.read_text(encoding="utf-8").replace("n_analysed: 10\n", "n_analysed: 9\n", 1),
+                   encoding="utf-8")
+    args = ["diff", str(copy), str(new), "--outcome", "pain", "--outcome", "fiq"]
+    full = CliRunner().invoke(main, args)
+    only = CliRunner().invoke(main, args + ["--changed-only"])
+    assert full.exit_code == only.exit_code == 0, only.output
+    assert full.output.count("(unchanged)") == 2 and "Pooled results" in full.output
+    assert "(unchanged)" not in only.output and "Pooled results" not in only.output
+    assert "2 outcomes with an unchanged pooled result not shown (--changed-only)" in only.output
+    assert "population.n_analysed: 10 -> 9" in only.output               # field changes still listed
+    d = json.loads(CliRunner().invoke(main, args + ["--changed-only", "--format", "json"]).output)
+    assert d["outcomes"] == [] and d["changed"]
+    # an outcome that did change stays listed
+    review = load_studies(copy)
+    b = dict(json.loads(CliRunner().invoke(main, ["diff", str(copy), str(new), "--format", "json"]).output))
+    moved = [o["outcome"] for o in b["outcomes"] if o["before"] != o["after"]]
+    d = diff_reviews(review, load_studies(new))
+    assert [o["outcome"] for o in d.to_dict(changed_only=True)["outcomes"]] == moved
 
 
 def test_diff_rev(tmp_path):
@@ -194,6 +219,15 @@ def test_cumulative_by_year(copy, tmp_path):
 
     fig = cumulative_forest(frame, footnote="x " * 200)
     assert not overlapping_texts(fig) and not texts_outside(fig)
+    # the footer is whole: every word of it drawn, inside the canvas, in PNG and in SVG
+    for fmt in ("png", "svg"):
+        out = tmp_path / f"cum-long.{fmt}"
+        fig.savefig(out)
+        assert out.stat().st_size > 0
+    words = " ".join(t.get_text() for t in fig.texts if t.get_gid() == "footnote").split()
+    assert words == ["x"] * 200
+    svg = (tmp_path / "cum-long.svg").read_text(encoding="utf-8")
+    assert svg.count(">x x x") >= 1 or svg.count("x x x") >= 1
 
 
 @pytest.mark.parametrize("prisma", [None, {"identified_databases": 1234, "identified_registers": 12,

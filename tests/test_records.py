@@ -192,7 +192,8 @@ def test_installed_wheel_finds_bundled_studies(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
                     str(wheel)], check=True)
     code = ("import ldn_evidence as le, ldn_evidence.records as r; p = r.default_studies_path(); "
-            "assert 'site' in str(p), p; print(len(le.load_studies()))")
+            "assert 'site' in str(p), p; assert 'site' in str(r.bundled_reviews()['bcg']); "
+            "assert len(le.load_studies('bcg')) == 13; print(len(le.load_studies()))")
     env = {**os.environ, "PYTHONPATH": str(target)}
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env,
                          cwd=tmp_path)

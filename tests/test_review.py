@@ -200,9 +200,13 @@ def test_sensitivity_rows_are_the_analyses_they_name(review):
     assert rows[("Within-person r", "r = 0.8")]["estimate"] == pytest.approx(
         review.analyse("pain", r=0.8).overall.estimate, rel=1e-12)
     assert rows[("Line of therapy", "First-line use only")]["k"] == 0
-    assert rows[("Studies", "Parallel RCTs only")]["k"] == 2
+    # INNOVA only: Due Bruun 2024's change-score SMD is not pooled with final-value SMDs (Handbook 10.5.2)
+    assert rows[("Studies", "Parallel RCTs only")]["k"] == 1
+    assert rows[("SMD of change scores", "Change and final SMDs combined")]["k"] == 4
     fig = sens.forest()
-    assert fig.__class__.__name__ == "Figure"
+    from matplotlib.figure import Figure
+
+    assert isinstance(fig, Figure)
 
 
 def test_binary_outcomes_from_parallel_event_counts(review):

@@ -119,6 +119,93 @@ def test_review_tsa_on_bundled_data():
     assert ris == [f"RIS = {res.information_size:,.0f} ({res.ris.adjusted:,.0f} x {res.boundaries.inflation:.4g}) "]
 
 
+@pytest.mark.parametrize("curve", REF["curves"], ids=[c["name"] for c in REF["curves"]])
+def test_boundary_curve_matches_rpact_at_20_fractions(curve):
+    """The boundary drawn between the looks, at 20 information fractions: rpact's critical value
+    of a look at each fraction given the earlier looks, or, with one earlier look close before
+    (where rpact's grid is least accurate), R's adaptive quadrature of the one-dimensional
+    integral; the futility curve under rpact's drift by mvtnorm's deterministic integration
+    (tests/reference/tsa/make_reference.R)."""
+    from ldn_evidence.diagnostics.tsa import boundary_curve
+
+    b = group_sequential_boundaries(curve["looks"], alpha=curve["alpha"], sides=curve["sided"],
+                                    beta=curve.get("beta"))
+    c = boundary_curve(b, curve["t"])
+    assert len(curve["t"]) == 20
+    expected = np.array([math.inf if v == "Inf" else v for v in curve["upper"]], dtype=float)
+    # less than 1e-15 spent: reported as infinite (rpact too); the exact quantile is above 7.9
+    assert np.all(expected[np.isinf(c.upper)] > 7.9)
+    ok = np.isfinite(c.upper)
+    # rpact's own integration is good to a few 1e-6 (3.4e-6 at t = 0.75 of the futility design,
+    # where mvtnorm agrees with this module to 1e-8); the quadrature reference to 1e-12
+    atol = 1e-6 if "quadrature" in curve["name"] else 5e-6
+    np.testing.assert_allclose(c.upper[ok], expected[ok], atol=atol)
+    if "futility" in curve:
+        np.testing.assert_allclose(c.futility, curve["futility"], atol=2e-6)
+    # at the looks the curve is the looks' boundaries
+    at = boundary_curve(b, b.t)
+    np.testing.assert_allclose(at.upper, b.upper, rtol=1e-12)
+    if b.futility is not None:
+        np.testing.assert_allclose(at.futility, b.futility, rtol=1e-12)
+
+
+def test_boundary_curve_follows_the_spending_function_not_a_straight_line():
+    from ldn_evidence.diagnostics.tsa import boundary_curve
+
+    b = group_sequential_boundaries([0.1, 0.9, 1.0])
+    half = boundary_curve(b, [0.5]).upper[0]
+    straight = (b.upper[0] + b.upper[1]) / 2
+    assert half == pytest.approx(2.9626, abs=1e-3) and straight > 4.5
+    beyond = boundary_curve(b, [1.0, 1.7])
+    assert beyond.upper[1] == beyond.upper[0] == pytest.approx(b.upper[-1])
+    with pytest.raises(ValueError):
+        boundary_curve(b, [0.0, 0.5])
+
+
+def test_tsa_plot_draws_the_continuous_boundary_and_the_futility_region():
+    """The drawn boundary is boundary_curve at every point of the line (not straight lines
+    between the trials' looks); the futility region is a shaded wedge ending at the RIS; the
+    variance-axis figure states the required information in information units."""
+    from ldn_evidence.diagnostics.tsa import boundary_curve
+    from ldn_evidence.plots._layout import overlapping_texts, texts_outside
+    from ldn_evidence.review import load_studies
+
+    review = load_studies()
+    for information in ("participants", "variance"):
+        res = trial_sequential_analysis(review, "pain", mird=0.2, information=information)
+        fig = res.plot()
+        assert not overlapping_texts(fig) and not texts_outside(fig)
+        ax = fig.axes[0]
+        size, b = res.information_size, res.boundaries
+        upper = [ln for ln in ax.lines if ln.get_gid() == "efficacy-boundary"][0]
+        x, y = upper.get_xdata(), upper.get_ydata()
+        assert len(x) > 200
+        ok = np.isfinite(y)
+        np.testing.assert_allclose(y[ok], boundary_curve(b, x[ok] / size).upper, rtol=1e-12)
+        # at half the information: the spending function's boundary, far below the straight line
+        # between the last interim look and the information size
+        half = np.interp(0.5 * size, x[ok], y[ok])
+        exact = boundary_curve(b, [0.5]).upper[0]
+        assert half == pytest.approx(exact, abs=0.02)
+        interim = b.t[b.t < 0.5].max()
+        straight = np.interp(0.5, [interim, 1.0], [boundary_curve(b, [interim]).upper[0], b.upper[-1]])
+        assert straight - exact > 0.2                   # 0.97 on the participants axis
+        lower = [ln for ln in ax.lines if ln.get_gid() == "efficacy-boundary"][1]
+        np.testing.assert_allclose(lower.get_ydata()[ok], -y[ok])
+        (wedge,) = [c for c in ax.collections if c.get_gid() == "futility-region"]
+        verts = np.concatenate([p.vertices for p in wedge.get_paths()])
+        assert verts[:, 0].max() == pytest.approx(size, rel=1e-9)
+        first = boundary_curve(b, np.linspace(0.01, 1, 400))
+        t0 = np.linspace(0.01, 1, 400)[np.argmax(first.futility > 0)]
+        assert verts[:, 0].min() == pytest.approx(t0 * size, rel=0.02)
+        assert np.abs(verts[:, 1]).max() == pytest.approx(b.upper[-1], rel=1e-6)
+        ris = [t.get_text() for t in ax.texts if t.get_gid() == "ris"]
+        assert ris == [f"RIS = {size:,.0f} ({size / b.inflation:,.0f} x {b.inflation:.4g}) "]
+        if information == "variance":
+            assert f"{res.ris.adjusted:,.0f}" not in ris[0]                  # not the participants' figure
+            assert size / b.inflation == pytest.approx(res.ris.ris / 4)
+
+
 def test_layout_check_ignores_tick_labels_matplotlib_does_not_draw():
     """A locator may place a tick beyond the view limits (2000 on an axis ending at 1830); its
     label is never drawn, so the layout check must not report it, while a text that really sits

@@ -22,6 +22,12 @@ _LAZY = {
     "meta_regression": "models",
     "subgroup_analysis": "models",
     "MetaResult": "models",
+    "bayes_meta_analysis": "models.bayes",
+    "BayesMetaResult": "models.bayes",
+    "BayesMetaResults": "models.bayes",
+    "TauPrior": "models.bayes",
+    "turner_prior": "models.bayes",
+    "rhodes_prior": "models.bayes",
 }
 
 #: the layers, importable as attributes (``le.plots.forest``) without an import statement

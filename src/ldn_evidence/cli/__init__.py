@@ -8,9 +8,13 @@ from ._options import UserError
 from .commands.add import add
 from .commands.cumulative import cumulative
 from .commands.diff import diff
+from .commands.export import export
 from .commands.forest import forest
 from .commands.grade import grade
+from .commands.import_sheet import import_sheet
+from .commands.init import init
 from .commands.prisma import prisma
+from .commands.report import report
 from .commands.rob import rob
 from .commands.schema import schema
 from .commands.sensitivity import sensitivity
@@ -21,7 +25,7 @@ from .commands.validate import validate
 from .main import main, run
 
 for _command in (forest, summary, studies, validate, schema, sensitivity, add, diff, prisma, cumulative, tsa, rob,
-                 grade):
+                 grade, init, import_sheet, export, report):
     main.add_command(_command)
 del _command
 

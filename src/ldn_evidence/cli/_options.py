@@ -13,10 +13,11 @@ from pathlib import Path
 
 import click
 
-from ..vocabulary import BY, MEASURES, REVIEW_METHODS
+from ..vocabulary import BY, MEASURES, MODELS, REVIEW_METHODS
 
 __all__ = ["UserError", "EXIT_USAGE", "EXIT_FAILURE", "EXIT_BROKEN_PIPE", "EXIT_INTERRUPTED", "UpperChoice",
-           "analysis_options", "analyse", "test_option", "level_option", "studies_path", "load_review", "split_ids",
+           "analysis_options", "analyse", "test_option", "method_option", "model_option", "level_option", "studies_path", "load_review", "split_ids",
+           "outcome_option", "lower",
            "resolve_output", "check_writable_folder", "check_figure_folder", "FIGURE_FORMATS", "echo_json",
            "finite_range"]
 
@@ -54,12 +55,30 @@ def finite_range(min=None, max=None, **kw) -> click.FloatRange:  # noqa: A002 - 
     return _FiniteFloatRange(min, max, **kw)
 
 
-def test_option(default: str = "knha"):
-    """``--test``: metafor's z, t, knha (Hartung-Knapp) or adhoc (modified Hartung-Knapp); aliases accepted."""
+def test_option(default: str | None = None):
+    """``--test``: metafor's z, t, knha (Hartung-Knapp) or adhoc (modified Hartung-Knapp); aliases accepted.
+    Default: the review's (``review.protocol.analysis.test``)."""
     return click.option("--test", type=click.Choice(["knha", "adhoc", "z", "t", "hksj", "hk"], case_sensitive=False),
-                        default=default, show_default=True,
+                        default=default, show_default=default is not None,
                         help="Hartung-Knapp (knha; hksj and hk are aliases), modified Hartung-Knapp (adhoc: never "
-                             "narrower than t), t, or Wald z intervals and tests.")
+                             "narrower than t), t, or Wald z intervals and tests "
+                             "[default: the review's, review.protocol.analysis; the bundled review: adhoc].")
+
+
+def method_option(help: str = "tau² estimator (metafor's codes)"):  # noqa: A002 - click's name
+    """``--method``: a tau² estimator; default: the review's (``review.protocol.analysis.method``)."""
+    return click.option("--method", type=UpperChoice(REVIEW_METHODS), default=None,
+                        help=f"{help} [default: the review's, review.protocol.analysis; usually REML].")
+
+
+def model_option():
+    """``--model``: frequentist random effects (freq, the default) or the Bayesian normal-normal
+    hierarchical model with the protocol's prior (bayes)."""
+    return click.option("--model", type=click.Choice(MODELS, case_sensitive=False), default="freq",
+                        show_default=True,
+                        help="freq: random effects with --method and --test; bayes: the Bayesian random-effects "
+                             "model with the review's prior for the outcome (review.protocol; half-normal(0.5) for "
+                             "tau unless it says otherwise), the frequentist result beside it.")
 
 
 def level_option():
@@ -71,36 +90,45 @@ def level_option():
 def analysis_options(f):
     """The options shared by forest, summary and sensitivity."""
     opts = [
-        click.option("--outcome", default="pain", show_default=True, metavar="OUTCOME",
-                     help="Outcome to pool: an outcome id of the review, e.g. pain, fiq (FIQ and FIQR), "
-                          "adverse_events (case-insensitive)."),
+        outcome_option("Outcome to pool"),
         click.option("--measure", type=UpperChoice(MEASURES), default=None,
                      help="SMD (Hedges' g) or MD for continuous outcomes; RR, OR or RD for binary ones "
-                          "[default: SMD, or RR for a binary outcome]."),
-        click.option("--method", type=UpperChoice(REVIEW_METHODS), default="REML",
-                     show_default=True, help="tau² estimator (metafor's codes)."),
+                          "[default: the protocol's, else SMD, or RR for a binary outcome]."),
+        method_option(),
         test_option(),
-        click.option("--by", type=click.Choice(BY), default="design", show_default=True,
-                     help="Subgroups, each with its own tau², plus the test for subgroup differences."),
+        click.option("--by", default=None, metavar="VARIABLE",
+                     help="Subgroups, each with its own tau², plus the test for subgroup differences: one of "
+                          "the review's subgroup variables (review.protocol.subgroups, e.g. "
+                          f"{', '.join(BY[:-1])}) or none [default: the protocol's first]."),
         click.option("--exclude", multiple=True, metavar="ID[,ID...]",
                      help="Leave out studies by id (repeatable or comma-separated; see `ldn-evidence studies`)."),
         click.option("--tag", "tags", multiple=True, metavar="TAG",
-                     help="Only studies with this tag, e.g. carvalho_skare_2023 (the seed review's seven)."),
+                     help="Only studies with this tag (see `ldn-evidence studies --format json`)."),
         click.option("--r", "r", type=finite_range(-0.99, 0.99), default=None, metavar="R",
                      help="Within-person correlation for crossover/pre-post effects [default: the review's, 0.5]."),
         level_option(),
+        click.option("--combine-change-final", is_flag=True,
+                     help="SMD: pool SMDs of change scores with SMDs of final values (the Cochrane Handbook, "
+                          "10.5.2, advises against it; by default the change-score SMDs are set apart)."),
     ]
     for opt in reversed(opts):
         f = opt(f)
     return f
 
 
-def studies_path(ctx: click.Context) -> Path:
-    """The studies file the command works on: ``--studies``, else the bundled one."""
-    from ..records import default_studies_path
+def outcome_option(what: str = "Outcome"):
+    """``--outcome``: any outcome id of the selected review (default: its protocol's first)."""
+    return click.option("--outcome", default=None, metavar="OUTCOME",
+                        help=f"{what}: an outcome id of the review's protocol (case-insensitive) [default: "
+                             "the protocol's first outcome, e.g. pain for the bundled review].")
 
-    p = (ctx.obj or {}).get("studies_path")
-    return Path(p) if p else default_studies_path()
+
+def studies_path(ctx: click.Context) -> Path:
+    """The studies file the command works on: ``--studies`` (a file, a folder holding a
+    studies.yaml, or the name of a bundled review), else the bundled one."""
+    from ..records import resolve_studies_path
+
+    return resolve_studies_path((ctx.obj or {}).get("studies_path"))
 
 
 def load_review(ctx: click.Context):
@@ -110,11 +138,18 @@ def load_review(ctx: click.Context):
     return load_studies((ctx.obj or {}).get("studies_path"))
 
 
-def analyse(ctx: click.Context, outcome, measure, method, test, by, exclude, tags, r, level):
+def lower(value: str | None) -> str | None:
+    """An option's value in lower case (ids are lower case); None stays None."""
+    return None if value is None else value.lower()
+
+
+def analyse(ctx: click.Context, outcome, measure, method, test, by, exclude, tags, r, level, combine_change_final,
+            review=None, model: str = "freq"):
     """The analysis the shared options ask for (:meth:`ldn_evidence.review.Review.analyse`)."""
-    review = load_review(ctx)
-    return review.analyse(outcome=outcome.lower(), measure=measure, method=method, test=test, by=by,
-                          exclude=split_ids(exclude), r=r, level=level, tags=list(tags) or None)
+    review = review if review is not None else load_review(ctx)
+    return review.analyse(outcome=lower(outcome), measure=measure, method=method, test=test, by=lower(by),
+                          exclude=split_ids(exclude), r=r, level=level, tags=list(tags) or None,
+                          combine_change_final=combine_change_final, model=lower(model) or "freq")
 
 
 def split_ids(values) -> list[str]:

@@ -81,16 +81,18 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, invoke_without_command=True,
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--studies", "studies_path", type=click.Path(dir_okay=False), default=None, metavar="PATH",
+@click.option("--studies", "studies_path", default=None, metavar="PATH",
               envvar="LDN_EVIDENCE_STUDIES", show_envvar=True,
-              help="Studies file of the review to use (default: the bundled LDN review).")
+              help="The review to use: its studies file, a folder holding studies.yaml (what `init` writes), or "
+                   "a bundled review's name (bcg) [default: the bundled LDN review].")
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
 @click.version_option(__version__, prog_name="ldn-evidence")
 @click.pass_context
 def main(ctx: click.Context, studies_path: str | None, debug: bool) -> None:
     """Living systematic reviews: sourced study records, design-aware effect sizes, random-effects
     meta-analysis that agrees with metafor, forest plots, sensitivity analyses. The bundled review
-    is low-dose naltrexone (LDN) for fibromyalgia.
+    is low-dose naltrexone (LDN) for fibromyalgia; `init` starts a review of your own, and every
+    command works on any review (its outcomes, arms and labels come from its protocol).
 
     \b
     Examples:
@@ -100,6 +102,8 @@ def main(ctx: click.Context, studies_path: str | None, debug: bool) -> None:
       ldn-evidence studies                      # the encoded studies, one line each (with their ids)
       ldn-evidence validate my-studies.yaml     # check a studies file (exit 2 if broken)
       ldn-evidence --studies my.yaml forest     # another review (or set LDN_EVIDENCE_STUDIES)
+      ldn-evidence init my-review               # start a review of your own
+      ldn-evidence --studies bcg summary        # the bundled BCG vaccine trials (Colditz 1994)
     """
     ctx.ensure_object(dict)
     ctx.obj["studies_path"] = studies_path

@@ -28,6 +28,13 @@ Jennison & Turnbull 2000, chapter 19):
   drift is chosen so that ``b_K = c_K`` at the end (rpact's rule); the information size is then
   inflated by ``(theta / (z_{1-a} + z_{1-beta}))^2`` (the *inflation factor*).
 
+* **The boundaries between the looks** (:func:`boundary_curve`): what the boundary would be for a
+  look taken at any information fraction ``t``, given the looks actually taken before it: the
+  same equations with ``t`` as the next look. At a look it is that look's boundary; between two
+  looks it follows the spending function (an O'Brien-Fleming boundary at half the information is
+  about 2.96, where a straight line between a look at 0.1 and one at 0.9 would give 4.5),
+  so that is the curve a TSA figure draws. The futility curve uses the design's drift.
+
 Checked against rpact 3.3.4 (``tests/reference/tsa``); agreement is to about 1e-7 on the
 boundaries.
 """
@@ -45,7 +52,7 @@ from ..engine.batch import rma_batch
 
 __all__ = [
     "required_information_size", "diversity", "spending", "group_sequential_boundaries", "Boundaries",
-    "RIS", "SPENDING_FUNCTIONS",
+    "RIS", "SPENDING_FUNCTIONS", "boundary_curve", "BoundaryCurve",
 ]
 
 SPENDING_FUNCTIONS = ("obf", "pocock")
@@ -249,6 +256,7 @@ class Boundaries:
     theta: float | None = None
     inflation: float = 1.0
     notes: list = field(default_factory=list)
+    beta_spending: str | None = None
 
     def to_frame(self):
         import pandas as pd
@@ -361,4 +369,128 @@ def group_sequential_boundaries(t: Sequence[float], alpha: float = 0.05, sides: 
     out.beta_spent = b_spent
     out.theta = theta
     out.inflation = (theta / theta_fixed) ** 2
+    out.beta_spending = kind_b
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# boundaries as continuous functions of the information fraction
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BoundaryCurve:
+    """Boundaries of a look at each information fraction ``t`` given the looks before it.
+
+    ``upper``: efficacy boundary (``inf`` where no realistic Z reaches it); ``futility``: the
+    inner boundary under the design's drift (``-inf`` where nothing is spent yet; None without
+    futility boundaries). Beyond ``t = 1`` both stay at their value at 1.
+    """
+
+    t: np.ndarray
+    upper: np.ndarray
+    futility: np.ndarray | None = None
+
+    def to_frame(self):
+        import pandas as pd
+
+        d = {"t": self.t, "upper": self.upper}
+        if self.futility is not None:
+            d["futility"] = self.futility
+        return pd.DataFrame(d)
+
+
+def _curve_points(t) -> np.ndarray:
+    t = np.asarray(t, dtype=float).ravel()
+    if len(t) == 0 or np.any(~np.isfinite(t)) or np.any(t <= 0):
+        raise ValueError("information fractions must be positive and finite")
+    return t
+
+
+def _upper_curve(b: Boundaries, t: np.ndarray) -> np.ndarray:
+    a_side = b.alpha / b.sides
+    spent_looks = np.asarray(spending(b.t, a_side, b.spending), dtype=float)
+    order = np.argsort(t, kind="stable")
+    out = np.empty(len(t))
+    rec = _Recursion(0.0)
+    k, prev = 0, 0.0
+    for j in order:
+        tj = min(float(t[j]), 1.0)
+        while k < len(b.t) and b.t[k] < tj * (1 - 1e-12):   # the looks taken before tj
+            hi = b.upper[k] if math.isfinite(b.upper[k]) else Z_MAX
+            rec.advance(-hi if b.sides == 2 else -math.inf, hi, float(b.t[k]))
+            prev = spent_looks[k]
+            k += 1
+        target = float(spending(tj, a_side, b.spending)) - prev
+        if target <= 1e-15:
+            out[j] = math.inf
+        elif rec.z is None:
+            out[j] = float(_ndtri(1 - target))
+        else:
+            out[j] = _solve(lambda x: rec.upper(x, tj), target, 0.0, Z_MAX)
+    return out
+
+
+def _futility_curve(b: Boundaries, t: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    kind = b.beta_spending or b.spending
+    spent_looks = np.asarray(spending(b.t, b.beta, kind), dtype=float)
+    order = np.argsort(t, kind="stable")
+    out = np.empty(len(t))
+    rec = _Recursion(b.theta)
+    k, prev = 0, 0.0
+    for j in order:
+        tj = min(float(t[j]), 1.0)
+        if tj >= 1.0 - 1e-12:
+            out[j] = b.futility[-1]            # the drift makes the two boundaries meet at t = 1
+            continue
+        while k < len(b.t) and b.t[k] < tj * (1 - 1e-12):
+            hi = b.upper[k] if math.isfinite(b.upper[k]) else Z_MAX
+            rec.advance(max(b.futility[k], -Z_MAX), hi, float(b.t[k]))
+            prev = spent_looks[k]
+            k += 1
+        target = float(spending(tj, b.beta, kind)) - prev
+        if target <= 1e-15:
+            out[j] = -math.inf
+            continue
+        top = upper[j] if math.isfinite(upper[j]) else Z_MAX
+        out[j] = _solve(lambda x: rec.lower(x, tj), target, -Z_MAX, top)
+    return out
+
+
+def boundary_curve(boundaries: Boundaries, t: Sequence[float]) -> BoundaryCurve:
+    """The monitoring boundaries as continuous functions of the information fraction.
+
+    At each ``t`` the efficacy boundary is the one a look at ``t`` would have, given the looks
+    ``boundaries.t`` taken before it: the root of ``P_0(Z_t >= c, no earlier crossing) =
+    alpha*(t) - alpha*(t_prev)`` (Lan & DeMets 1983; Jennison & Turnbull 2000, 19.2), with the
+    earlier looks' boundaries fixed. The futility boundary solves ``P_theta(Z_t <= b, continued)
+    = beta*(t) - beta*(t_prev)`` with the design's drift ``theta``. At a look both equal that
+    look's boundaries; beyond ``t = 1`` they stay at their value at 1 (later looks are tested
+    against the boundary at the information size).
+
+    Parameters
+    ----------
+    boundaries : Boundaries
+        From :func:`group_sequential_boundaries` (the looks actually taken).
+    t : sequence of float
+        Positive information fractions, in any order.
+
+    Returns
+    -------
+    BoundaryCurve
+
+    Examples
+    --------
+    >>> b = group_sequential_boundaries([0.1, 0.9, 1.0])
+    >>> c = boundary_curve(b, [0.1, 0.5, 0.9])
+    >>> [round(float(x), 3) for x in c.upper]       # 2.96 at half the information, not ~4
+    [6.991, 2.963, 2.094]
+    >>> bool(np.allclose(c.upper[[0, 2]], b.upper[:2]))
+    True
+    """
+    t = _curve_points(t)
+    upper = _upper_curve(boundaries, t)
+    futility = None
+    if boundaries.futility is not None:
+        futility = _futility_curve(boundaries, t, upper)
+    return BoundaryCurve(t=t, upper=upper, futility=futility)

@@ -7,7 +7,8 @@
 * :mod:`.designs` — one function per design path: parallel, crossover (Elbourne 2002; Handbook
   23.2.7), single-arm pre-post, reported standardized effects.
 * :mod:`.from_records` — picks, for each study record and outcome, the most direct path its
-  data allow and says which it took.
+  data allow (one function per path) and says which it took; a review's arm names and
+  contrasts come in as :class:`Terms`.
 
 Examples
 --------
@@ -17,7 +18,7 @@ Examples
 """
 from .designs import DesignEffect
 from .measures import MEASURES, escalc, escalc_arrays, hedges_j
-from .from_records import StudyEffect, binary_effect, effect_for_outcome, outcome_entries
+from .from_records import StudyEffect, Terms, binary_effect, effect_for_outcome, outcome_entries
 
-__all__ = ["escalc", "escalc_arrays", "hedges_j", "MEASURES", "DesignEffect", "StudyEffect", "effect_for_outcome",
-           "binary_effect", "outcome_entries"]
+__all__ = ["escalc", "escalc_arrays", "hedges_j", "MEASURES", "DesignEffect", "StudyEffect", "Terms",
+           "effect_for_outcome", "binary_effect", "outcome_entries"]

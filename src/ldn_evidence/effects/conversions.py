@@ -306,7 +306,7 @@ def r_to_smd(r: Any, n: Any, *, n1: Any = None, n2: Any = None,
 # ----------------------------------------------------------------------- groups, correlations
 
 def combine_groups(n1: Any, m1: Any, sd1: Any, n2: Any, m2: Any, sd2: Any) -> tuple[Any, Any, Any]:
-    """Combine two arms (e.g. two LDN doses) into one group (Handbook 6.5.2.10, Table 6.5.a).
+    """Combine two arms (e.g. two doses of the drug) into one group (Handbook 6.5.2.10, Table 6.5.a).
 
     ``N = n1 + n2``; ``M = (n1 m1 + n2 m2)/N``;
     ``SD = sqrt(((n1-1) sd1^2 + (n2-1) sd2^2 + n1 n2/N (m1 - m2)^2) / (N - 1))``.

@@ -6,7 +6,7 @@ naming the path taken and the assumptions made, to be stored with the number.
 
 Conventions
 -----------
-* Group or condition 1 is the experimental one (LDN); effects are LDN minus control
+* Group or condition 1 is the experimental one (the intervention); effects are intervention minus control
   (or post minus pre).  Use :func:`align_direction` so that negative = improvement.
 * The within-person correlation ``r`` (crossover conditions, pre/post) is always an
   explicit argument and defaults to 0.5; vary it in sensitivity analyses.
@@ -197,8 +197,8 @@ def _paired_smd(d: np.ndarray, n: np.ndarray, r: np.ndarray, correction: bool,
 def crossover_paired(md: Any, n: Any, *, se: Any = None, sd_diff: Any = None,
                      measure: str = "MD", sd_between: Any = None, r: Any = 0.5,
                      correction: bool = True, smd_variance: str = "handbook") -> DesignEffect:
-    """Crossover trial reporting a paired analysis: mean within-person difference (LDN
-    minus control) with its SE or the SD of the differences (Handbook 23.2.7.2).
+    """Crossover trial reporting a paired analysis: mean within-person difference
+    (intervention minus control) with its SE or the SD of the differences (Handbook 23.2.7.2).
 
     MD: ``vi = SE^2``, or ``SD_diff^2 / n``.
 
@@ -374,7 +374,7 @@ def reported_standardized(value: Any, kind: str, *, n1: Any = None, n2: Any = No
 
 def percent_change(pct: Any, n: Any, *, baseline_mean: Any = None, baseline_sd: Any = None,
                    r: Any = 0.5) -> DesignEffect:
-    """A mean percent change from baseline (single arm), e.g. "pain fell by 28.8%".
+    """A mean percent change from baseline (single arm), e.g. "scores fell by 28.8%".
 
     Convertible only with the baseline mean and SD: mean change
     ``= pct/100 * baseline_mean`` (the percent change of the means; a reported mean of
@@ -418,7 +418,7 @@ def align_direction(yi: Any, higher_is_better: Any) -> np.ndarray:
 def rescale_md(yi: Any, vi: Any, scale_min: Any, scale_max: Any, *,
                target: tuple[float, float] = (0.0, 10.0)) -> tuple[np.ndarray, np.ndarray]:
     """Linearly map a mean difference from the scale [scale_min, scale_max] to
-    ``target`` (default 0-10, e.g. FIQR 0-100 -> 0-10): ``yi * c``, ``vi * c^2`` with
+    ``target`` (default 0-10, e.g. a 0-100 questionnaire -> 0-10): ``yi * c``, ``vi * c^2`` with
     ``c = (target_max - target_min) / (scale_max - scale_min)``.  Differences do not
     depend on the offset; direction is not changed (see :func:`align_direction`).
     """

@@ -355,7 +355,7 @@ class MetaResult(Result):
         body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(a))}</th><td>{html.escape(str(b))}</td></tr>"
                        for a, b in rows)
         notes = "".join(f"<p><em>Note: {html.escape(n)}</em></p>" for n in self.notes)
-        return f"<table class='ldn-meta-result'>{body}</table>{notes}"
+        return f"<table class='meta-result'>{body}</table>{notes}"
 
     # -- refits -------------------------------------------------------------------------------
     def update(self, **changes):
@@ -767,6 +767,11 @@ class MetaRegressionResult(Result):
 
     __str__ = summary
 
+    def __repr__(self) -> str:
+        return (f"MetaRegressionResult(method={self.method!r}, test={self.test!r}, k={self.k}, "
+                f"coef={dict(zip(self.names, (float(f'{c:.6g}') for c in self.coef)))}, tau2={self.tau2:.6g}, "
+                f"qm_pvalue={self.qm_pvalue:.4g})")
+
     def _repr_html_(self) -> str:
         return self.to_frame().to_html() + f"<p>tau² = {fmt_number(self.tau2)}; QM = {fmt_number(self.qm)} " \
             f"(p {p_equals(self.qm_pvalue)}); R² = {fmt_number(self.r2, 2)}%</p>"
@@ -1001,6 +1006,11 @@ class SubgroupResult(Result):
         return "\n".join(lines) + "\n"
 
     __str__ = summary
+
+    def __repr__(self) -> str:
+        groups = ", ".join(f"{n}: k={r.k}, {r.estimate:.4g}" for n, r in self.subgroups.items())
+        return (f"SubgroupResult(tau2={self.tau2_mode!r}, method={self.method!r}, {groups}; "
+                f"q_between={self.q_between:.4g}, p={self.q_between_pvalue:.4g})")
 
     def _repr_html_(self) -> str:
         return self.to_frame().to_html() + f"<p>Q between = {fmt_number(self.q_between)} (df = {self.q_between_df}, " \

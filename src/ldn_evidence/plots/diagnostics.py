@@ -3,16 +3,22 @@ leave-one-out and cumulative forests, GOSH.
 
 The functions draw what they are given and compute no statistics: they take a
 :class:`~ldn_evidence.models.MetaResult` and the frames/results of
-:mod:`ldn_evidence.sensitivity`. Each returns a ``matplotlib.figure.Figure`` on an Agg canvas
-(no pyplot state; matplotlib is imported inside the functions). Point labels (Baujat) are
-placed greedily where they collide with nothing; a label that fits nowhere is left out (its
-point is still drawn and the caption says how many), so no text overlaps another.
+:mod:`ldn_evidence.sensitivity`. Each returns a :class:`ldn_evidence.plots._figure.ReviewFigure`
+on an Agg canvas (no pyplot state; matplotlib is imported inside the functions). Point labels
+(Baujat) are placed greedily where they collide with nothing; a label that fits nowhere is left
+out (its point is still drawn and the caption says how many), so no text overlaps another.
+
+Ratio measures (``log_scale=True``: the inputs are log ratios) are drawn on a logarithmic axis
+labelled with ratios, so a risk ratio of 0.95 reads 0.95, not -0.05. Below 10 studies the funnel
+and GOSH plots say in the figure that asymmetry and patterns cannot be judged reliably
+(Cochrane Handbook 13.3.5.4).
 """
 from __future__ import annotations
 
 import math
 
-__all__ = ["funnel_plot", "baujat_plot", "influence_plot", "leave_one_out_plot", "cumulative_plot", "gosh_plot"]
+__all__ = ["funnel_plot", "baujat_plot", "influence_plot", "leave_one_out_plot", "cumulative_plot", "gosh_plot",
+           "SMALL_K", "small_k_caveat"]
 
 FONT = "DejaVu Sans"
 SIZE_PT = 9.0
@@ -22,17 +28,70 @@ INK = "black"
 GREY = "#555555"
 ACCENT = "#b2182b"
 POINT = "#2f5d8a"
-# contour shades for p > .10, .05-.10, .01-.05, < .01 (light to dark, as metafor's gray shades)
-SHADES = ("white", "#bdbdbd", "#969696", "#d9d9d9")
+# contour shades for p > .10, .05-.10, .01-.05, < .01: darker as p falls (Peters et al. 2008)
+SHADES = ("white", "#d9d9d9", "#b3b3b3", "#8c8c8c")
+#: fewer studies than this: tests and plots of funnel asymmetry are not meaningful (Cochrane
+#: Handbook 13.3.5.4)
+SMALL_K = 10
+
+
+def small_k_caveat(k: int, what: str = "asymmetry") -> str | None:
+    """The caveat a funnel or GOSH figure carries below :data:`SMALL_K` studies, else None.
+
+    >>> small_k_caveat(4)
+    'Fewer than 10 studies (k = 4): asymmetry cannot be assessed reliably'
+    """
+    if k >= SMALL_K:
+        return None
+    return f"Fewer than {SMALL_K} studies (k = {k}): {what} cannot be assessed reliably"
+
+
+def _caveat(fig, k, what="asymmetry"):
+    text = small_k_caveat(k, what)
+    if text:
+        fig.supxlabel(text, fontsize=SMALL_PT, color=ACCENT, gid="small-k-caveat")
+    return fig
+
+
+def _ratio_ticks(lo: float, hi: float) -> list[float] | None:
+    """Ratios for the ticks of a log axis from ``lo`` to ``hi``: the sparsest of the series
+    1-10-100, 1-2-5, ... (with their reciprocals, so 0.5 faces 2) giving three to seven ticks;
+    None when even the densest gives fewer than three (a very narrow axis).
+
+    >>> _ratio_ticks(0.1, 12)
+    [0.1, 1.0, 10.0]
+    >>> _ratio_ticks(0.7, 1.3)
+    [0.8, 1.0, 1.25]
+    """
+    series = ((1,), (1, 2, 5), (1, 2, 4), (1, 1.5, 2, 3, 5), (1, 1.25, 1.5, 2, 2.5, 3, 4, 5),
+              (1, 1.1, 1.25, 1.5, 2, 2.5, 3, 4, 5))
+    for ms in series:
+        cands = sorted({float(f"{v:.3g}") for e in range(-6, 7) for m in ms
+                        for v in (m * 10.0 ** e, 1 / (m * 10.0 ** e))})
+        pick = [c for c in cands if lo <= c <= hi]
+        if 3 <= len(pick) <= 7:
+            return pick
+        if len(pick) > 7:
+            step = math.ceil(len(pick) / 7)
+            one = min(range(len(pick)), key=lambda i: abs(math.log(pick[i])))
+            return pick[one % step::step]
+    return None
+
+
+def _log_axis(axis, lo: float, hi: float):
+    """A logarithmic axis from ratio ``lo`` to ``hi`` with plain ratio tick labels."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
+
+    ticks = _ratio_ticks(lo, hi)
+    axis.set_major_locator(FixedLocator(ticks) if ticks else MaxNLocator(4))
+    axis.set_minor_locator(NullLocator())
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.4g}"))
 
 
 def _figure(size):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from ._figure import new_figure
 
-    fig = Figure(figsize=size, dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
+    return new_figure(size, dpi=DPI, layout="constrained")
 
 
 def _style(ax):
@@ -64,22 +123,47 @@ def _z(level_pct):
 # funnel
 
 
+def _funnel_contours(ax, levels, null_value, lo, hi, top, x):
+    """The shaded regions of a contour-enhanced funnel; legend handles and names."""
+    from matplotlib.patches import Patch, Polygon
+
+    zs = [_z(lv) for lv in levels]                 # increasing
+    shades = [SHADES[min(i, len(SHADES) - 1)] for i in range(len(levels) + 1)]
+    # the region beyond the widest contour (p below the smallest alpha) is the background
+    ax.add_patch(Polygon([(x(lo), 0), (x(hi), 0), (x(hi), top), (x(lo), top)], closed=True,
+                         facecolor=shades[-1], edgecolor="none", zorder=0, gid="contour"))
+    for j, z in enumerate(reversed(zs)):          # widest first, narrower drawn on top
+        colour = shades[len(zs) - 1 - j]
+        poly = [(x(null_value), 0), (x(null_value + z * top), top), (x(null_value - z * top), top)]
+        ax.add_patch(Polygon(poly, closed=True, facecolor=colour, edgecolor="none", zorder=1, gid="contour"))
+    alphas = [round(1 - lv / 100, 4) for lv in levels]          # e.g. .10, .05, .01
+    labels = [f"p > {alphas[0]:g}"]
+    for a, b in zip(alphas[:-1], alphas[1:]):
+        labels.append(f"{b:g} < p \u2264 {a:g}")
+    labels.append(f"p \u2264 {alphas[-1]:g}")
+    return [Patch(facecolor=c, edgecolor=GREY, linewidth=0.5) for c in shades], labels
+
+
 def funnel_plot(res, trimfill=None, *, contours=(90, 95, 99), null_value=0.0, xlabel="Effect size",
-                title=None, show_pseudo_ci=True):
+                title=None, show_pseudo_ci=True, log_scale=False):
     """Contour-enhanced funnel plot (Peters et al. 2008), as metafor's ``funnel(res, level=c(90,
     95, 99), shade=..., refline=0)``.
 
-    Effect (x) against standard error (y, 0 at the top). Shaded regions: where a study's
-    two-sided p-value against ``null_value`` falls in (0.10, 1], (0.05, 0.10], (0.01, 0.05]
-    and below 0.01 (for ``contours=(90, 95, 99)``). Observed studies are filled dots; with a
-    :class:`~ldn_evidence.sensitivity.TrimFillResult` the imputed studies are open circles and
-    the filled-data estimate is a dashed line. The pooled estimate is a vertical line with its
-    pseudo-confidence funnel (estimate +- 1.96 SE).
+    Effect (x) against standard error (y, 0 at the top). Shaded regions, darker as the p-value
+    falls: where a study's two-sided p-value against ``null_value`` falls in (0.10, 1],
+    (0.05, 0.10], (0.01, 0.05] and below 0.01 (for ``contours=(90, 95, 99)``). Observed studies
+    are filled dots; with a :class:`~ldn_evidence.sensitivity.TrimFillResult` the imputed studies
+    are open circles and the filled-data estimate is a dashed line. The pooled estimate is a
+    vertical line with its pseudo-confidence funnel (estimate +- 1.96 SE).
+
+    ``log_scale``: the effects are log ratios (and ``null_value`` a log ratio); the x axis is
+    logarithmic and labelled with ratios. Below 10 studies the figure says that asymmetry
+    cannot be assessed reliably (Cochrane Handbook 13.3.5.4).
     """
     import numpy as np
     from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch, Polygon
 
+    x = (lambda v: np.exp(v)) if log_scale else (lambda v: np.asarray(v, float))
     yi = np.asarray(res.yi, float)
     se = np.sqrt(np.asarray(res.vi, float))
     fill_y = fill_se = None
@@ -92,62 +176,45 @@ def funnel_plot(res, trimfill=None, *, contours=(90, 95, 99), null_value=0.0, xl
     ax = fig.add_subplot()
     _style(ax)
     levels = sorted(contours)
-    zs = [_z(lv) for lv in levels]                 # increasing
-    xspan = [yi.min(), yi.max(), null_value + zs[-1] * top, null_value - zs[-1] * top]
+    zmax = _z(levels[-1])
+    xspan = [yi.min(), yi.max(), null_value + zmax * top, null_value - zmax * top]
     if fill_y is not None:
         xspan += [fill_y.min(), fill_y.max()]
     lo, hi = min(xspan), max(xspan)
     pad = 0.06 * (hi - lo if hi > lo else 1.0)
     lo, hi = lo - pad, hi + pad
-    # darkest region (p below the smallest alpha) is the background
-    ax.add_patch(Polygon([(lo, 0), (hi, 0), (hi, top), (lo, top)], closed=True, facecolor=SHADES[3],
-                         edgecolor="none", zorder=0, gid="contour"))
-    shade = {0: SHADES[0], 1: SHADES[1], 2: SHADES[2]}
-    handles = []
-    names = []
-    for j, z in enumerate(reversed(zs)):          # widest first, narrower drawn on top
-        idx = len(zs) - 1 - j
-        colour = shade.get(idx, SHADES[0]) if len(zs) == 3 else ("white" if idx == 0 else SHADES[min(idx, 2)])
-        poly = [(null_value, 0), (null_value + z * top, top), (null_value - z * top, top)]
-        ax.add_patch(Polygon(poly, closed=True, facecolor=colour, edgecolor="none", zorder=1, gid="contour"))
-    # legend entries from the lowest p upwards
-    alphas = [round(1 - lv / 100, 4) for lv in levels]          # e.g. .10, .05, .01
-    labels = [f"p > {alphas[0]:g}"]
-    for a, b in zip(alphas[:-1], alphas[1:]):
-        labels.append(f"{b:g} < p \u2264 {a:g}")
-    labels.append(f"p \u2264 {alphas[-1]:g}")
-    cols = [SHADES[0], SHADES[1], SHADES[2], SHADES[3]] if len(levels) == 3 else \
-        [SHADES[0]] + [SHADES[min(i + 1, 2)] for i in range(len(levels) - 1)] + [SHADES[3]]
-    for lab, c in zip(labels, cols):
-        handles.append(Patch(facecolor=c, edgecolor=GREY, linewidth=0.5))
-        names.append(lab)
-    # pooled estimate and pseudo-CI funnel
+    handles, names = _funnel_contours(ax, levels, null_value, lo, hi, top, x)
     est = float(res.estimate)
-    ax.plot([est, est], [0, top], color=INK, lw=0.9, zorder=2, gid="estimate-line")
+    ax.plot(x([est, est]), [0, top], color=INK, lw=0.9, zorder=2, gid="estimate-line")
     if show_pseudo_ci:
         z95 = _z(95)
-        ax.plot([est - z95 * top, est, est + z95 * top], [top, 0, top], color=INK, lw=0.7, ls=":", zorder=2,
+        ax.plot(x([est - z95 * top, est, est + z95 * top]), [top, 0, top], color=INK, lw=0.7, ls=":", zorder=2,
                 gid="pseudo-ci")
-    ax.scatter(yi, se, s=26, facecolor=INK, edgecolor=INK, zorder=4, gid="studies")
+    ax.scatter(x(yi), se, s=26, facecolor=INK, edgecolor=INK, zorder=4, gid="studies")
     handles.append(Line2D([], [], marker="o", ls="", color=INK, markersize=5))
     names.append("Studies")
     if fill_y is not None:
-        ax.scatter(fill_y, fill_se, s=26, facecolor="white", edgecolor=INK, linewidths=1.0, zorder=4,
+        ax.scatter(x(fill_y), fill_se, s=26, facecolor="white", edgecolor=INK, linewidths=1.0, zorder=4,
                    gid="filled-studies")
-        ax.plot([trimfill.estimate] * 2, [0, top], color=ACCENT, lw=0.9, ls="--", zorder=3, gid="filled-estimate")
+        ax.plot(x([trimfill.estimate] * 2), [0, top], color=ACCENT, lw=0.9, ls="--", zorder=3,
+                gid="filled-estimate")
         handles.append(Line2D([], [], marker="o", ls="", markerfacecolor="white", markeredgecolor=INK, markersize=5))
         names.append(f"Filled studies (k0 = {trimfill.k0})")
         handles.append(Line2D([], [], color=ACCENT, ls="--"))
         names.append("Estimate after filling")
-    ax.set_xlim(lo, hi)
+    if log_scale:
+        ax.set_xscale("log")
+        _log_axis(ax.xaxis, float(x(lo)), float(x(hi)))
+    ax.set_xlim(float(x(lo)), float(x(hi)))
     ax.set_ylim(top, 0)
-    ax.set_xlabel(xlabel, fontsize=SIZE_PT)
-    ax.set_ylabel("Standard error", fontsize=SIZE_PT)
+    ax.set_xlabel(xlabel + (" (log scale)" if log_scale else ""), fontsize=SIZE_PT)
+    ax.set_ylabel("Standard error" + (" of the log ratio" if log_scale else ""), fontsize=SIZE_PT)
     leg = ax.legend(handles, names, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=SMALL_PT,
                     frameon=False, borderaxespad=0.0)
     leg.set_gid("legend")
     if title:
         ax.set_title(title, fontsize=SIZE_PT + 1, loc="left")
+    _caveat(fig, len(yi))
     return _trim_ticks(fig)
 
 
@@ -193,12 +260,12 @@ def _place_labels(fig, ax, xs, ys, texts, order):
     return dropped
 
 
-def baujat_plot(frame, *, labels="index", title=None):
+def baujat_plot(frame, *, labels="label", title=None):
     """Baujat plot (Baujat et al. 2002), as metafor's ``baujat()``: each study's contribution to
     the heterogeneity statistic (x) against its influence on the pooled result (y).
 
-    ``frame``: :func:`ldn_evidence.sensitivity.baujat`. ``labels``: "index" (1..k, as
-    metafor's default ``symbol="ids"``) or "label" (the study labels).
+    ``frame``: :func:`ldn_evidence.sensitivity.baujat`. ``labels``: "label" (the studies' names,
+    the default) or "index" (1..k, metafor's default ``symbol="ids"``).
     """
     import numpy as np
 
@@ -245,49 +312,60 @@ _PANELS = [("rstudent", "rstudent"), ("dffits", "dffits"), ("cooks_d", "Cook's d
            ("dfbetas", "dfbetas")]
 
 
-def influence_plot(frame, res=None, *, title=None):
-    """Influence panel, as metafor's ``plot(influence(res))``: one panel per diagnostic of
-    :func:`ldn_evidence.sensitivity.influence` against the study number, influential studies
-    (``inf``) as red filled points, metafor's reference lines (rstudent +-1.96, the dffits,
-    Cook's distance, hat and dfbetas cut-offs of the flag, tau^2 and Q of the full model from
-    ``res`` when given, 1 for the covariance ratio, 100/k for the weights).
+def influence_plot(frame, res=None, *, title=None, per_row=5):
+    """Influence panel, as metafor's ``plot(influence(res))``, one panel per diagnostic of
+    :func:`ldn_evidence.sensitivity.influence`, with the studies named down the side (one line
+    per study, in the frame's order) so that a flagged study is read by name, not by number.
+
+    Influential studies (``inf``) are red filled points; metafor's reference lines: rstudent
+    +-1.96, the dffits, Cook's distance, hat and dfbetas cut-offs of the flag, tau^2 and Q of the
+    full model from ``res`` when given, 1 for the covariance ratio, 100/k for the weights.
+    ``per_row`` panels share a row (and the study names at its left).
     """
     import numpy as np
+    from matplotlib.font_manager import FontProperties
     from matplotlib.ticker import MaxNLocator
+
+    from ._layout import TextMeasurer
 
     k = len(frame)
     p = 1
-    x = np.arange(1, k + 1)
+    y = np.arange(k)
+    names = [str(s) for s in frame.index]
     infl = frame["inf"].to_numpy(bool)
+    cut = 3 * math.sqrt(p / max(k - p, 1))
     refs = {
-        "rstudent": [-1.959964, 0.0, 1.959964],
-        "dffits": [-3 * math.sqrt(p / max(k - p, 1)), 0.0, 3 * math.sqrt(p / max(k - p, 1))],
+        "rstudent": [-1.959964, 0.0, 1.959964], "dffits": [-cut, 0.0, cut],
         "cooks_d": [0.454936423119572],        # qchisq(0.5, df = 1): the flag's cut-off
-        "cov_r": [1.0],
-        "hat": [p / k, 3 * p / k],
-        "weight": [100 / k],
-        "dfbetas": [-1.0, 0.0, 1.0],
+        "cov_r": [1.0], "hat": [p / k, 3 * p / k], "weight": [100 / k], "dfbetas": [-1.0, 0.0, 1.0],
     }
     if res is not None:
         refs["tau2_del"] = [float(res.tau2)]
         refs["qe_del"] = [float(res.q)]
-    fig = _figure((8.0, 7.4))
-    axes = fig.subplots(3, 3, squeeze=False).ravel()
-    for ax, (col, name) in zip(axes, _PANELS):
+    n_rows = math.ceil(len(_PANELS) / per_row)
+    probe = _figure((1, 1))
+    name_w = max(TextMeasurer(probe).width(s, FontProperties(size=SMALL_PT)) for s in names) if names else 0
+    row_h = 0.62 + 0.17 * k
+    fig = _figure((name_w + 0.5 + 1.25 * per_row, n_rows * row_h + (0.3 if title else 0)))
+    grid = fig.add_gridspec(n_rows, per_row)
+    for j, (col, label) in enumerate(_PANELS):
+        r, c = divmod(j, per_row)
+        ax = fig.add_subplot(grid[r, c])
         _style(ax)
         vals = frame[col].to_numpy(float)
-        for r in refs.get(col, []):
-            ax.axhline(r, color="#9a9a9a", lw=0.7, ls="--", zorder=1)
-        ax.plot(x, vals, color=GREY, lw=0.7, zorder=2)
-        ax.scatter(x[~infl], vals[~infl], s=14, color=INK, zorder=3, gid="points")
+        for v in refs.get(col, []):
+            ax.axvline(v, color="#9a9a9a", lw=0.7, ls="--", zorder=1)
+        ax.scatter(vals[~infl], y[~infl], s=14, color=INK, zorder=3, gid="points")
         if infl.any():
-            ax.scatter(x[infl], vals[infl], s=22, color=ACCENT, zorder=4, gid="influential")
-        ax.set_title(name, fontsize=SIZE_PT)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
-        ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
-        ax.set_xlim(0.5, k + 0.5)
-    for ax in axes[6:]:
-        ax.set_xlabel("study", fontsize=SMALL_PT)
+            ax.scatter(vals[infl], y[infl], s=22, color=ACCENT, zorder=4, gid="influential")
+        ax.set_title(label, fontsize=SIZE_PT)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=3))
+        ax.set_ylim(k - 0.5, -0.5)
+        ax.set_yticks(y)
+        if c == 0:
+            ax.set_yticklabels(names, fontsize=SMALL_PT)
+        else:
+            ax.tick_params(labelleft=False)
     if title:
         fig.suptitle(title, fontsize=SIZE_PT + 1)
     return _trim_ticks(fig)
@@ -302,12 +380,13 @@ def _fmt(x, digits=2):
 
 
 def leave_one_out_plot(frame, overall=None, *, xlabel="Effect size", log_scale=False, title=None, level=95,
-                       null_value=0.0):
+                       null_value=0.0, favours=("", ""), footnotes=()):
     """Leave-one-out forest plot: one row per omitted study (estimate and CI of the model
     without it, with tau^2 and I^2 columns), the full model as the diamond underneath.
 
     ``frame``: :func:`ldn_evidence.sensitivity.leave_one_out`; ``overall``: the full
-    :class:`MetaResult`. Drawn with :func:`ldn_evidence.plots.forest.forest_plot`.
+    :class:`MetaResult`. ``log_scale``: log ratios in, a log axis and ratios shown (tau^2 stays
+    on the log scale, as its header says). Drawn with :func:`ldn_evidence.plots.forest.forest_plot`.
     """
     import pandas as pd
 
@@ -319,45 +398,69 @@ def leave_one_out_plot(frame, overall=None, *, xlabel="Effect size", log_scale=F
         "ci_high": frame["ci_high"].to_numpy(float),
         "tau2": [_fmt(v, 3) for v in frame["tau2"]], "i2": [_fmt(v, 0) for v in frame["i2"]],
     })
-    return forest_plot(t, overall=overall, xlabel=xlabel, favours=("", ""), log_scale=log_scale,
-                       columns={"tau2": "\u03c4\u00b2", "i2": "I\u00b2 (%)"}, title=title, level=level,
-                       null_value=null_value)
+    tau2 = "\u03c4\u00b2 (log scale)" if log_scale else "\u03c4\u00b2"
+    return forest_plot(t, overall=overall, xlabel=xlabel, favours=favours, log_scale=log_scale,
+                       columns={"tau2": tau2, "i2": "I\u00b2 (%)"}, title=title, level=level,
+                       null_value=null_value, footnotes=footnotes)
 
 
-def cumulative_plot(frame, *, xlabel="Effect size", log_scale=False, title=None, level=95, null_value=0.0):
+def _cumulative_labels(frame) -> list[str]:
+    if "year" in frame.columns and "added" in frame.columns:       # cumulative by publication year
+        return [("no year" if y is None or (isinstance(y, float) and math.isnan(y)) else str(int(y)))
+                + f" + {added}" for y, added in zip(frame["year"], frame["added"])]
+    return [f"+ {s}" for s in frame.index]
+
+
+def cumulative_plot(frame, *, xlabel="Effect size", log_scale=False, title=None, level=95, null_value=0.0,
+                    favours=("", ""), footnotes=()):
     """Cumulative forest plot, as metafor's ``forest(cumul(res))``: row i is the meta-analysis
-    of the first i studies (``frame`` from :func:`ldn_evidence.sensitivity.cumulative`)."""
+    of the studies up to row i.
+
+    ``frame``: :func:`ldn_evidence.sensitivity.cumulative` (one row per study added; index: the
+    study) or :func:`ldn_evidence.review.by_year.cumulative_by_year` (one row per year; columns
+    ``year`` and ``added``). Drawn with :func:`ldn_evidence.plots.forest.forest_plot`, so the
+    columns are as wide as their texts and the footnotes wrap inside the figure.
+    """
     import pandas as pd
 
     from .forest import forest_plot
 
+    by_year = "year" in frame.columns and "added" in frame.columns
     t = pd.DataFrame({
-        "label": [f"+ {s}" for s in frame.index],
+        "label": _cumulative_labels(frame),
         "yi": frame["estimate"].to_numpy(float), "ci_low": frame["ci_low"].to_numpy(float),
         "ci_high": frame["ci_high"].to_numpy(float),
-        "k": [str(int(v)) for v in frame["k"]], "i2": [_fmt(v, 0) for v in frame["i2"]],
+        "k": [int(v) for v in frame["k"]], "i2": [_fmt(v, 0) for v in frame["i2"]],
     })
-    return forest_plot(t, overall=None, xlabel=xlabel, favours=("", ""), log_scale=log_scale,
-                       columns={"k": "k", "i2": "I\u00b2 (%)"}, title=title, level=level, null_value=null_value)
+    return forest_plot(t, overall=None, xlabel=xlabel, favours=favours, log_scale=log_scale,
+                       columns={"k": "k", "i2": "I\u00b2 (%)"}, title=title, level=level, null_value=null_value,
+                       footnotes=footnotes, label_header="Year + studies added" if by_year else "Study added")
 
 
 # ---------------------------------------------------------------------------------------------
 # GOSH
 
 
-def gosh_plot(frame, *, highlight=None, xlabel="Effect size", bins=60, title=None, max_points=200_000, seed=0):
+def gosh_plot(frame, *, highlight=None, xlabel="Effect size", bins=60, title=None, max_points=200_000, seed=0,
+              log_scale=False):
     """GOSH plot (Olkin et al. 2012), as metafor's ``plot(gosh(res))`` for I^2 vs estimate:
-    one point per subset, marginal histograms (densities) on top and right.
+    one point per subset, marginal histograms on top and right.
 
     ``frame``: :func:`ldn_evidence.sensitivity.gosh`. ``highlight``: a study (its label, or
     its column name in the frame): subsets containing it in red, the others in blue (metafor's
     ``out=``). At most ``max_points`` points are drawn (an evenly seeded subsample; the
-    histograms use all subsets).
+    histograms use all subsets). ``log_scale``: the estimates are log ratios, drawn on a log
+    axis labelled with ratios (histogram bins of equal width on that axis). Below 10 studies the
+    figure says that the subsets' pattern cannot be assessed reliably.
     """
     import numpy as np
 
     ok = np.isfinite(frame["estimate"].to_numpy(float)) & np.isfinite(frame["i2"].to_numpy(float))
     est = frame["estimate"].to_numpy(float)[ok]
+    edges_est = np.histogram_bin_edges(est, bins=bins)
+    density = not log_scale          # equal-width log bins: heights proportional to counts
+    if log_scale:
+        est, edges_est = np.exp(est), np.exp(edges_est)
     i2 = frame["i2"].to_numpy(float)[ok]
     hl = None
     if highlight is not None:
@@ -383,15 +486,14 @@ def gosh_plot(frame, *, highlight=None, xlabel="Effect size", bins=60, title=Non
     size = 4 if idx.size > 2000 else 10
     if hl is None:
         ax.scatter(est[idx], i2[idx], s=size, color=POINT, alpha=alpha, linewidths=0, gid="subsets")
-        top.hist(est, bins=bins, density=True, color=POINT, alpha=0.7)
+        top.hist(est, bins=edges_est, density=density, color=POINT, alpha=0.7)
         right.hist(i2, bins=bins, density=True, orientation="horizontal", color=POINT, alpha=0.7)
     else:
         ax.scatter(est[idx][~hl[idx]], i2[idx][~hl[idx]], s=size, color=POINT, alpha=alpha, linewidths=0,
                    gid="subsets")
         ax.scatter(est[idx][hl[idx]], i2[idx][hl[idx]], s=size, color=ACCENT, alpha=alpha, linewidths=0,
                    gid="subsets-highlight")
-        edges = np.histogram_bin_edges(est, bins=bins)
-        top.hist([est[~hl], est[hl]], bins=edges, density=True, color=[POINT, ACCENT], alpha=0.6,
+        top.hist([est[~hl], est[hl]], bins=edges_est, density=density, color=[POINT, ACCENT], alpha=0.6,
                  histtype="stepfilled")
         edges = np.histogram_bin_edges(i2, bins=bins)
         right.hist([i2[~hl], i2[hl]], bins=edges, density=True, color=[POINT, ACCENT], alpha=0.6,
@@ -404,10 +506,20 @@ def gosh_plot(frame, *, highlight=None, xlabel="Effect size", bins=60, title=Non
     right.tick_params(labelleft=False, labelbottom=False, bottom=False)
     top.spines["left"].set_visible(False)
     right.spines["bottom"].set_visible(False)
-    ax.set_xlabel(xlabel, fontsize=SIZE_PT)
+    if log_scale and est.size:
+        ax.set_xscale("log")
+        _log_axis(ax.xaxis, float(est.min()), float(est.max()))
+    ax.set_xlabel(xlabel + (" (log scale)" if log_scale else ""), fontsize=SIZE_PT)
     ax.set_ylabel("I\u00b2 (%)", fontsize=SIZE_PT)
     n = int(ok.sum())
     kind = "all" if frame.attrs.get("exact", True) else "random"
     auto = f"GOSH: {kind} {len(frame):,} subsets" + (f" ({len(frame) - n:,} fits failed)" if n < len(frame) else "")
     top.set_title(title or auto, fontsize=SIZE_PT + 1, loc="left")
+    k = len(frame.attrs.get("study_columns", [])) or _k_of_subsets(len(frame))
+    _caveat(fig, k, "the subsets' pattern")
     return _trim_ticks(fig)
+
+
+def _k_of_subsets(n: int) -> int:
+    """k from the number of subsets when all 2^k - 1 were fitted."""
+    return max(1, (n + 1).bit_length() - 1)

@@ -65,14 +65,14 @@ def prisma_flow(prisma: Any, *, title: str | None = "PRISMA 2020 flow diagram", 
     ``prisma`` is the review's ``Prisma`` block (or None: every count unknown). ``note`` is
     printed under the diagram (wrapped to its width), e.g. the review's search note.
     """
-    from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
     from matplotlib.patches import FancyArrowPatch, Rectangle
 
+    from ._figure import new_figure
     from ._layout import TextMeasurer, wrap_to_width
 
     boxes = prisma_boxes(prisma)
-    fig = Figure(dpi=dpi)
+    fig = new_figure(dpi=dpi)
     m = TextMeasurer(fig)
     prop = FontProperties(size=fontsize)
     bold = FontProperties(size=fontsize, weight="bold")

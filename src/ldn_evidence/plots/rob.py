@@ -115,12 +115,12 @@ class _Canvas:
     """A Figure being laid out in inches, top-down: measure first, then draw at known positions."""
 
     def __init__(self):
-        from matplotlib.figure import Figure
         from matplotlib.font_manager import FontProperties
 
+        from ._figure import new_figure
         from ._layout import TextMeasurer
 
-        self.fig = Figure(figsize=(4, 4), dpi=DPI)
+        self.fig = new_figure((4, 4), dpi=DPI)
         self.measure = TextMeasurer(self.fig)
         self.fp = {"text": FontProperties(family=FONT, size=SIZE),
                    "bold": FontProperties(family=FONT, size=SIZE, weight="bold"),

@@ -21,6 +21,7 @@ Examples
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -40,22 +41,82 @@ from .files import (
     resolved,
     studies_lock,
 )
+from .protocol import Protocol, protocol_problems
 from .schema import ReviewInfo, StudyRecord
 from .validate import error_loc, error_message, field_path, file_checks, validate_study
 from .yaml import dump_yaml, fast_parse, line_of, merge_node, parse_yaml, plain
 
 __all__ = ["StudyCollection", "read_studies", "read_records", "validate_studies", "save_studies",
-           "default_studies_path", "studies_from_text", "encoded_like"]
+           "default_studies_path", "studies_from_text", "encoded_like", "bundled_reviews", "resolve_studies_path",
+           "default_protocol"]
+
+
+def _data_folder() -> Path:
+    """The bundled reviews' folder: the repository's ``data/`` in a source checkout (editable
+    install), else the copy shipped inside the package."""
+    package = Path(__file__).resolve().parent.parent
+    checkout = package.parent.parent / "data"
+    if (checkout / "studies.yaml").is_file():
+        return checkout
+    return package / "data"
 
 
 def default_studies_path() -> Path:
-    """The bundled ``studies.yaml``: the repository's ``data/`` in a source checkout (editable
-    install), else the copy shipped inside the package."""
-    package = Path(__file__).resolve().parent.parent
-    checkout = package.parent.parent / "data" / "studies.yaml"
-    if checkout.is_file():
-        return checkout
-    return package / "data" / "studies.yaml"
+    """The bundled default review's ``studies.yaml``."""
+    return _data_folder() / "studies.yaml"
+
+
+def bundled_reviews() -> dict[str, Path]:
+    """The reviews shipped with the package, by name: ``default`` (``data/studies.yaml``) and one
+    per folder of ``data/reviews/`` (``data/reviews/<name>/studies.yaml``).
+
+    >>> sorted(bundled_reviews())
+    ['bcg', 'default']
+    """
+    out = {"default": default_studies_path()}
+    folder = _data_folder() / "reviews"
+    if folder.is_dir():
+        for sub in sorted(folder.iterdir()):
+            if (sub / "studies.yaml").is_file():
+                out[sub.name] = sub / "studies.yaml"
+    return out
+
+
+def resolve_studies_path(path: str | os.PathLike | None) -> Path:
+    """The studies file meant by ``path``: None is the bundled default, the name of a bundled
+    review (:func:`bundled_reviews`) that is not also a file here is that review, a folder
+    holding a ``studies.yaml`` (what ``ldn-evidence init`` writes) is that file, anything else
+    the path itself (a folder without one is then refused as a folder)."""
+    if path is None:
+        return default_studies_path()
+    p = Path(path)
+    if not p.exists():
+        bundled = bundled_reviews()
+        if str(path) in bundled:
+            return bundled[str(path)]
+    if p.is_dir() and (p / "studies.yaml").is_file():
+        return p / "studies.yaml"
+    return p
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_protocol(path: str, mtime: float) -> Protocol:
+    text = read_file(Path(path)).text
+    doc = fast_parse(text)
+    if doc is None:  # text the fast parser leaves to the careful one
+        doc = plain(parse_yaml(text, path))
+    review = doc.get("review") if isinstance(doc, dict) else None
+    info = ReviewInfo.model_validate(plain(review)) if isinstance(review, dict) else None
+    if info is None or info.protocol is None:  # pragma: no cover - the bundled file is tested
+        raise StudiesFileError([Problem(path, None, None, "review.protocol", "the bundled review has no protocol")])
+    return info.protocol
+
+
+def default_protocol() -> Protocol:
+    """The bundled default review's protocol: what a studies file without ``review.protocol`` is
+    read with (files written before 0.3 all used that review's vocabulary)."""
+    p = default_studies_path()
+    return _bundled_protocol(str(p), p.stat().st_mtime)
 
 
 
@@ -77,6 +138,16 @@ class StudyCollection:
         #: what was read from disk (bytes, line ending, BOM) and the file it resolved to
         self._file: FileText | None = None
         self._source: Path | None = None
+
+    @property
+    def protocol(self) -> Protocol:
+        """The review's protocol (``review.protocol``; without one, :func:`default_protocol`)."""
+        return self.info.protocol if self.info.protocol is not None else default_protocol()
+
+    @property
+    def has_own_protocol(self) -> bool:
+        """Whether the file has its own ``review.protocol`` (else the bundled default's is used)."""
+        return self.info.protocol is not None
 
     @property
     def document(self) -> Any:
@@ -139,8 +210,8 @@ def read_studies(path: str | os.PathLike | None = None, cls: type = StudyCollect
     with YAML 1.2 core-schema rules, the same rules ruamel.yaml applies; the round-trip document
     (for saving with comments, and for the line numbers of problems) is parsed only when needed.
     """
-    p = Path(path) if path is not None else default_studies_path()
-    name = str(path) if path is not None else str(p)
+    p = resolve_studies_path(path)
+    name = str(path) if path is not None and p == Path(path) else str(p)
     f = read_file(p)
     collection = studies_from_text(f.text, name, p, cls)
     collection._file = f
@@ -195,6 +266,8 @@ def _collect(doc: Any, name: str, p: Path, cls: type, text: str, document: Any) 
         studies.append(study)
         problems += probs
     problems += file_checks(name, nodes, studies)
+    if info is not None:
+        problems += protocol_problems(info.protocol or default_protocol(), name, nodes, studies)
     if problems:
         raise StudiesFileError(problems)
     collection = cls(info, [s for s in studies if s is not None], document=document, path=p)
@@ -204,10 +277,11 @@ def _collect(doc: Any, name: str, p: Path, cls: type, text: str, document: Any) 
 
 
 
-def read_records(path: str | os.PathLike) -> tuple[list[StudyRecord], list]:
+def read_records(path: str | os.PathLike, protocol: Protocol | None = None) -> tuple[list[StudyRecord], list]:
     """Read a file holding one study mapping or a list of them (what ``ldn-evidence add`` takes).
 
-    Returns the validated records and their round-trip YAML nodes.
+    Returns the validated records and their round-trip YAML nodes. With ``protocol``, the
+    records are also checked against it (their review's outcomes, contrasts, comparators, years).
     """
     p = Path(path)
     name = str(path)
@@ -228,25 +302,28 @@ def read_records(path: str | os.PathLike) -> tuple[list[StudyRecord], list]:
         studies.append(study)
         problems += probs
     problems += file_checks(name, nodes, studies)
+    if protocol is not None:
+        problems += protocol_problems(protocol, name, nodes, studies)
     if problems:
         raise StudiesFileError(problems)
     return list(studies), list(nodes)
 
 
-def validate_studies(path: str | os.PathLike | None = None) -> list[Problem]:
+def validate_studies(path: str | os.PathLike | None = None, protocol: Protocol | None = None) -> list[Problem]:
     """Every problem in a studies file (``[]`` when it is clean).
 
     Each :class:`Problem` names the file, line, study id and field. Also accepts a file holding a
-    single study mapping or a list of them (a record to be added).
+    single study mapping or a list of them (a record to be added), checked against ``protocol``
+    (default: the bundled default review's).
     """
-    p = Path(path) if path is not None else default_studies_path()
+    p = resolve_studies_path(path)
     try:
         text = read_file(p).text
         doc = parse_yaml(text, str(path) if path is not None else str(p))
         if isinstance(doc, dict) and ("studies" in doc or "review" in doc):
             read_studies(p if path is None else path)
         else:
-            read_records(p if path is None else path)
+            read_records(p if path is None else path, protocol=protocol or default_protocol())
     except StudiesFileError as exc:
         return exc.problems
     return []

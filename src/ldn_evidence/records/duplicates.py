@@ -8,8 +8,8 @@ a second report from entering as a second study.
 
 Examples
 --------
->>> normalise_title("Low-Dose Naltrexone: a Pilot Study!")
-'low dose naltrexone a pilot study'
+>>> normalise_title("Low-Dose Aspirin: a Pilot Study!")
+'low dose aspirin a pilot study'
 """
 from __future__ import annotations
 

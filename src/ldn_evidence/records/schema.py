@@ -32,6 +32,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from ..vocabulary import (
     DESIGNS,
+    ESCALC_MEASURES,
     RANDOMIZED_DESIGNS,
     ROB2_DOMAINS,
     ROB2_JUDGEMENTS,
@@ -41,12 +42,13 @@ from ..vocabulary import (
     check_level,
 )
 from .grade import GradeOverrides
+from .protocol import Protocol, Slug
 
 __all__ = [
     "StudyRecord", "ReviewInfo", "Citation", "Registration", "Population", "Intervention", "RiskOfBias",
     "Judgement", "Scale", "Outcome", "ArmValue", "ArmMedian", "ArmPercent", "ArmEvents", "ArmMeans",
     "ChangeScores", "PrePost", "MeanDifference", "Medians", "MedianDifference", "PercentChange", "PValue",
-    "StandardizedEffect", "Events", "Text", "DataBlock", "DATA_FORMS", "OUTCOMES", "Search", "Prisma",
+    "StandardizedEffect", "Events", "ReportedEffect", "Text", "DataBlock", "DATA_FORMS", "Search", "Prisma",
     "ExcludedStudy", "OngoingTrial", "study_json_schema", "studies_file_json_schema", "record_file_json_schema",
     "StudiesFile", "LocatedError", "EVENTS_PERCENT_TOLERANCE",
 ]
@@ -138,11 +140,12 @@ class Citation(_Model):
     @field_validator("year")
     @classmethod
     def _plausible_year(cls, v: int | None) -> int | None:
+        # the review's own range (review.protocol.year_range) is checked with the file
         if v is None:
             return v
         last = _dt.date.today().year + 1
-        if not 1950 <= v <= last:
-            raise ValueError(f"year {v} is not plausible (expected 1950..{last})")
+        if not 1 <= v <= last:
+            raise ValueError(f"year {v} is not plausible (expected a year up to {last})")
         return v
 
 
@@ -160,7 +163,8 @@ class Population(_Model):
     n_enrolled: NonNegInt | None = None
     n_randomized: NonNegInt | None = None
     n_analysed: NonNegInt | None = None
-    n_fibromyalgia: NonNegInt | None = Field(None, description="for mixed cohorts: how many had fibromyalgia")
+    n_fibromyalgia: NonNegInt | None = Field(None, description="for mixed cohorts: how many had the review's "
+                                            "condition (the field keeps its 0.2 name until the records are migrated)")
     sex: Literal["female", "male", "mixed", "not_reported"] = "not_reported"
     n_female: NonNegInt | None = None
     age_mean: NonNegFloat | None = None
@@ -187,7 +191,7 @@ class Population(_Model):
 
 
 class Intervention(_Model):
-    drug: str = "naltrexone"
+    drug: str | None = Field(None, description="the intervention as given (the protocol names the review's)")
     dose_mg_per_day: NonNegFloat | None = Field(None, description="target or fixed daily dose")
     dose_range_mg: list[NonNegFloat] | None = Field(None, min_length=2, max_length=2)
     titration: str | None = None
@@ -279,7 +283,8 @@ class _Block(_Model):
 
 
 class ArmValue(_Model):
-    arm: str = Field(description="ldn, placebo, control, or a period/timepoint label")
+    arm: str = Field(description="an arm name of the review's protocol (its intervention's or a comparator's), "
+                     "or a period/timepoint label")
     mean: float | None = None
     sd: NonNegFloat | None = None
     se: NonNegFloat | None = None
@@ -408,7 +413,7 @@ class MeanDifference(_Block):
     n_total: NonNegInt | None = None
     paired: bool = Field(False, description="a within-person (crossover) difference")
     adjusted: bool = False
-    sign_convention: str = Field("ldn minus comparator", description="what a negative value means")
+    sign_convention: str = Field("intervention minus comparator", description="what a negative value means")
     direction: Direction = "stated"
 
     @model_validator(mode="after")
@@ -430,7 +435,7 @@ class MedianDifference(_Block):
     q1: float | None = None
     q3: float | None = None
     n_total: NonNegInt | None = None
-    sign_convention: str = "ldn minus comparator"
+    sign_convention: str = "intervention minus comparator"
     direction: Direction = "stated"
 
     @model_validator(mode="after")
@@ -468,7 +473,8 @@ class StandardizedEffect(_Block):
     ci_high: float | None = None
     n_total: NonNegInt | None = None
     sign_convention: str = Field(
-        "as reported", description="e.g. 'positive favours LDN', or 'magnitude only (sign not reported)'"
+        "as reported", description="e.g. 'positive favours the intervention', or 'magnitude only (sign not "
+        "reported)'"
     )
     direction: Direction = "stated"
 
@@ -486,6 +492,32 @@ class Events(_Block):
     arms: list[ArmEvents] = Field(min_length=1)
 
 
+class ReportedEffect(_Block):
+    """An effect reported (or computed elsewhere) with its sampling variance, on one measure's scale.
+
+    As metafor's ``yi``/``vi``: ratio measures (RR, OR) on the log scale; the sign is the
+    intervention minus (or over) the comparator. Used as it is when an analysis asks for that
+    measure (``ldn-evidence import`` writes these from a sheet's ``yi vi`` or ``yi sei``).
+    """
+
+    form: Literal["effect"]
+    measure: Literal[ESCALC_MEASURES]  # type: ignore[valid-type]
+    yi: float
+    vi: Annotated[float, Field(gt=0)] | None = None
+    sei: Annotated[float, Field(gt=0)] | None = None
+    n_total: NonNegInt | None = None
+
+    @model_validator(mode="after")
+    def _variance(self) -> "ReportedEffect":
+        if (self.vi is None) == (self.sei is None):
+            raise ValueError("give the sampling variance vi or the standard error sei (one of them)")
+        return self
+
+    @property
+    def variance(self) -> float:
+        return self.vi if self.vi is not None else self.sei ** 2
+
+
 class Text(_Block):
     """A reported result without usable numbers (e.g. 'improved', 'no change')."""
 
@@ -495,27 +527,19 @@ class Text(_Block):
 
 DataBlock = Annotated[
     Union[ArmMeans, ChangeScores, PrePost, MeanDifference, Medians, MedianDifference, PercentChange,
-          PValue, StandardizedEffect, Events, Text],
+          PValue, StandardizedEffect, Events, ReportedEffect, Text],
     Field(discriminator="form"),
 ]
 
-OUTCOMES = (
-    "pain", "fiq", "fiqr", "symptom_severity", "fatigue", "sleep", "mood", "depression", "anxiety",
-    "quality_of_life", "satisfaction_with_life", "global_impression", "physical_function", "cognition",
-    "pain_threshold", "cold_pressor", "conditioned_pain_modulation", "biomarker", "responders_30",
-    "responders_50", "responders", "adverse_events", "serious_adverse_events", "discontinuation",
-    "dose_response", "other",
-)
-
-
 class Outcome(_Model):
-    outcome: Literal[OUTCOMES]  # type: ignore[valid-type]
+    outcome: Slug = Field(description="an outcome id of the review's protocol")
     name: str | None = Field(None, description="specific name, e.g. 'vivid dreams' or 'IL-6'")
     instrument: str | None = None
     scale: Scale | None = None
-    timepoint: str = Field(min_length=1, description="e.g. 'week 12', 'end of LDN phase'")
+    timepoint: str = Field(min_length=1, description="e.g. 'week 12', 'end of the active phase'")
     timepoint_weeks: NonNegFloat | None = None
-    contrast: Literal["ldn_vs_placebo", "ldn_vs_control", "pre_post", "dose_response", "single_group"]
+    contrast: Slug = Field(description="<intervention id>_vs_<comparator id> of the protocol, or pre_post, "
+                           "single_group, dose_response")
     primary: bool = False
     analysis_population: str | None = Field(None, description="ITT, per protocol, completers ...")
     data: list[DataBlock] = Field(min_length=1)
@@ -589,8 +613,8 @@ class StudyRecord(_Model):
     ] = "not_reported"
     population: Population
     intervention: Intervention
-    comparator: Literal["placebo", "none", "usual_care", "no_ldn_controls", "active"]
-    line_of_therapy: Literal["first_line", "add_on", "refractory", "mixed", "unknown"]
+    comparator: Slug = Field(description="a comparator type of the protocol, or none")
+    line_of_therapy: Literal["first_line", "add_on", "refractory", "mixed", "unknown"] = "unknown"
     line_of_therapy_support: str | None = None
     concomitant_treatment: str | None = None
     risk_of_bias: RiskOfBias | None = None
@@ -601,11 +625,16 @@ class StudyRecord(_Model):
         None, description="this study's within-person correlation (crossover/pre-post), strictly between -1 "
                           "and 1, overriding the review's")
     within_person_r_support: str | None = Field(None, description="where this study's r comes from")
+    moderators: dict[Slug, Union[float, str]] = Field(
+        default_factory=dict, description="study-level variables the protocol declares (subgroups, meta-regression)")
+    moderators_source: str | None = Field(None, description="where the moderators' values come from")
     notes: str | None = None
     missing: list[str] = Field(default_factory=list, description="what the sources do not give")
 
     @model_validator(mode="after")
     def _checks(self) -> "StudyRecord":
+        if self.moderators and not self.moderators_source:
+            raise ValueError("moderators without a source (add 'moderators_source:')")
         if self.doi is None and self.pmid is None and not self.no_identifier_reason:
             raise ValueError("a study needs a doi or a pmid, or no_identifier_reason")
         if self.citation.year is None and not any("year" in m for m in self.missing):
@@ -686,6 +715,8 @@ class ReviewInfo(_Model):
     excluded: list[ExcludedStudy] = Field(default_factory=list)
     ongoing: list[OngoingTrial] = Field(default_factory=list)
     grade: GradeOverrides = Field(default_factory=dict, description="reviewers' GRADE judgements per outcome")
+    protocol: Protocol | None = Field(None, description="the review's question, outcomes, arms and labels "
+                                      "(records/protocol.py); without it, the bundled review's")
     note: str | None = None
 
     @field_validator("last_search")
@@ -705,8 +736,11 @@ class StudiesFile(_Model):
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
-def study_json_schema() -> dict:
+def study_json_schema(protocol: Protocol | None = None) -> dict:
     """JSON Schema (draft 2020-12) of one study record, for editors.
+
+    With a review's ``protocol``, the outcome ids, contrasts and comparators it allows are
+    listed as the fields' ``enum`` (what an editor completes while typing).
 
     >>> study_json_schema()["title"]
     'ldn-evidence study record'
@@ -714,10 +748,25 @@ def study_json_schema() -> dict:
     schema = StudyRecord.model_json_schema()
     schema["$schema"] = _DRAFT
     schema["title"] = "ldn-evidence study record"
+    return _with_protocol(schema, protocol)
+
+
+def _with_protocol(schema: dict, protocol: Protocol | None) -> dict:
+    """A schema whose outcome, contrast and comparator fields list the protocol's choices."""
+    if protocol is None:
+        return schema
+    defs = schema.get("$defs", {})
+    outcome = defs.get("Outcome", {}).get("properties", {})
+    for key, values in (("outcome", [o.id for o in protocol.outcomes]), ("contrast", protocol.all_contrasts)):
+        if key in outcome:
+            outcome[key]["enum"] = list(values)
+    for props in (schema.get("properties", {}), defs.get("StudyRecord", {}).get("properties", {})):
+        if "comparator" in props and props.get("comparator", {}).get("type") == "string":
+            props["comparator"]["enum"] = list(protocol.comparator_types)
     return schema
 
 
-def studies_file_json_schema() -> dict:
+def studies_file_json_schema(protocol: Protocol | None = None) -> dict:
     """JSON Schema (draft 2020-12) of a whole studies file (``review`` and ``studies``).
 
     It checks types, names, ranges and patterns; what a schema cannot say (unique ids, a CI
@@ -729,10 +778,10 @@ def studies_file_json_schema() -> dict:
     schema = StudiesFile.model_json_schema()
     schema["$schema"] = _DRAFT
     schema["title"] = "ldn-evidence studies file"
-    return schema
+    return _with_protocol(schema, protocol)
 
 
-def record_file_json_schema() -> dict:
+def record_file_json_schema(protocol: Protocol | None = None) -> dict:
     """JSON Schema (draft 2020-12) of a file for ``ldn-evidence add``: one study record or a
     non-empty list of them.
 
@@ -744,9 +793,9 @@ def record_file_json_schema() -> dict:
     schema = TypeAdapter(Union[StudyRecord, Annotated[list[StudyRecord], Field(min_length=1)]]).json_schema()
     schema["$schema"] = _DRAFT
     schema["title"] = "ldn-evidence record file (one study record or a list of them)"
-    return schema
+    return _with_protocol(schema, protocol)
 
 
 #: the ``form`` of every data block, in the order they are documented
 DATA_FORMS = ("arm_means", "change_scores", "pre_post", "mean_difference", "medians", "median_difference",
-              "percent_change", "p_value", "standardized_effect", "events", "text")
+              "percent_change", "p_value", "standardized_effect", "events", "effect", "text")

@@ -31,15 +31,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..effects.from_records import outcome_entries
+from ..effects.from_records import Terms, outcome_entries
 from ..errors import LivingError, StudiesFileError
-from ..records import dump_yaml, read_records
+from ..records import dump_yaml, protocol_problems, read_records
 from ..records.collection import check_unchanged, checked_for_writing
 from ..records.duplicates import find_duplicates, node_line
 from ..records.files import LOCK_TIMEOUT, atomic_write_bytes, read_file, refuse_installed_copy, studies_lock
 from ..records.insert import blank_separated_text, insert_items, record_items
 from ..records.yaml import blank_separated, ensure_trailing_blank, parse_yaml, reindented_nodes
-from .outcomes import OUTCOMES
 from .review import Review, load_studies
 
 __all__ = ["add_records", "AddResult", "OutcomeChange", "touched_outcomes"]
@@ -50,9 +49,15 @@ def _order_key(study) -> tuple:
     return (year is None, year if year is not None else 0, study.id)
 
 
-def touched_outcomes(records) -> list[str]:
-    """The poolable outcome families (:data:`ldn_evidence.review.outcomes.OUTCOMES`) that the records report."""
-    return [o for o in OUTCOMES if any(outcome_entries(s, o) for s in records)]
+def touched_outcomes(records, protocol=None) -> list[str]:
+    """The outcomes the protocol pools (default: the bundled review's) that the records report."""
+    if protocol is None:
+        from ..records import default_protocol
+
+        protocol = default_protocol()
+    terms = Terms.from_protocol(protocol)
+    return [o for o in protocol.pooled_outcomes
+            if any(outcome_entries(s, protocol.outcome(o).members, terms) for s in records)]
 
 
 @dataclass
@@ -73,6 +78,7 @@ class AddResult:
     changes: list
     dry_run: bool
     text: str
+    pooled: tuple = ()
 
     def lines(self) -> list[str]:
         verb = "would add" if self.dry_run else "added"
@@ -94,7 +100,8 @@ class AddResult:
             out.append("also reported, not poolable: " + "; ".join(
                 f"{ch.outcome} ({', '.join(ch.notes)})" for ch in unpooled))
         if not self.changes:
-            out.append("the new record(s) report no outcome that is pooled (pain, fiq, symptom_severity, ...)")
+            names = ", ".join(self.pooled[:3]) + (", ..." if len(self.pooled) > 3 else "")
+            out.append(f"the new record(s) report no outcome that is pooled ({names})")
         if self.dry_run:
             out.append("dry run: nothing written")
         return out
@@ -156,7 +163,7 @@ def _merged(studies, records) -> list:
 def _changes(review, new_review, records) -> list:
     changes = []
     new_ids = {x.id for x in records}
-    for outcome in touched_outcomes(records):
+    for outcome in touched_outcomes(records, review.protocol):
         before = review.analyse(outcome)
         after = new_review.analyse(outcome)
         if before.overall is None and after.overall is None:
@@ -189,7 +196,9 @@ def add_records(studies_path: str | os.PathLike, record_path: str | os.PathLike,
         review = load_studies(studies_path)
         seq = review.document["studies"]
         lines = {n.get("id"): node_line(n) for n in seq if hasattr(n, "get")}
-        problems = []
+        problems = protocol_problems(review.protocol, str(record_path), nodes, records)
+        if problems:  # an outcome, contrast or comparator the review's protocol does not know
+            raise StudiesFileError(problems)
         accepted = []
         for rec, node in zip(records, nodes):
             problems += find_duplicates(list(review.studies) + accepted, rec, existing_lines=lines,
@@ -219,4 +228,4 @@ def add_records(studies_path: str | os.PathLike, record_path: str | os.PathLike,
             check_unchanged(review, studies_path)
             atomic_write_bytes(studies_path, data)
     return AddResult(path=studies_path, added=[r.id for r in records], positions=positions, changes=changes,
-                     dry_run=dry_run, text=text)
+                     dry_run=dry_run, text=text, pooled=review.protocol.pooled_outcomes)

@@ -9,20 +9,21 @@ Examples
 >>> import ldn_evidence as le
 >>> a = le.load_studies().analyse("pain")
 >>> a.k, a.measure
-(4, 'SMD')
+(3, 'SMD')
 """
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._format import fmt_p, is_missing, json_safe
-from ..vocabulary import MEASURE_LABELS, METHOD_SHORT, RATIO_MEASURES, TEST_SHORT, rob_domain_name, rob_domains
-from .outcomes import favours, outcome_title
+from .._version import provenance
+from ..vocabulary import BINARY_MEASURES, MEASURE_LABELS, METHOD_SHORT, RATIO_MEASURES, TEST_SHORT, rob_domain_name, \
+    rob_domains
+from .outcomes import favours
 
-__all__ = ["Analysis", "EFFECT_COLUMNS", "SUMMARY_COLUMNS", "shown", "rob_domain_columns"]
+__all__ = ["Analysis", "honesty_notes", "EFFECT_COLUMNS", "SUMMARY_COLUMNS", "shown", "path_stem", "rob_domain_columns"]
 
 
 EFFECT_COLUMNS = (
@@ -63,6 +64,26 @@ class Analysis:
     subgroup_test: tuple | None
     notes: list = field(default_factory=list)
     scale: str | None = None
+    #: the review's protocol (titles, "Favours ..." labels); None: the bundled review's
+    protocol: Any = field(default=None, repr=False, compare=False)
+    #: the Review it came from (its file hash goes into figures and JSON)
+    review: Any = field(default=None, repr=False, compare=False)
+    #: SMDs of change scores and of final values pooled together on request (Handbook 10.5.2)
+    combined_change_final: bool = False
+
+    #: the model (``freq``; :class:`ldn_evidence.review.bayes_analysis.BayesAnalysis` is ``bayes``)
+    model = "freq"
+
+    @property
+    def knha_narrower_than_z(self) -> bool:
+        """Whether the overall Hartung-Knapp interval is narrower than the Wald z interval (then
+        the printed result, the JSON and the forest plot say so; Jackson et al. 2017)."""
+        return bool(getattr(self.overall, "knha_narrower_than_z", False))
+
+    @property
+    def file_hash(self) -> str | None:
+        """SHA-256 of the studies file the analysis was run on (None when not read from a file)."""
+        return None if self.review is None else self.review.file_hash
 
     @property
     def k(self) -> int:
@@ -111,8 +132,9 @@ class Analysis:
                 f"p = {fmt_p(o.pvalue, 'short')}, k = {o.k}, tau² = {o.tau2:.3f}, I² = {o.i2:.0f}%{pi}")
 
     def summary_rows(self) -> list[dict]:
-        """:meth:`summary_frame` as a list of plain dicts."""
-        rows = [_row(name, res, self.measure) for name, res in self.subgroups.items()]
+        """:meth:`summary_frame` as a list of plain dicts (a single subgroup is the overall row)."""
+        subgroups = self.subgroups if len(self.subgroups) > 1 else {}
+        rows = [_row(name, res, self.measure) for name, res in subgroups.items()]
         if self.overall is not None:
             rows.append(_row("Overall", self.overall, self.measure))
         return rows
@@ -132,9 +154,11 @@ class Analysis:
             return [{c: json_safe(row.get(c)) for c in cols} for row in rows]
 
         out = {
+            "model": self.model,
             "outcome": self.outcome, "measure": self.measure, "method": self.method, "test": self.test,
             "level": self.level, "r": self.r, "by": self.by, "exclude": list(self.exclude),
             "settings": self.settings, "notes": list(self.notes),
+            "knha_narrower_than_z": self.knha_narrower_than_z, "combined_change_final": self.combined_change_final,
             "results": [{c: json_safe(v) for c, v in row.items()} for row in self.summary_rows()],
             "subgroup_test": None if self.subgroup_test is None else dict(
                 zip(("q", "df", "pvalue"), (json_safe(x) for x in self.subgroup_test))),
@@ -142,42 +166,45 @@ class Analysis:
                                             "ci_high", "weight", "path", "derivation", "assumptions", "source",
                                            "source_kind"]),
             "not_pooled": records(self.not_pooled_rows, ["study", "label", "design", "reason"]),
+            "provenance": provenance(self.file_hash),
         }
         return out
 
     def forest(self, **kwargs):
-        """Forest plot (a matplotlib Figure): studies by subgroup, subgroup and overall diamonds,
-        prediction interval, test for subgroup differences, derivation footnotes.
+        """Forest plot (a matplotlib Figure): studies by subgroup with per-arm numbers, subgroup
+        and overall diamonds with totals, prediction interval, test for subgroup differences,
+        derivation footnotes (letters that mean the same in every figure of the review). The
+        figure carries the studies file's SHA-256 in its metadata.
 
-        Keyword arguments are passed to :func:`ldn_evidence.plots.forest.forest_plot`.
+        Keyword arguments are passed to :func:`ldn_evidence.plots.forest.forest_plot`
+        (``arm_labels=(intervention, comparator)`` names the per-arm column groups).
         """
+        from ..plots._figure import stamp
         from ..plots.forest import forest_plot  # matplotlib: imported when a figure is asked for
 
         args, kw = self.forest_args(**kwargs)
-        return forest_plot(*args, **kw)
+        return stamp(forest_plot(*args, **kw), self.file_hash)
 
     def forest_args(self, **kwargs) -> tuple[tuple, dict]:
         """The arguments :meth:`forest` passes to :func:`ldn_evidence.plots.forest.forest_plot`
         (plain, picklable data: the command line hands them to its plotting process)."""
+        arm_labels = kwargs.pop("arm_labels", None)
         rows = [dict(row) for row in self.rows]
-        markers: dict[str, str] = {}
-        footnotes = []
-        letters = "abcdefghijklmnopqrstuvwxyz"
+        footnotes = self._derivation_footnotes(rows)
         for row in rows:
-            path = row["path"]
-            if path not in markers:
-                markers[path] = letters[len(markers) % 26]
-                footnotes.append(f"{markers[path]} {path}")
-            row["marker"] = markers[path] + ("*" if row["secondary"] else "")
-            row["n"] = "" if row["n"] is None else str(int(row["n"]))
+            row["n"] = None if row["n"] is None else int(row["n"])
         if any(row["secondary"] for row in rows):
             footnotes.append("* uses numbers from a secondary report or conference abstract")
         if self.not_pooled_rows:
             names = ", ".join(f"{row['label']} ({_short_reason(row['reason'])})" for row in self.not_pooled_rows)
             footnotes.append(f"Not pooled: {names}")
+        footnotes += [c[:1].upper() + c[1:] for c in self.caveats()]
         controlled = bool({row["group"] for row in rows} - {"Single-arm pre-post"})
-        labels = favours(self.outcome, controlled)
-        columns = {"design_short": "Design", "n": "N", "dose": "Dose"}
+        labels = favours(self.outcome, controlled, self.protocol)
+        arm_cols, groups = _arm_columns(rows, self.measure in BINARY_MEASURES, arm_labels or self._arm_labels())
+        columns = {"design_short": "Design", **arm_cols, "n": "N", "dose": "Dose"}
+        if not any(row.get("dose") for row in rows):  # a review whose studies give no doses
+            del columns["dose"]
         cols = ["label", "yi", "ci_low", "ci_high", "weight", "group", "marker", "rob_overall"] + list(columns)
         table = {c: [row.get(c) for row in rows] for c in cols}
         rob_columns = {"rob_overall": "RoB"} if any(row["rob_overall"] for row in rows) else None
@@ -186,11 +213,48 @@ class Analysis:
             rob_columns, extra, note = domains
             table.update(extra)
             footnotes.append(note)
-        title = kwargs.pop("title", f"Low-dose naltrexone: {outcome_title(self.outcome)}")
+        title = kwargs.pop("title", self._title())
+        subgroups = self.subgroups if len(self.subgroups) > 1 else None
         kw = dict(xlabel=self.xlabel, favours=labels, columns=columns, footnotes=footnotes, title=title,
-                  level=self.level, rob_columns=rob_columns, log_scale=self.measure in RATIO_MEASURES)
+                  level=self.level, rob_columns=rob_columns, log_scale=self.measure in RATIO_MEASURES,
+                  column_groups=groups or None, totals=_totals(rows, list(arm_cols), subgroups is not None))
         kw.update(kwargs)
-        return (table, self.overall, self.subgroups if len(self.subgroups) > 1 else None, self.subgroup_test), kw
+        return (table, self.overall, subgroups, self.subgroup_test), kw
+
+    def _derivation_footnotes(self, rows: list[dict]) -> list[str]:
+        """Set each row's footnote marker; one footnote per letter. The letters are the review's
+        (:meth:`Review.derivation_letters`): a letter means the same path in every figure."""
+        legend = dict(self.review.derivation_letters()) if self.review is not None else {}
+        seen: dict[str, list[str]] = {}
+        for row in rows:
+            stem = path_stem(row["path"])
+            if stem not in legend:       # a path the review's own effects do not use: next letter
+                legend[stem] = _next_letter(legend)
+            paths = seen.setdefault(legend[stem], [])
+            if row["path"] not in paths:
+                paths.append(row["path"])
+            row["marker"] = legend[stem] + ("*" if row["secondary"] else "")
+        return [f"{letter} {'; '.join(paths)}" for letter, paths in sorted(seen.items(), key=lambda kv: (len(kv[0]),
+                                                                                                       kv[0]))]
+
+    def caveats(self) -> list[str]:
+        """What a reader of the figure must know about the pooled interval's method."""
+        return honesty_notes(self.measure, self.overall, self.combined_change_final)
+
+    def _protocol(self):
+        from ..records import default_protocol
+
+        return self.protocol or default_protocol()
+
+    def _title(self) -> str:
+        """``<intervention>: <outcome>`` as the protocol names them."""
+        return self._protocol().title(self.outcome)
+
+    def _arm_labels(self) -> tuple[str, str]:
+        """The forest's arm-column headers: the protocol's intervention and first comparator labels."""
+        p = self._protocol()
+        labels = (p.intervention.label, p.comparators[0].label if p.comparators else "control")
+        return tuple(s[:1].upper() + s[1:] for s in labels)  # headers: "Placebo" of "Favours placebo"
 
     def __str__(self) -> str:
         lines = [f"Meta-analysis of {self.outcome} ({self.measure}) — {self.settings}"]
@@ -221,8 +285,106 @@ class Analysis:
                 lines.append(f"    {row['label']}: {row['reason']}")
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        more = f"; {len(self.not_pooled_rows)} not pooled" if self.not_pooled_rows else ""
+        return f"<Analysis {self.one_line()}{more}>"
+
     def _repr_html_(self) -> str:
-        return ("<pre>" + html.escape(str(self)) + "</pre>" + self.summary_frame().to_html(index=False))
+        """Jupyter: the pooled results per subgroup and overall, what was not pooled and the notes."""
+        from .._html import details, escape, interval, table
+        from .outcomes import outcome_title
+
+        head = self.measure if self.measure in RATIO_MEASURES else "estimate"
+        rows = []
+        for row in self.summary_rows():
+            est, lo, hi, pl, ph = shown(self.measure, row["estimate"], row["ci_low"], row["ci_high"],
+                                         row["pi_low"], row["pi_high"])
+            rows.append([row["group"], row["k"], f"{est:.2f}", interval(lo, hi), interval(pl, ph),
+                         fmt_p(row["pvalue"], "short"), f"{row['tau2']:.3f}", f"{row['i2']:.0f}%"])
+        out = [f"<p><strong>{escape(outcome_title(self.outcome, self.protocol))}</strong> ({escape(self.measure)}): "
+               f"{escape(self.settings)}</p>"]
+        if rows:
+            out.append(table(["", "k", head, f"{self.level:g}% CI", "PI", "p", "tau²", "I²"], rows))
+        else:
+            out.append("<p>No poolable studies.</p>")
+        if self.subgroup_test is not None:
+            q, df, p = self.subgroup_test
+            out.append(f"<p>Test for subgroup differences: Q = {q:.2f}, df = {df}, p = {fmt_p(p, 'short')}</p>")
+        out.append(details(f"{len(self.not_pooled_rows)} not pooled",
+                           (f"{row['label']}: {row['reason']}" for row in self.not_pooled_rows)))
+        out.append(details(f"{len(self.notes)} notes", self.notes))
+        return "".join(out)
+
+
+def path_stem(path: str) -> str:
+    """A derivation path without the details that vary between analyses (``, r = 0.5``,
+    ``; rescaled 0-100 to 0-10``): what a footnote letter stands for.
+
+    >>> path_stem("paired mean difference, r = 0.5; rescaled 0-100 to 0-10")
+    'paired mean difference'
+    """
+    return str(path or "").split("; rescaled")[0].split(", r = ")[0].strip()
+
+
+def _next_letter(legend: dict) -> str:
+    used = set(legend.values())
+    i = 0
+    while True:
+        letter = "abcdefghijklmnopqrstuvwxyz"[i % 26] * (i // 26 + 1)
+        if letter not in used:
+            return letter
+        i += 1
+
+
+def _arm_value(x):
+    """A per-arm number as the forest shows it: counts as integers, means and SDs to 2 decimals."""
+    if x is None:
+        return None
+    x = float(x)
+    return int(x) if x.is_integer() else round(x, 2)
+
+
+def _arm_columns(rows: list[dict], binary: bool, arm_labels) -> tuple[dict, list]:
+    """RevMan's per-arm columns (events and total, or mean, SD and total, for each arm), filled
+    in every row whose effect came from parallel arms; ``({column: header}, column groups)``."""
+    if not any(row.get("arms") for row in rows):
+        return {}, []
+    fields = (("events", "Events"), ("n", "Total")) if binary else (("mean", "Mean"), ("sd", "SD"), ("n", "Total"))
+    columns, groups = {}, []
+    for arm, label in zip(("intervention", "comparator"), arm_labels):
+        keys = []
+        for f, head in fields:
+            key = f"{arm}_{f}"
+            columns[key] = head
+            keys.append(key)
+            for row in rows:
+                row[key] = _arm_value((row.get("arms") or {}).get(arm, {}).get(f))
+        groups.append((label, keys))
+    return columns, groups
+
+
+def _totals(rows: list[dict], arm_keys: list[str], by_group: bool) -> dict:
+    """The totals of the pooled rows: N always, each arm's total (and RevMan's "Total events"
+    row) when every study of the block has per-arm numbers."""
+    blocks = {"overall": rows}
+    if by_group:
+        for row in rows:
+            blocks.setdefault(str(row["group"]), []).append(row)
+        blocks["overall"] = rows
+    out = {}
+    for key, block in blocks.items():
+        cells = {}
+        if all(row["n"] is not None for row in block):
+            cells["n"] = str(sum(row["n"] for row in block))
+        events = []
+        if arm_keys and all(row.get("arms") for row in block):
+            for k in arm_keys:
+                if k.endswith("_n"):
+                    cells[k] = str(sum(row[k] for row in block))
+            events = [k for k in arm_keys if k.endswith("_events")]
+        out[key] = [cells] + ([("Total events", {k: str(sum(row[k] for row in block)) for k in events})]
+                              if events else [])
+    return out
 
 
 def rob_domain_columns(rows: list[dict]) -> tuple[dict, dict, str] | None:
@@ -257,6 +419,24 @@ def rob_domain_columns(rows: list[dict]) -> tuple[dict, dict, str] | None:
                                                        for i, d in enumerate(rob_domains(t)))
                      for t in tools) + "; O overall"
     return headers, values, note
+
+
+def honesty_notes(measure: str, overall, combined_change_final: bool = False) -> list[str]:
+    """What a reader must know about how the pooled interval was made: Hartung-Knapp narrower
+    than Wald z (Jackson et al. 2017; Wiksten et al. 2016), change and final SMDs pooled together
+    (Cochrane Handbook 10.5.2). Ratios are on the ratio scale."""
+    out = []
+    if overall is not None and getattr(overall, "knha_narrower_than_z", False):
+        lo, hi = shown(measure, overall.ci_low, overall.ci_high)
+        zlo, zhi = shown(measure, overall.z_ci_low, overall.z_ci_high)
+        out.append(f"the Hartung-Knapp interval ({lo:.2f} to {hi:.2f}, {fmt_p(overall.pvalue, 'journal')}) is "
+                   f"narrower than the Wald z interval ({zlo:.2f} to {zhi:.2f}, {fmt_p(overall.z_pvalue, 'journal')}): "
+                   "the studies agree more than their variances predict; the modified Hartung-Knapp (test adhoc) "
+                   "is never narrower (Jackson et al. 2017)")
+    if combined_change_final:
+        out.append("SMDs of change scores and of final values are pooled together on request; the Cochrane "
+                   "Handbook (10.5.2) advises against it (they standardise by different SDs)")
+    return out
 
 
 def _short_reason(reason: str) -> str:

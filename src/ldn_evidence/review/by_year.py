@@ -31,8 +31,8 @@ BY_YEAR_COLUMNS = ("year", "added", "k", "estimate", "ci_low", "ci_high", "pi_lo
                    "i2")
 
 
-def cumulative_by_year(review, outcome: str = "pain", measure: str = "SMD", method: str = "REML",
-                       test: str = "knha", r: float | None = None, level: float = 95,
+def cumulative_by_year(review, outcome: str | None = None, measure: str | None = None, method: str | None = None,
+                       test: str | None = None, r: float | None = None, level: float = 95,
                        exclude: Sequence[str] = ()):
     """Cumulative meta-analysis by publication year: one row after each year's studies.
 
@@ -40,7 +40,8 @@ def cumulative_by_year(review, outcome: str = "pain", measure: str = "SMD", meth
     ----------
     review : ldn_evidence.review.Review
     outcome, measure, method, test, r, level, exclude
-        As :meth:`ldn_evidence.review.Review.analyse` (no subgroups).
+        As :meth:`ldn_evidence.review.Review.analyse` (no subgroups; default: the protocol's first
+        outcome and its measure).
 
     Returns
     -------
@@ -51,6 +52,7 @@ def cumulative_by_year(review, outcome: str = "pain", measure: str = "SMD", meth
     """
     analysis = review.analyse(outcome, measure=measure, method=method, test=test, by="none", exclude=exclude,
                               r=r, level=level)
+    outcome, measure = analysis.outcome, analysis.measure
     table = analysis.table
     if len(table) == 0:
         return pd.DataFrame(columns=list(BY_YEAR_COLUMNS)), analysis
@@ -59,8 +61,8 @@ def cumulative_by_year(review, outcome: str = "pain", measure: str = "SMD", meth
     table = table.iloc[order].reset_index(drop=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        steps = meta_analysis(table["yi"].to_numpy(), table["vi"].to_numpy(), method=method, test=test,
-                              level=level, labels=list(table["label"])).cumulative()
+        steps = meta_analysis(table["yi"].to_numpy(), table["vi"].to_numpy(), method=analysis.method,
+                              test=analysis.test, level=level, labels=list(table["label"])).cumulative()
     year_of = [None if pd.isna(y) else int(y) for y in table["year"]]
     rows = []
     for i, year in enumerate(year_of):
@@ -68,7 +70,7 @@ def cumulative_by_year(review, outcome: str = "pain", measure: str = "SMD", meth
             continue  # the year's last study closes its row
         step = steps.iloc[i]
         if not math.isfinite(step["estimate"]):
-            raise ReviewError(f"the cumulative {method} fit up to {year or 'the undated studies'} did not converge; "
+            raise ReviewError(f"the cumulative {analysis.method} fit up to {year or 'the undated studies'} did not converge; "
                               "try another method (e.g. --method DL)")
         first = next(j for j in range(i + 1) if year_of[j] == year)
         k = int(step["k"])

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from .._version import provenance
 from ..errors import LivingError
 from ..vocabulary import RATIO_MEASURES
-from .outcomes import CONTINUOUS_OUTCOMES, OUTCOMES, default_measure
 
 __all__ = ["diff_reviews", "ReviewDiff", "git_revision_files"]
 
@@ -89,7 +89,8 @@ def _result_dict(analysis) -> dict | None:
     return out
 
 
-def _conclusion_flags(before: dict | None, after: dict | None, null: float = 0.0) -> list[str]:
+def _conclusion_flags(before: dict | None, after: dict | None, null: float = 0.0,
+                      label: str = "the intervention") -> list[str]:
     if before is None and after is None:
         return []
     if before is None:
@@ -109,7 +110,7 @@ def _conclusion_flags(before: dict | None, after: dict | None, null: float = 0.0
     sa = (after["estimate"] > null) - (after["estimate"] < null)
     if sb != sa and sb != 0 and sa != 0:
         def word(s):
-            return "favours LDN" if s < 0 else "favours the comparator"
+            return f"favours {label}" if s < 0 else "favours the comparator"
         flags.append(f"direction flipped ({word(sb)} -> {word(sa)})")
     return flags
 
@@ -126,6 +127,8 @@ class ReviewDiff:
     review_changes: list
     outcomes: list
     settings: str = ""
+    old_hash: str | None = None
+    new_hash: str | None = None
 
     @property
     def conclusion_changed(self) -> bool:
@@ -135,12 +138,42 @@ class ReviewDiff:
     def empty(self) -> bool:
         return not (self.added or self.removed or self.changed or self.review_changes)
 
-    def to_dict(self) -> dict:
-        return {"old": self.old_name, "new": self.new_name, "added": self.added, "removed": self.removed,
-                "changed": self.changed, "review_changes": self.review_changes, "outcomes": self.outcomes,
-                "settings": self.settings, "conclusion_changed": self.conclusion_changed}
+    def changed_outcomes(self) -> list:
+        """The outcomes whose pooled result differs between the two versions."""
+        return [o for o in self.outcomes if o["before"] != o["after"]]
 
-    def to_text(self, max_value: int = 70) -> str:
+    def __repr__(self) -> str:
+        return (f"<ReviewDiff {self.old_name} -> {self.new_name}: {len(self.added)} added, {len(self.removed)} "
+                f"removed, {len(self.changed)} changed; conclusion changed: {'yes' if self.conclusion_changed else 'no'}>")
+
+    def _repr_html_(self) -> str:
+        """Jupyter: studies added, removed and changed, and each outcome's pooled result before -> after."""
+        from .._html import details, escape, table
+
+        out = [f"<p>{escape(self.old_name)} &rarr; {escape(self.new_name)}: {len(self.added)} added, "
+               f"{len(self.removed)} removed, {len(self.changed)} changed</p>"]
+        out.append(details("added", (f"{s['id']} ({s['label']})" for s in self.added)))
+        out.append(details("removed", (f"{s['id']} ({s['label']})" for s in self.removed)))
+        for sid, changes in self.changed.items():
+            out.append(details(f"{sid}: {len(changes)} fields", (f"{c['path']}: {c['old']!r} -> {c['new']!r}"
+                                                                 for c in changes)))
+        rows = [[o["outcome"], o["measure"], _fmt_result(o["before"], o["measure"]),
+                 _fmt_result(o["after"], o["measure"]), "; ".join(o["flags"])] for o in self.outcomes]
+        if rows:
+            out.append(table(["outcome", "measure", "before", "after", "conclusion changed"], rows))
+        return "".join(out)
+
+    def to_dict(self, changed_only: bool = False) -> dict:
+        """Plain JSON; ``changed_only`` leaves out the outcomes whose pooled result is unchanged."""
+        return {"old": self.old_name, "new": self.new_name, "added": self.added, "removed": self.removed,
+                "changed": self.changed, "review_changes": self.review_changes,
+                "outcomes": self.changed_outcomes() if changed_only else self.outcomes,
+                "settings": self.settings, "conclusion_changed": self.conclusion_changed,
+                "provenance": {**provenance(self.new_hash), "old_studies_sha256": self.old_hash}}
+
+    def to_text(self, max_value: int = 70, changed_only: bool = False) -> str:
+        """The differences as text; ``changed_only`` lists only the outcomes whose pooled result
+        changed (and says how many were unchanged)."""
         def short(v):
             s = "(absent)" if v is None else repr(v) if isinstance(v, str) else str(v)
             return s if len(s) <= max_value else s[: max_value - 3] + "..."
@@ -160,10 +193,11 @@ class ReviewDiff:
             lines.append("~ review metadata:")
             for c in self.review_changes:
                 lines.append(f"    review.{c['path']}: {short(c['old'])} -> {short(c['new'])}")
-        if self.outcomes:
+        shown = self.changed_outcomes() if changed_only else self.outcomes
+        if shown:
             lines.append("")
             lines.append(f"Pooled results ({self.settings}):")
-        for o in self.outcomes:
+        for o in shown:
             lines.append(f"  {o['outcome']} ({o['measure']}):")
             for label, r in (("before", o["before"]), ("after", o["after"])):
                 lines.append(f"    {label:6s} {_fmt_result(r, o['measure'])}")
@@ -171,6 +205,11 @@ class ReviewDiff:
                 lines.append(f"    ** conclusion changed: {'; '.join(o['flags'])}")
             elif o["before"] == o["after"]:
                 lines.append("    (unchanged)")
+        hidden = len(self.outcomes) - len(shown)
+        if hidden:
+            lines.append("")
+            lines.append(f"{hidden} outcome{'s' if hidden != 1 else ''} with an unchanged pooled result not shown "
+                         "(--changed-only)")
         return "\n".join(lines)
 
 
@@ -190,8 +229,8 @@ def _fmt_result(r: dict | None, measure: str = "") -> str:
             f"tau² = {f(r['tau2'], 3)}, I² = {f(r['i2'], 0)}%")
 
 
-def diff_reviews(old, new, *, outcomes: Sequence[str] | None = None, measure: str = "SMD", method: str = "REML",
-                 test: str = "knha", old_name: str = "old", new_name: str = "new") -> ReviewDiff:
+def diff_reviews(old, new, *, outcomes: Sequence[str] | None = None, measure: str = "SMD", method: str | None = None,
+                 test: str | None = None, old_name: str = "old", new_name: str = "new") -> ReviewDiff:
     """Compare two :class:`ldn_evidence.review.Review` objects (study ids match records)."""
     old_by = {s.id: s for s in old.studies}
     new_by = {s.id: s for s in new.studies}
@@ -207,19 +246,22 @@ def diff_reviews(old, new, *, outcomes: Sequence[str] | None = None, measure: st
                                     new.info.model_dump(mode="json", exclude_unset=True))
     results = []
     settings = ""
-    for outcome in outcomes or OUTCOMES:
-        m = measure if outcome in CONTINUOUS_OUTCOMES else default_measure(outcome)
+    protocol = new.protocol
+    for outcome in outcomes or protocol.pooled_outcomes:
+        spec = protocol.outcome(outcome)
+        m = measure if spec is not None and spec.kind == "continuous" else (spec.measure if spec else measure)
         a = old.analyse(outcome, measure=m, method=method, test=test)
         b = new.analyse(outcome, measure=m, method=method, test=test)
         settings = b.settings.replace(", r = ", "; r = ")
         ra, rb = _result_dict(a), _result_dict(b)
         if ra is None and rb is None:
             continue
-        flags = _conclusion_flags(ra, rb)
+        flags = _conclusion_flags(ra, rb, label=protocol.intervention.label)
         results.append({"outcome": outcome, "measure": m, "before": ra, "after": rb, "flags": flags,
                         "conclusion_changed": bool(flags)})
     return ReviewDiff(old_name=old_name, new_name=new_name, added=added, removed=removed, changed=changed,
-                      review_changes=review_changes, outcomes=results, settings=settings)
+                      review_changes=review_changes, outcomes=results, settings=settings,
+                      old_hash=getattr(old, "file_hash", None), new_hash=getattr(new, "file_hash", None))
 
 
 def git_revision_files(spec: str, studies_path: str | os.PathLike, folder: str | os.PathLike) -> tuple:

@@ -25,9 +25,13 @@ Where the numbers come from
 The protocol seam
 -----------------
 Everything this module needs to know about a review's outcomes comes through one function,
-:func:`review_protocol`: it reads ``review.info.protocol`` when the review's file has one, and
-otherwise falls back to :data:`LDN_FALLBACK_PROTOCOL`, the LDN review's outcomes written out
-below with the source of every threshold.
+:func:`review_protocol`: it reads the review's protocol (``review.protocol``: the file's
+``review.protocol`` section, or the bundled review's for a file without one,
+:mod:`ldn_evidence.records.protocol`): the outcomes of its ``summary_of_findings``, each with its
+kind, direction, measure, minimal important difference and ``sof`` presentation (title, name,
+instrument, reference study), the intervention's label and dose range, and the first
+comparator. Without a MID the thresholds default to half an SD (continuous) and a 25% relative
+risk reduction (binary), each with its source.
 
 Examples
 --------
@@ -48,6 +52,8 @@ from ..effects.from_records import outcome_entries
 from ..errors import ReviewError
 from ..records import schema as _rec
 from ..vocabulary import (
+    grade_domain_name,
+    grade_level_text,
     CONTROLLED_DESIGNS,
     GRADE_DOMAIN_NAMES,
     GRADE_DOMAINS,
@@ -60,7 +66,7 @@ from ..vocabulary import (
 )
 from . import grade_rules as rules
 
-__all__ = ["OutcomeSpec", "GradeProtocol", "LDN_FALLBACK_PROTOCOL", "review_protocol", "DomainResult",
+__all__ = ["OutcomeSpec", "GradeProtocol", "review_protocol", "DomainResult",
            "OutcomeCertainty", "GradeResult", "grade_review", "grade_outcome", "reference_sd"]
 
 
@@ -115,39 +121,21 @@ _NORMAN = ("half a standard deviation (Norman, Sloan & Wyrwich 2003, Med Care 41
            "scale when the protocol gives none")
 _GRADE6 = "a 25% relative risk reduction or increase (GRADE guidelines 6, Guyatt et al. 2011, J Clin Epidemiol 64:1283)"
 
-#: The LDN review's outcomes until its file carries ``review.protocol``.
-LDN_FALLBACK_PROTOCOL = GradeProtocol(
-    intervention="LDN", comparator="placebo", population="adults with fibromyalgia",
-    comparators=("placebo",), dose_mg=(0.0, 6.0),
-    dose_source="the review question in data/studies.yaml: 'low-dose naltrexone (<= 6 mg/day)'",
-    source="ldn_evidence.review.grade.LDN_FALLBACK_PROTOCOL (the review file has no protocol)",
-    outcomes=(
-        OutcomeSpec("pain", "Pain", "pain", "continuous", "SMD", instrument="pain intensity, 0-10 NRS",
-                    mid_smd=0.5, mid_source=_NORMAN, reference_study="due_bruun2024"),
-        OutcomeSpec("fiq", "Fibromyalgia impact", "fibromyalgia impact", "continuous", "SMD",
-                    instrument="FIQ or FIQR, 0-100", mid_smd=0.5, mid_source=_NORMAN),
-        OutcomeSpec("adverse_events", "Adverse events (any)", "adverse events", "binary", "RR", rrr=0.25,
-                    mid_source=_GRADE6),
-        OutcomeSpec("serious_adverse_events", "Serious adverse events", "serious adverse events", "binary", "RR",
-                    rrr=0.25, mid_source=_GRADE6),
-        OutcomeSpec("discontinuation", "Discontinuation", "discontinuation", "binary", "RR", rrr=0.25,
-                    mid_source=_GRADE6),
-    ),
-)
-
-
 def review_protocol(review) -> GradeProtocol:
-    """The protocol GRADE works from: ``review.info.protocol`` if the review's file has one,
-    else :data:`LDN_FALLBACK_PROTOCOL`. The one place that knows where the protocol lives.
+    """The protocol GRADE works from: the review's (``review.protocol``; for a file without
+    one, the bundled review's). The one place that knows where the protocol lives.
 
     >>> import ldn_evidence as le
     >>> [o.id for o in review_protocol(le.load_studies()).outcomes][:2]
     ['pain', 'fiq']
     """
-    protocol = getattr(review.info, "protocol", None)
-    if protocol is None:
-        return LDN_FALLBACK_PROTOCOL
-    return _from_protocol(protocol)
+    protocol = getattr(review, "protocol", None) or getattr(review.info, "protocol", None)
+    out = _from_protocol(protocol)
+    if getattr(review, "has_own_protocol", True) is False:
+        from dataclasses import replace
+
+        out = replace(out, source="the bundled review's protocol (the review file has none)")
+    return out
 
 
 def _first(obj, *names, default=None):
@@ -165,12 +153,12 @@ def _mid_of(o, kind: str, measure: str) -> dict:
     ``source``). Binary: a relative risk reduction (0.25), or an RR threshold below 1 with
     ``units: RR`` (0.75 -> 0.25). Continuous: on the SMD scale when ``units`` is SMD/SD (or not
     given with an SMD analysis), else in the instrument's units, converted with the reference SD
-    at grading time.
+    at grading time. A protocol's MID names its ``measure`` (SMD, MD, RR ...): read as the units.
     """
     mid = _first(o, "mid", "minimal_important_difference")
     plain = isinstance(mid, (int, float)) and not isinstance(mid, bool)
     value = mid if plain or mid is None else _first(mid, "value")
-    units = None if plain or mid is None else _first(mid, "units", "scale")
+    units = None if plain or mid is None else _first(mid, "units", "scale", "measure")
     source = None if plain or mid is None else _first(mid, "source")
     units = str(units).strip().lower() if units is not None else None
     if kind == "binary":
@@ -188,42 +176,71 @@ def _mid_of(o, kind: str, measure: str) -> dict:
 def _from_protocol(p) -> GradeProtocol:
     """A ``review.protocol`` section as :class:`GradeProtocol`.
 
-    Reads, per outcome: ``id``, ``name`` (``title``), ``kind`` (continuous | binary),
+    Reads a :class:`ldn_evidence.records.protocol.Protocol` (the outcomes of its
+    ``summary_of_findings``; per outcome ``id``, ``name``, ``kind``, ``lower_is_better``,
+    ``default_measure``, ``mid`` and its ``sof`` presentation; the intervention's ``label`` and
+    ``dose_range_mg``, the first comparator's ``label`` and study-level ``types``), or any object
+    or mapping with the plain names: per outcome ``id``, ``name`` (``title``), ``kind``,
     ``direction`` (lower_is_better | higher_is_better), ``default_measure`` (or ``measure``),
     ``instrument`` (or ``instrument_family``), ``mid`` (or ``minimal_important_difference``; see
     :func:`_mid_of`), ``reference_sd`` with ``reference_sd_source``, or ``reference_study``; and
     for the question ``intervention_label`` / ``comparator_label`` (or ``intervention`` /
-    ``comparator``), ``population``, ``comparators`` and ``dose_mg``. Attributes or mapping keys.
+    ``comparator``), ``population``, ``comparators`` and ``dose_mg``.
     """
-    outcomes = []
-    for o in _first(p, "outcomes", default=()):
-        oid = str(_first(o, "id"))
-        kind = str(_first(o, "kind", default="continuous"))
-        measure = str(_first(o, "default_measure", "measure", default="RR" if kind == "binary" else "SMD")).upper()
-        direction = str(_first(o, "direction", default="lower_is_better"))
-        name = str(_first(o, "name", "title", default=oid.replace("_", " ")))
-        spec = dict(id=oid, title=str(_first(o, "title", default=name[:1].upper() + name[1:])),
-                    name=name[:1].lower() + name[1:] if not name[:2].isupper() else name, kind=kind, measure=measure,
-                    lower_is_better="higher" not in direction,
-                    instrument=_first(o, "instrument", "instrument_family"),
-                    reference_sd=_first(o, "reference_sd"), reference_sd_source=_first(o, "reference_sd_source"),
-                    reference_study=_first(o, "reference_study"))
-        spec.update(_mid_of(o, kind, measure))
-        outcomes.append(OutcomeSpec(**spec))
-    dose = _first(p, "dose_mg", "dose_range_mg")
+    graded = getattr(p, "graded_outcomes", None)
+    outcomes = [_outcome_spec(o) for o in _first(p, "outcomes", default=())
+                if graded is None or str(_first(o, "id")) in graded]
+    if graded is not None:
+        outcomes.sort(key=lambda spec: graded.index(spec.id))
+    intervention, comparators = _first(p, "intervention"), _first(p, "comparators", default=("placebo",))
+    first = comparators[0] if comparators else None
+    dose = _first(p, "dose_mg", "dose_range_mg") or _first(intervention, "dose_range_mg")
     return GradeProtocol(
-        intervention=str(_first(p, "intervention_label", "intervention", default="intervention")),
-        comparator=str(_first(p, "comparator_label", "comparator", default="comparator")),
+        intervention=str(_first(p, "intervention_label", default=None) or _label(intervention, "intervention")),
+        comparator=str(_first(p, "comparator_label", default=None) or _label(_first(p, "comparator") or first,
+                                                                            "comparator")),
         population=str(_first(p, "population", default="")), outcomes=tuple(outcomes),
-        comparators=tuple(_first(p, "comparators", default=("placebo",))),
-        dose_mg=tuple(dose) if dose is not None else None, source="review.protocol")
+        comparators=tuple(t for c in comparators[:1] for t in getattr(c, "study_types", None) or ()) or tuple(
+            c for c in comparators if isinstance(c, str)),
+        dose_mg=tuple(dose) if dose is not None else None, dose_source=_first(intervention, "dose_source"),
+        source="review.protocol")
+
+
+def _label(arm, default: str) -> str:
+    """An intervention's or comparator's label: a plain string, or an object's ``label``."""
+    if arm is None:
+        return default
+    return arm if isinstance(arm, str) else str(_first(arm, "label", "name", default=default))
+
+
+def _outcome_spec(o) -> OutcomeSpec:
+    oid = str(_first(o, "id"))
+    kind = str(_first(o, "kind", default="continuous"))
+    measure = str(_first(o, "default_measure", "measure", default="RR" if kind == "binary" else "SMD")).upper()
+    lower = _first(o, "lower_is_better")
+    lower = "higher" not in str(_first(o, "direction", default="lower_is_better")) if lower is None else bool(lower)
+    sof = _first(o, "sof")
+    name = str(_first(sof, "name") or _first(o, "name", "title", default=oid.replace("_", " ")))
+    title = _first(sof, "title") or _first(o, "title", default=name[:1].upper() + name[1:])
+    spec = dict(id=oid, title=str(title), name=name[:1].lower() + name[1:] if not name[:2].isupper() else name,
+                kind=kind, measure=measure, lower_is_better=lower,
+                instrument=_first(sof, "instrument") or _first(o, "instrument", "instrument_family"),
+                reference_sd=_first(sof, "reference_sd") or _first(o, "reference_sd"),
+                reference_sd_source=_first(sof, "reference_sd_source") or _first(o, "reference_sd_source"),
+                reference_study=_first(sof, "reference_study") or _first(o, "reference_study"))
+    spec.update(_mid_of(o, kind, measure))
+    return OutcomeSpec(**spec)
 
 
 # ---------------------------------------------------------------------------------------------
 # numbers from the records
 # ---------------------------------------------------------------------------------------------
 
-_CONTROL_ARMS = ("placebo", "control", "comparator", "usual_care")
+def _entries(review, study, outcome: str):
+    """The study's entries of an outcome, as the review's protocol pools it (its members)."""
+    spec = review.protocol.outcome(outcome)
+    return outcome_entries(study, spec.members if spec is not None else (outcome,), review.terms,
+                           binary=spec is not None and spec.kind == "binary")
 
 
 def reference_sd(review, study_id: str, outcome: str) -> tuple[float | None, str]:
@@ -239,7 +256,7 @@ def reference_sd(review, study_id: str, outcome: str) -> tuple[float | None, str
         study = review[study_id]
     except KeyError:
         return None, f"reference study {study_id!r} is not in the review"
-    for o in outcome_entries(study, outcome):
+    for o in _entries(review, study, outcome):
         for block in o.data:
             if not isinstance(block, (_rec.ArmMeans, _rec.ChangeScores)):
                 continue
@@ -269,12 +286,12 @@ def _control_risks(review, rows: list[dict], outcome: str) -> tuple[list[int], l
     events, totals, labels = [], [], []
     for row in rows:
         study = review[row["study"]]
-        for o in outcome_entries(study, outcome):
+        for o in _entries(review, study, outcome):
             found = False
             for block in o.data:
                 if not isinstance(block, _rec.Events):
                     continue
-                arm = next((a for a in block.arms if a.arm.lower() in _CONTROL_ARMS), None)
+                arm = next((a for a in block.arms if a.arm.lower() in review.protocol.comparator_arms), None)
                 if arm is None or arm.n is None:
                     continue
                 e = arm.events if arm.events is not None else (round(arm.percent * arm.n / 100)
@@ -478,7 +495,7 @@ class GradeResult:
 # ---------------------------------------------------------------------------------------------
 
 
-def grade_review(review, outcomes: Sequence[str] | None = None, *, method: str = "REML", test: str = "knha",
+def grade_review(review, outcomes: Sequence[str] | None = None, *, method: str | None = None, test: str | None = None,
                  r: float | None = None, level: float = 95) -> GradeResult:
     """GRADE every outcome of the review's protocol (or those named).
 
@@ -537,8 +554,8 @@ def _final(domain: str, proposal: rules.Rating, override) -> DomainResult:
     return DomainResult(domain, proposal, override.judgement, override.reason, by="reviewers")
 
 
-def grade_outcome(review, spec: OutcomeSpec, protocol: GradeProtocol, override=None, *, method: str = "REML",
-                  test: str = "knha", r: float | None = None, level: float = 95) -> OutcomeCertainty:
+def grade_outcome(review, spec: OutcomeSpec, protocol: GradeProtocol, override=None, *, method: str | None = None,
+                  test: str | None = None, r: float | None = None, level: float = 95) -> OutcomeCertainty:
     """GRADE one outcome: analyse the controlled studies, rate each domain, apply the reviewers'
     judgements (``override``: a :class:`ldn_evidence.records.grade.OutcomeGrade`), and state it."""
     controlled = [s.id for s in review.studies if s.design in CONTROLLED_DESIGNS]
@@ -673,12 +690,5 @@ def _dose_response(rows, studies, start: str, spec: OutcomeSpec) -> rules.Rating
     return rules.propose_dose_response(slope, p, benefit_sign=benefit, start=start, k=len(keep))
 
 
-def level_text(level: str | None) -> str:
-    """``⊕⊕◯◯ Low``; an em dash when the certainty is not rated."""
-    if level is None:
-        return "\u2014"
-    return f"{GRADE_SYMBOLS[level]} {GRADE_LEVEL_NAMES[level]}"
-
-
-def domain_name(domain: str) -> str:
-    return GRADE_DOMAIN_NAMES.get(domain) or GRADE_UPGRADE_NAMES.get(domain, domain)
+level_text = grade_level_text
+domain_name = grade_domain_name

@@ -1,8 +1,14 @@
-"""The outcomes the review pools, their titles and which way is better.
+"""A review's outcomes as its protocol declares them: which can be pooled, their kind, measure,
+title and which way is better.
 
-These are the bundled LDN-for-fibromyalgia review's outcome families. They live in the review
-layer, the only layer that may name a review's outcomes; the effects, engine, models and plots
-below it take outcomes, labels and directions as arguments.
+Everything comes from the studies file's ``review.protocol``
+(:class:`ldn_evidence.records.protocol.Protocol`); these functions add the review layer's
+messages (a :class:`ReviewError` naming the choices). ``protocol=None`` means the bundled
+default review's protocol, what a file without one is read with.
+
+The module constants of 0.2 (``OUTCOMES``, ``CONTINUOUS_OUTCOMES``, ``BINARY_OUTCOMES``,
+``BENEFIT_OUTCOMES``, ``OUTCOME_TITLES``) are computed from the bundled review's protocol when
+first asked for; a review of your own has its own (``review.protocol.pooled_outcomes``).
 
 Examples
 --------
@@ -13,48 +19,77 @@ Examples
 """
 from __future__ import annotations
 
-from ..vocabulary import BINARY_MEASURES, CONTINUOUS_MEASURES
+from ..errors import ReviewError
 
-__all__ = ["CONTINUOUS_OUTCOMES", "BINARY_OUTCOMES", "OUTCOMES", "OUTCOME_TITLES", "BENEFIT_OUTCOMES",
-           "default_measure", "is_binary", "favours", "outcome_title"]
-
-#: continuous outcome families that can be pooled (``fiq`` pools FIQ and FIQR)
-CONTINUOUS_OUTCOMES = ("pain", "fiq", "fiqr", "symptom_severity", "fatigue", "sleep", "mood", "depression",
-                       "quality_of_life")
-#: binary outcome families: harms (fewer is better) and responders (more is better)
-BINARY_OUTCOMES = ("adverse_events", "serious_adverse_events", "discontinuation", "responders_30",
-                   "responders_50")
-#: every outcome family that can be pooled
-OUTCOMES = CONTINUOUS_OUTCOMES + BINARY_OUTCOMES
-#: binary outcomes where more events is better
-BENEFIT_OUTCOMES = ("responders_30", "responders_50")
-#: how an outcome family is named in titles
-OUTCOME_TITLES = {"pain": "pain", "fiq": "fibromyalgia impact (FIQ/FIQR)", "fiqr": "fibromyalgia impact (FIQR)",
-                  "symptom_severity": "overall symptom severity", "quality_of_life": "quality of life",
-                  "adverse_events": "any adverse event", "serious_adverse_events": "serious adverse events",
-                  "discontinuation": "discontinuation", "responders_30": "responders (at least 30% less pain)",
-                  "responders_50": "responders (at least 50% less pain)"}
+__all__ = ["outcome_spec", "default_measure", "is_binary", "favours", "outcome_title", "pooled_outcomes",
+           "CONTINUOUS_OUTCOMES", "BINARY_OUTCOMES", "OUTCOMES", "OUTCOME_TITLES", "BENEFIT_OUTCOMES"]
 
 
-def is_binary(outcome: str) -> bool:
-    """Whether an outcome family is pooled from event counts."""
-    return outcome in BINARY_OUTCOMES
+def _protocol(protocol):
+    if protocol is not None:
+        return protocol
+    from ..records import default_protocol
+
+    return default_protocol()
 
 
-def default_measure(outcome: str) -> str:
-    """SMD for a continuous outcome, RR for a binary one."""
-    return BINARY_MEASURES[0] if is_binary(outcome) else CONTINUOUS_MEASURES[0]
+def pooled_outcomes(protocol=None) -> tuple[str, ...]:
+    """The outcome ids a review may pool, in its protocol's order."""
+    return _protocol(protocol).pooled_outcomes
 
 
-def outcome_title(outcome: str) -> str:
+def outcome_spec(outcome: str, protocol=None):
+    """The protocol's entry for an outcome that can be pooled; :class:`ReviewError` otherwise,
+    naming the outcomes that can."""
+    p = _protocol(protocol)
+    spec = p.outcome(outcome)
+    choices = ", ".join(p.pooled_outcomes)
+    if spec is None:
+        raise ReviewError(f"unknown outcome {outcome!r}; choose one of: {choices}")
+    if not spec.pooled:
+        raise ReviewError(f"outcome {outcome!r} is recorded but not pooled in this review (pooled: false in "
+                          f"review.protocol); choose one of: {choices}")
+    return spec
+
+
+def is_binary(outcome: str, protocol=None) -> bool:
+    """Whether an outcome is pooled from event counts."""
+    spec = _protocol(protocol).outcome(outcome)
+    return spec is not None and spec.kind == "binary"
+
+
+def default_measure(outcome: str, protocol=None) -> str:
+    """The outcome's default measure (the protocol's, else SMD for a continuous outcome and RR
+    for a binary one)."""
+    return outcome_spec(outcome, protocol).measure
+
+
+def outcome_title(outcome: str, protocol=None) -> str:
     """The outcome as a title names it."""
-    return OUTCOME_TITLES.get(outcome, outcome.replace("_", " "))
+    spec = _protocol(protocol).outcome(outcome)
+    return spec.name if spec is not None else outcome.replace("_", " ")
 
 
-def favours(outcome: str, controlled: bool) -> tuple[str, str]:
-    """Labels under the axis, left then right: a lower value favours LDN except for responders."""
-    if not controlled:
-        return ("Improvement", "Worsening")
-    if outcome in BENEFIT_OUTCOMES:
-        return ("Favours placebo", "Favours LDN")
-    return ("Favours LDN", "Favours placebo")
+def favours(outcome: str, controlled: bool, protocol=None) -> tuple[str, str]:
+    """Labels under the axis, left then right (:meth:`Protocol.favours`)."""
+    return _protocol(protocol).favours(outcome, controlled)
+
+
+def _legacy(name: str):
+    p = _protocol(None)
+    pooled = [p.outcome(o) for o in p.pooled_outcomes]
+    if name == "OUTCOMES":
+        return p.pooled_outcomes
+    if name == "CONTINUOUS_OUTCOMES":
+        return tuple(o.id for o in pooled if o.kind == "continuous")
+    if name == "BINARY_OUTCOMES":
+        return tuple(o.id for o in pooled if o.kind == "binary")
+    if name == "BENEFIT_OUTCOMES":
+        return tuple(o.id for o in pooled if o.kind == "binary" and not o.lower_is_better)
+    return {o.id: o.name for o in pooled}
+
+
+def __getattr__(name: str):
+    if name in ("OUTCOMES", "CONTINUOUS_OUTCOMES", "BINARY_OUTCOMES", "BENEFIT_OUTCOMES", "OUTCOME_TITLES"):
+        return _legacy(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,7 +10,7 @@ Examples
 >>> import ldn_evidence as le
 >>> rows = rob_table(le.load_studies(), "pain")
 >>> [row["label"] for row in rows][:2], round(sum(row["weight"] for row in rows))
-(['Due Bruun 2024', 'Rodríguez-Freire (INNOVA)'], 100)
+(['Rodríguez-Freire (INNOVA)', 'Younger 2013'], 100)
 """
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def rob_plot(review, outcome: str | None = None, *, kind: str = "both", **analys
     >>> import ldn_evidence as le
     >>> fig = rob_plot(le.load_studies(), "pain", kind="traffic_light")
     >>> len([t for t in fig.texts if t.get_gid() == "rob-label"])
-    4
+    3
     """
     from ..plots.rob import rob_figure, rob_summary, rob_traffic_light
 
@@ -76,10 +76,13 @@ def rob_plot(review, outcome: str | None = None, *, kind: str = "both", **analys
         label = f"share of the {outcome_title(outcome)} analysis weight"
     else:
         title, label = "Risk of bias: every study of the review", None
+    from ..plots._figure import stamp
+
+    digest = getattr(review, "file_hash", None)
     if kind == "traffic_light":
-        return rob_traffic_light(rows, title=title)
+        return stamp(rob_traffic_light(rows, title=title), digest)
     if kind == "summary":
-        return rob_summary(rows, weighted=outcome is not None, title=title, weight_label=label)
+        return stamp(rob_summary(rows, weighted=outcome is not None, title=title, weight_label=label), digest)
     if kind != "both":
         raise ValueError(f"kind must be 'both', 'traffic_light' or 'summary' (got {kind!r})")
-    return rob_figure(rows, weighted=outcome is not None, title=title, weight_label=label)
+    return stamp(rob_figure(rows, weighted=outcome is not None, title=title, weight_label=label), digest)

@@ -2,6 +2,14 @@
 2011): the trials in publication order, their cumulative random-effects Z-curve, and the
 monitoring boundaries of :mod:`ldn_evidence.diagnostics.tsa` on the required information size.
 
+A binary outcome (RR, OR or RD) takes the minimal relevant effect as a relative risk reduction
+``mird`` (0.2 = 20%) of the control-group risk ``Pc`` (default: the pooled control arms of the
+trials): the intervention risk is ``Pe = Pc (1 - RRR)`` and the required information size is
+Wetterslev's (2008) ``4 (z_{1-alpha/2} + z_{1-beta})^2 P(1 - P) / (Pc - Pe)^2`` participants with
+``P = (Pc + Pe) / 2``; on the variance axis the information needed is
+``(z_{1-alpha/2} + z_{1-beta})^2 / theta^2`` with ``theta`` that effect on the measure's scale
+(log RR, log OR or RD).
+
 Examples
 --------
 >>> import ldn_evidence as le
@@ -18,7 +26,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..diagnostics.tsa import RIS, Boundaries, diversity, group_sequential_boundaries, required_information_size
+from .._version import provenance
+from ..diagnostics.tsa import RIS, Boundaries, boundary_curve, diversity, group_sequential_boundaries, \
+    required_information_size
 from ..models import meta_analysis
 
 __all__ = ["TSAResult", "trial_sequential_analysis"]
@@ -44,6 +54,9 @@ class TSAResult:
     method: str
     conclusion: str
     assumptions: list
+    #: the words beside the Z-curve's halves: positive Z, negative Z
+    favours: tuple = ("Favours intervention", "Favours comparator")
+    file_hash: str | None = None   # SHA-256 of the studies file (figure metadata, JSON)
 
     def to_dict(self) -> dict:
         def clean(v):
@@ -62,6 +75,7 @@ class TSAResult:
             "steps": [{k: clean(v) for k, v in row.items()} for row in self.steps.to_dict("records")],
             "boundaries": [{k: clean(v) for k, v in row.items()}
                            for row in self.boundaries.to_frame().to_dict("records")],
+            "provenance": provenance(self.file_hash),
         }
 
     def __str__(self) -> str:
@@ -82,18 +96,44 @@ class TSAResult:
             lines.append(f"  assumption: {a}")
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        return f"<TSAResult {self.outcome} ({self.measure}): {len(self.steps)} trials; {self.conclusion}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the information size, one row per trial added, the conclusion and assumptions."""
+        from .._html import details, escape, table
+
+        rows = []
+        for _, r in self.steps.iterrows():
+            year = "" if r["year"] is None or r["year"] != r["year"] else str(int(r["year"]))
+            fut = "" if not math.isfinite(r["futility"]) else f"{r['futility']:.2f}"
+            rows.append([r["label"], year, f"{r['n']:.0f}", f"{r['cum_n']:.0f}", f"{r['t']:.3f}",
+                         f"{r['estimate']:.3f}", f"{r['z']:.2f}", f"{r['upper']:.2f}", fut])
+        return (f"<p>Trial sequential analysis of <strong>{escape(self.outcome)}</strong> ({escape(self.measure)}), "
+                f"{escape(self.method)} random effects. {escape(self.ris.describe())}</p>"
+                + table(["trial", "year", "n", "cum. n", "t", "estimate", "Z", "boundary", "futility"], rows)
+                + f"<p>Conclusion: {escape(self.conclusion)}</p>"
+                + details(f"{len(self.assumptions)} assumptions", self.assumptions))
+
+    def boundary_curve(self, t):
+        """The boundaries at information fractions ``t`` as continuous functions of the information
+        (:func:`ldn_evidence.diagnostics.tsa.boundary_curve`): what the figure draws."""
+        return boundary_curve(self.boundaries, t)
+
     def plot(self, **kwargs):
-        """The TSA figure (a matplotlib Figure); see :func:`ldn_evidence.plots.tsa.tsa_plot`."""
+        """The TSA figure (a matplotlib Figure): the boundaries drawn as continuous curves, the
+        futility wedge shaded; see :func:`ldn_evidence.plots.tsa.tsa_plot`."""
         from ..plots.tsa import tsa_plot  # matplotlib: imported when a figure is asked for
 
         return tsa_plot(self, **kwargs)
 
 
-def trial_sequential_analysis(review, outcome: str = "pain", mird: float = 0.2, sd: float = 1.0,
-                              alpha: float = 0.05, beta: float = 0.2, measure: str = "SMD", method: str = "DL",
-                              d2: float | None = None, futility: bool = True, information: str = "participants",
-                              randomized_only: bool = True, r: float | None = None,
-                              exclude: Sequence[str] = ()) -> TSAResult:
+def trial_sequential_analysis(review, outcome: str | None = None, mird: float = 0.2, sd: float = 1.0,
+                              alpha: float = 0.05, beta: float = 0.2, measure: str | None = None,
+                              method: str = "DL", d2: float | None = None, futility: bool = True,
+                              information: str = "participants", randomized_only: bool = True,
+                              r: float | None = None, exclude: Sequence[str] = (),
+                              control_risk: float | None = None) -> TSAResult:
     """TSA of one outcome of the review: Z-curve of the cumulative random-effects meta-analysis of
     the trials in chronological order, against O'Brien-Fleming alpha-spending boundaries and
     (optionally) beta-spending futility boundaries on the diversity-adjusted information size.
@@ -102,11 +142,18 @@ def trial_sequential_analysis(review, outcome: str = "pain", mird: float = 0.2, 
     ``information="variance"``: t = (1 / Var(pooled, random effects)) / (RIS / 4 / sd²), i.e.
     statistical information, which counts a crossover trial's within-person comparison at its
     worth. ``d2`` overrides the diversity estimated from the trials (D² of the last cumulative
-    meta-analysis). Sign: the Z-curve is positive when the pooled effect favours LDN (lower pain).
+    meta-analysis). Sign: the Z-curve is positive when the pooled effect favours the intervention.
+    ``outcome`` and ``measure`` default to the protocol's first outcome and its measure; for a
+    binary outcome ``mird`` is a relative risk reduction and ``control_risk`` the control risk
+    (default: pooled from the trials' control arms).
     """
     if information not in ("participants", "variance"):
         raise ValueError("information must be 'participants' or 'variance'")
+    outcome = review.outcome_id(outcome)
+    spec = review.protocol.outcome(outcome)
+    binary = spec.kind == "binary"
     analysis = review.analyse(outcome, measure=measure, method="REML", test="z", by="none", exclude=exclude, r=r)
+    measure = analysis.measure
     table = analysis.table
     assumptions = []
     if randomized_only:
@@ -130,17 +177,28 @@ def trial_sequential_analysis(review, outcome: str = "pain", mird: float = 0.2, 
     est, se = steps_fit["estimate"].to_numpy(), steps_fit["se"].to_numpy()
     d2_est = diversity(yi, vi)
     d2_used = d2_est if d2 is None else float(d2)
-    ris = required_information_size(mird, sd=sd, alpha=alpha, beta=beta, d2=d2_used)
-    z = -est / se  # positive favours LDN (a negative SMD is an improvement)
+    if binary:
+        ris, theta = _binary_ris(analysis, table, mird, control_risk, alpha, beta, d2_used, assumptions)
+    else:
+        ris, theta = required_information_size(mird, sd=sd, alpha=alpha, beta=beta, d2=d2_used), None
+    # continuous effects are aligned so that negative is an improvement; binary ones are as
+    # reported, so a lower risk is better unless the protocol says more events is better
+    better_up = binary and not spec.lower_is_better
+    z = est / se if better_up else -est / se  # positive favours the intervention
     if information == "participants":
         info_k = np.cumsum(n)
         target = ris.adjusted
         assumptions.append("information = participants; a crossover trial counts each participant once")
     else:
         info_k = 1 / se**2
-        target = ris.ris / (4 * sd * sd)
-        assumptions.append("information = 1 / variance of the random-effects pooled estimate; "
-                           "RIS converted as RIS / (4 sd²)")
+        if theta is None:
+            target = ris.ris / (4 * sd * sd)
+            assumptions.append("information = 1 / variance of the random-effects pooled estimate; "
+                               "RIS converted as RIS / (4 sd²)")
+        else:
+            target = required_information_size(theta, alpha=alpha, beta=beta).ris / 4
+            assumptions.append(f"information = 1 / variance of the random-effects pooled estimate; needed: "
+                               f"(z_a + z_b)² / {theta:.4g}², the minimal relevant effect on the {measure} scale")
     if measure == "SMD":
         assumptions.append(f"SMD scale: SD = {sd:g}, minimal relevant difference {mird:g} SD")
     if any(table["uses_r"]):
@@ -181,5 +239,38 @@ def trial_sequential_analysis(review, outcome: str = "pain", mird: float = 0.2, 
     else:
         concl = (f"no boundary crossed; {last['t']:.0%} of the required information size accrued "
                  "(inconclusive: more trials are needed)")
+    fav = review.protocol.favours(outcome, controlled=True)
     return TSAResult(outcome=outcome, measure=measure, ris=ris, information=information, information_size=size,
-                     steps=steps, boundaries=b, method=method, conclusion=concl, assumptions=assumptions)
+                     steps=steps, boundaries=b, method=method, conclusion=concl, assumptions=assumptions,
+                     favours=(fav[1], fav[0]) if better_up else fav,
+                     file_hash=getattr(review, "file_hash", None))
+
+
+def _binary_ris(analysis, table, rrr: float, control_risk: float | None, alpha: float, beta: float, d2: float,
+                assumptions: list) -> tuple[RIS, float]:
+    """Wetterslev's (2008) information size for a relative risk reduction ``rrr`` of the control
+    risk, and the same effect on the measure's scale (log RR, log OR, RD)."""
+    if not 0 < rrr < 1:
+        raise ValueError(f"for a binary outcome the minimal relevant effect is a relative risk reduction "
+                         f"between 0 and 1 (got {rrr:g})")
+    if control_risk is None:
+        kept = set(table["study"])
+        counts = [row["counts"] for row in analysis.rows if row["study"] in kept and row.get("counts")]
+        if not counts:
+            raise ValueError("no trial gives control-arm event counts; give the control risk (control_risk)")
+        control_risk = sum(c[2] for c in counts) / sum(c[3] for c in counts)
+        how = f"pooled from the control arms of {len(counts)} trials"
+    else:
+        how = "as given"
+    pc = float(control_risk)
+    if not 0 < pc < 1:
+        raise ValueError(f"the control risk must lie between 0 and 1 (got {pc:g})")
+    pe = pc * (1 - rrr)
+    pbar = (pc + pe) / 2
+    ris = required_information_size(pc - pe, sd=math.sqrt(pbar * (1 - pbar)), alpha=alpha, beta=beta, d2=d2)
+    theta = {"RR": -math.log(1 - rrr), "RD": pc - pe,
+             "OR": math.log(pc / (1 - pc)) - math.log(pe / (1 - pe))}[analysis.measure]
+    assumptions.append(f"binary outcome: control risk {pc:.4g} ({how}), relative risk reduction {rrr:.0%} -> "
+                       f"intervention risk {pe:.4g}; RIS = 4 (z_a + z_b)² P(1 - P) / (Pc - Pe)², P = {pbar:.4g} "
+                       "(Wetterslev 2008)")
+    return ris, theta

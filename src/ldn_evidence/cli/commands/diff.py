@@ -5,8 +5,7 @@ import tempfile
 
 import click
 
-from ...vocabulary import REVIEW_METHODS
-from .._options import UpperChoice, UserError, echo_json, studies_path, test_option
+from .._options import UserError, echo_json, method_option, studies_path, test_option
 
 __all__ = ["diff"]
 
@@ -20,10 +19,11 @@ __all__ = ["diff"]
 @click.option("--outcome", "outcomes", multiple=True, metavar="OUTCOME",
               help="Outcomes to compare (repeatable) [default: every outcome with poolable data].")
 @click.option("--measure", type=click.Choice(["SMD", "MD"], case_sensitive=False), default="SMD", show_default=True)
-@click.option("--method", type=UpperChoice(REVIEW_METHODS), default="REML", show_default=True)
+@method_option()
 @test_option()
+@click.option("--changed-only", is_flag=True, help="List only the outcomes whose pooled result changed.")
 @click.pass_context
-def diff(ctx, old, new, rev, fmt, outcomes, measure, method, test):
+def diff(ctx, old, new, rev, fmt, outcomes, measure, method, test, changed_only):
     """Compare two versions of a studies file: studies added, removed and changed (field by
     field, old -> new) and every outcome's pooled estimate, CI, PI, tau² and I² before -> after,
     flagging a changed conclusion (the CI now crosses or excludes the null; the direction flips).
@@ -33,6 +33,7 @@ def diff(ctx, old, new, rev, fmt, outcomes, measure, method, test):
       ldn-evidence diff old.yaml new.yaml
       ldn-evidence diff --rev HEAD~1..HEAD
       ldn-evidence diff --rev v0.1.0.. --format json
+      ldn-evidence diff --rev HEAD~1.. --changed-only
     """
     from ...review import load_studies
     from ...review.diff import diff_reviews, git_revision_files
@@ -51,6 +52,6 @@ def diff(ctx, old, new, rev, fmt, outcomes, measure, method, test):
     d = diff_reviews(a, b, outcomes=[o.lower() for o in outcomes] or None, measure=measure.upper(),
                      method=method, test=test, old_name=old_name, new_name=new_name)
     if fmt == "json":
-        echo_json(d.to_dict())
+        echo_json(d.to_dict(changed_only=changed_only))
     else:
-        click.echo(d.to_text())
+        click.echo(d.to_text(changed_only=changed_only))

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from ...vocabulary import REVIEW_METHODS
-from .._options import (UpperChoice, UserError, check_writable_folder, finite_range, level_option, load_review,
+from .._options import (UserError, check_writable_folder, finite_range, level_option, load_review, method_option,
                         split_ids, test_option)
 
 __all__ = ["grade"]
@@ -23,8 +22,7 @@ FORMATS = ("text", "json", "csv", "html", "md", "docx")
               help="text, json, csv (one row per outcome with every domain), html, md (Markdown) or docx (Word).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write to this file instead of standard output (required for docx).")
-@click.option("--method", type=UpperChoice(REVIEW_METHODS), default="REML", show_default=True,
-              help="tau² estimator (metafor's codes).")
+@method_option("tau² estimator (metafor's codes)")
 @test_option()
 @click.option("--r", "r", type=finite_range(-0.99, 0.99), default=None, metavar="R",
               help="Within-person correlation for crossover effects [default: the review's].")

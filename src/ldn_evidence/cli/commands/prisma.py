@@ -33,7 +33,9 @@ def prisma(ctx, output, fmt, dpi):
                                       "every count is shown as unknown."
     if p is not None and p.note:
         note = p.note
-    fig = prisma_flow(p, note=note)
+    from ...plots._figure import stamp
+
+    fig = stamp(prisma_flow(p, note=note), review.file_hash)
     fig.savefig(output, format=fmt, dpi=dpi)
     click.echo(f"wrote {output}")
     fields = ["identified_databases", "identified_registers", "identified_other", "duplicates_removed", "screened",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .._options import echo_json
+from .._options import echo_json, load_review
 
 __all__ = ["schema"]
 
@@ -14,8 +14,10 @@ __all__ = ["schema"]
 @click.option("--study", "what", flag_value="study", help="The schema of one study record.")
 @click.option("--file", "what", flag_value="file", default=True,
               help="The schema of a whole studies file (review: and studies:) [default].")
-def schema(what: str) -> None:
-    """Print a JSON Schema (draft 2020-12) for editor validation while typing.
+@click.pass_context
+def schema(ctx, what: str) -> None:
+    """Print a JSON Schema (draft 2020-12) for editor validation while typing; the selected
+    review's outcome ids, contrasts and comparators are listed as the fields' choices.
 
     By default the schema of a whole studies file; --record for a file given to
     `ldn-evidence add`. A schema checks names, types, ranges and patterns; `ldn-evidence
@@ -26,8 +28,9 @@ def schema(what: str) -> None:
     Examples:
       ldn-evidence schema > studies.schema.json
       ldn-evidence schema --record > record.schema.json
+      ldn-evidence --studies my-review schema --record > my-review/record.schema.json
     """
     from ...records.schema import record_file_json_schema, studies_file_json_schema, study_json_schema
 
     make = {"file": studies_file_json_schema, "record": record_file_json_schema, "study": study_json_schema}[what]
-    echo_json(make())
+    echo_json(make(load_review(ctx).protocol))

@@ -53,9 +53,6 @@ def _study_summary(study) -> dict:
     }
 
 
-_MAIN_OUTCOMES = ("pain", "fiq", "fiqr", "symptom_severity")
-
-
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True, help="Output format.")
@@ -71,6 +68,7 @@ def studies(ctx: click.Context, fmt: str) -> None:
     """
     review = load_review(ctx)
     rows = [_study_summary(s) for s in review.studies]
+    rank = {o.id: i for i, o in enumerate(review.protocol.outcomes)}  # the protocol's order: main outcomes first
     if fmt == "json":
         echo_json(rows)
         return
@@ -88,7 +86,7 @@ def studies(ctx: click.Context, fmt: str) -> None:
     table = [header]
     for r in rows:
         dose = "" if r["dose_mg_per_day"] is None else f"{r['dose_mg_per_day']:g} mg"
-        outcomes = sorted({o["outcome"] for o in r["outcomes"]}, key=lambda o: (o not in _MAIN_OUTCOMES, o))
+        outcomes = sorted({o["outcome"] for o in r["outcomes"]}, key=lambda o: (rank.get(o, len(rank)), o))
         shown = ", ".join(outcomes[:3]) + (f" +{len(outcomes) - 3}" if len(outcomes) > 3 else "")
         table.append((r["label"], "" if r["year"] is None else str(r["year"]), r["design"],
                       "" if r["n"] is None else str(r["n"]), dose, r["line_of_therapy"], shown))
