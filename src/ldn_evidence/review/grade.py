@@ -479,10 +479,18 @@ class GradeResult:
             rows.append(row)
         return pd.DataFrame(rows)
 
+    def summary(self) -> str:
+        """The result protocol's text: the summary-of-findings table as ``print()`` shows it."""
+        return str(self)
+
     def __str__(self) -> str:
         from .sof import sof_text
 
         return sof_text(self)
+
+    def __repr__(self) -> str:
+        rated = ", ".join(f"{o.spec.id} {o.certainty or 'not rated'}" for o in self.outcomes)
+        return f"<GradeResult {len(self.outcomes)} outcomes: {rated}>"
 
     def _repr_html_(self) -> str:
         from .sof import sof_html

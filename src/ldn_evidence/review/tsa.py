@@ -78,6 +78,17 @@ class TSAResult:
             "provenance": provenance(self.file_hash),
         }
 
+    def to_frame(self):
+        """The result protocol's table: one row per trial added (a copy of ``steps``)."""
+        frame = self.steps.copy()
+        frame.attrs.update(outcome=self.outcome, measure=self.measure, information_size=self.information_size,
+                           conclusion=self.conclusion)
+        return frame
+
+    def summary(self) -> str:
+        """The result protocol's text: what ``print()`` shows."""
+        return str(self)
+
     def __str__(self) -> str:
         lines = [f"Trial sequential analysis of {self.outcome} ({self.measure}), {self.method} random effects",
                  "  " + self.ris.describe()]
