@@ -373,9 +373,9 @@ def step_our_derivations(ctx: _Context, prev: Step, published_used: bool) -> Ste
     if ctx.our_measure != ctx.their_measure:
         parts.append(f"measure {ctx.their_measure} -> {ctx.our_measure}: this review's effect derivations "
                      f"({'; '.join(sorted({_path_short(row['path']) for row in a.rows}))})")
-    elif published_used:
+    if published_used:
         parts.append("their published per-trial inputs -> this review's derivations")
-    else:
+    elif ctx.our_measure == ctx.their_measure:
         parts.append("no change: their per-trial inputs are not public, so (b) already used this review's "
                      "derivations")
     added = [row["label"] for row in a.rows if row["study"] not in prev.study_ids]
