@@ -114,7 +114,7 @@ def reconcile_plot(frame, *, ncols: int | None = None, title: str | None = None,
     ncols = max(1, min(ncols or 3, len(ids)))
     nrows = math.ceil(len(ids) / ncols)
     longest = max(len(frame[frame["analysis"] == i]) for i in ids)
-    fig = new_figure((5.6 * ncols, (0.34 * longest + 1.3) * nrows + (0.4 if title else 0)), dpi=dpi,
+    fig = new_figure((5.6 * ncols, (0.34 * longest + 1.5) * nrows + (0.4 if title else 0)), dpi=dpi,
                      layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for k, aid in enumerate(ids):
@@ -122,7 +122,7 @@ def reconcile_plot(frame, *, ncols: int | None = None, title: str | None = None,
         rows = frame[frame["analysis"] == aid].to_dict("records")
         a = rows[0]
         ax.set_gid(f"ladder-{aid}")
-        _panel(ax, rows, f"{a['label']}: published {_interval(a['estimate'], a['ci_low'], a['ci_high'], a['measure'])}",
+        _panel(ax, rows, f"{a['label']}\npublished {_interval(a['estimate'], a['ci_low'], a['ci_high'], a['measure'])}",
                fontsize)
     for k in range(len(ids), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)

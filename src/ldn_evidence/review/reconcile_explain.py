@@ -208,6 +208,9 @@ def explain_trial_sets(ctx, a) -> Explanation:
     if not rows:
         return Explanation("trial_sets", what, False, detail="no trial that could be theirs gives a "
                            f"{ctx.their_measure} here")
+    if len(rows) == 1:
+        return Explanation("trial_sets", what, False, detail=f"only {rows[0]['label']} of the trials that could be "
+                           f"theirs gives a {ctx.their_measure} here: no other set to try")
     fits = []
     for size in range(1, k_max + 1):
         for subset in itertools.combinations(rows, size):
