@@ -83,3 +83,14 @@ def write(tmp_path: Path):
             p.write_text(text, encoding="utf-8")
         return p
     return _write
+
+
+@pytest.fixture(scope="session")
+def ldn_site(tmp_path_factory):
+    """The bundled review's site, built once for the report tests: (Site, progress calls)."""
+    import ldn_evidence as le
+    from ldn_evidence.report import write_report
+
+    steps = []
+    site = write_report(le.load_studies(), tmp_path_factory.mktemp("ldn-site"), progress=lambda *a: steps.append(a))
+    return site, steps

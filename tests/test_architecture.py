@@ -30,7 +30,7 @@ PACKAGE = SRC / "ldn_evidence"
 
 #: layer of each top-level name inside ldn_evidence (bottom = 0)
 LAYERS = {
-    "_version": 0, "errors": 0, "vocabulary": 0, "_format": 0, "_deprecated": 0,
+    "_version": 0, "errors": 0, "vocabulary": 0, "_format": 0, "_html": 0, "_deprecated": 0,
     "records": 1,
     "effects": 2,
     "engine": 3,

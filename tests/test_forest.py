@@ -10,12 +10,10 @@ and look at tests/baseline/forest_subgroups.png before committing it.
 """
 from __future__ import annotations
 
-import io
 import math
 import os
 import subprocess
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -563,18 +561,6 @@ def test_module_import_does_not_import_matplotlib():
             "sys.exit(1 if 'matplotlib' in sys.modules else 0)")
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1] / "src"))
     assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
-
-
-def test_fifteen_rows_build_and_save_fast():
-    t, res = pooled(studies(15))
-    forest_plot(t, res).savefig(io.BytesIO(), format="png")      # warm font caches
-    best = math.inf
-    for _ in range(3):
-        start = time.perf_counter()
-        forest_plot(t, res, columns={"design": "Design", "n": "N"}).savefig(
-            io.BytesIO(), format="png")
-        best = min(best, time.perf_counter() - start)
-    assert best < 0.3, f"building and saving a 15-row forest plot took {best:.3f} s"
 
 
 # ---------------------------------------------------------------------------------------------

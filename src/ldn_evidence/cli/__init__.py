@@ -15,6 +15,7 @@ from .commands.import_sheet import import_sheet
 from .commands.init import init
 from .commands.prisma import prisma
 from .commands.reconcile import reconcile
+from .commands.report import report
 from .commands.rob import rob
 from .commands.schema import schema
 from .commands.sensitivity import sensitivity
@@ -25,7 +26,7 @@ from .commands.validate import validate
 from .main import main, run
 
 for _command in (forest, summary, studies, validate, schema, sensitivity, add, diff, prisma, cumulative, tsa, rob,
-                 grade, init, import_sheet, export, reconcile):
+                 grade, init, import_sheet, export, report, reconcile):
     main.add_command(_command)
 del _command
 

@@ -582,6 +582,11 @@ class MetaRegressionResult:
 
     __str__ = summary
 
+    def __repr__(self) -> str:
+        return (f"MetaRegressionResult(method={self.method!r}, test={self.test!r}, k={self.k}, "
+                f"coef={dict(zip(self.names, (float(f'{c:.6g}') for c in self.coef)))}, tau2={self.tau2:.6g}, "
+                f"qm_pvalue={self.qm_pvalue:.4g})")
+
     def _repr_html_(self) -> str:
         return self.to_frame().to_html() + f"<p>tau² = {_fmt(self.tau2)}; QM = {_fmt(self.qm)} " \
             f"(p {_p_eq(self.qm_pvalue)}); R² = {_fmt(self.r2, 2)}%</p>"
@@ -802,6 +807,11 @@ class SubgroupResult:
         return "\n".join(lines) + "\n"
 
     __str__ = summary
+
+    def __repr__(self) -> str:
+        groups = ", ".join(f"{n}: k={r.k}, {r.estimate:.4g}" for n, r in self.subgroups.items())
+        return (f"SubgroupResult(tau2={self.tau2_mode!r}, method={self.method!r}, {groups}; "
+                f"q_between={self.q_between:.4g}, p={self.q_between_pvalue:.4g})")
 
     def _repr_html_(self) -> str:
         return self.to_frame().to_html() + f"<p>Q between = {_fmt(self.q_between)} (df = {self.q_between_df}, " \

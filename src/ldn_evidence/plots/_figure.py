@@ -13,6 +13,13 @@
 * the same bytes for the same input: no creation date unless ``SOURCE_DATE_EPOCH`` gives one
   (the reproducible-builds convention matplotlib follows), fixed SVG ids (``svg.hashsalt``).
 
+It also shows itself in Jupyter. Built without pyplot, a figure has no pyplot manager, so IPython
+displays a plain Figure as its text repr (the inline backend registers its PNG formatter only
+once pyplot is imported) and ``Figure.show()`` raises ``AttributeError``. ``_repr_png_`` (IPython's
+rich-display protocol) shows it inline with or without ``%matplotlib inline``; :meth:`show`
+displays it in IPython, defers to a pyplot manager when there is one, and otherwise only warns,
+as matplotlib does for a non-interactive backend.
+
 These settings are matplotlib's own; they are applied for the duration of each ``savefig`` only,
 so a program that imports ldn_evidence keeps its own rcParams. The plotting modules import this
 one inside their functions, so that importing ldn_evidence does not load matplotlib.
@@ -24,10 +31,21 @@ Examples
 'abab'
 >>> figure_metadata("pdf", fig.provenance)["Subject"][:25]
 'studies file sha256 ababa'
+>>> fig._repr_png_()[1:4]
+b'PNG'
+>>> import warnings
+>>> with warnings.catch_warnings(record=True) as caught:
+...     warnings.simplefilter("always")
+...     fig.show()
+>>> "savefig" in str(caught[0].message)
+True
 """
 from __future__ import annotations
 
+import io
 import os
+import sys
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -101,6 +119,32 @@ class ReviewFigure(Figure):
             kwargs["metadata"] = meta
         with matplotlib.rc_context(SAVE_RC):
             return super().savefig(fname, *args, **kwargs)
+
+    def _repr_png_(self) -> bytes:
+        """The figure as PNG bytes at its own size and dpi (IPython's rich display)."""
+        buf = io.BytesIO()
+        self.savefig(buf, format="png")
+        return buf.getvalue()
+
+    def show(self, warn: bool = True) -> None:
+        """Show the figure: in IPython, display it inline; with a pyplot manager, its window.
+
+        Outside IPython and without a manager there is no window to show: with ``warn`` the
+        figure says so (use ``fig.savefig(path)``), and nothing is raised.
+        """
+        if getattr(self.canvas, "manager", None) is not None:
+            super().show(warn=warn)
+            return
+        ipython = sys.modules.get("IPython")  # never imported here when the caller has not loaded it
+        shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+        if shell is not None:
+            from IPython.display import display
+
+            display(self)
+            return
+        if warn:
+            warnings.warn("this figure has no window (it is not managed by pyplot); write it with "
+                          "fig.savefig(path), or display it in Jupyter", UserWarning, stacklevel=2)
 
 
 def new_figure(figsize=(6.4, 4.8), dpi: float = 100, **kwargs) -> ReviewFigure:

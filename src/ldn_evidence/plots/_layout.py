@@ -45,8 +45,16 @@ def wrap_to_width(text: str, width: float, measure: Callable[[str], float]) -> l
 
     A single word wider than ``width`` is kept whole on its own line (the caller widens the
     figure for it). Explicit newlines are kept as line breaks.
+
+    Each line is the longest run of words that fits, as a word-by-word greedy scan finds it, but
+    without measuring every growing prefix (a measurement costs in proportion to the text's
+    length, so the scan was quadratic in a paragraph's length): the break is guessed from the
+    words' own widths and the space's, then confirmed with two measurements of whole lines (this
+    line fits; this line plus the next word does not), moving it a word at a time if needed.
+    Widths grow as words are added, so the result is the scan's.
     """
     lines: list[str] = []
+    space = None
     for paragraph in str(text).split("\n"):
         words = paragraph.split()
         if not words:
@@ -56,15 +64,21 @@ def wrap_to_width(text: str, width: float, measure: Callable[[str], float]) -> l
         if measure(whole) <= width:  # most lines fit: one measurement instead of one per word
             lines.append(whole)
             continue
-        line = words[0]
-        for word in words[1:]:
-            candidate = f"{line} {word}"
-            if measure(candidate) <= width:
-                line = candidate
-            else:
-                lines.append(line)
-                line = word
-        lines.append(line)
+        if space is None:
+            space = max(measure("x x") - 2 * measure("x"), 0.0)
+        sizes = [measure(w) for w in words]
+        i = 0
+        while i < len(words):
+            j, guess = i + 1, sizes[i]
+            while j < len(words) and guess + space + sizes[j] <= width:
+                guess += space + sizes[j]
+                j += 1
+            while j > i + 1 and measure(" ".join(words[i:j])) > width:
+                j -= 1
+            while j < len(words) and measure(" ".join(words[i:j + 1])) <= width:
+                j += 1
+            lines.append(" ".join(words[i:j]))
+            i = j
     return lines
 
 

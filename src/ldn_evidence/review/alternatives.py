@@ -140,6 +140,33 @@ class SensitivityResult:
                          f"{self.measure})")
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        ok = [row for row in self.rows if row["k"] > 0 and not is_missing(row["estimate"])]
+        span = ""
+        if ok:
+            lo, hi = sorted(shown(self.measure, min(r["estimate"] for r in ok), max(r["estimate"] for r in ok)))
+            span = f"; estimates {lo:.2f} to {hi:.2f}"
+        return (f"<SensitivityResult {self.outcome} ({self.measure}): {len(self.rows)} analyses, "
+                f"{len(ok)} with a pooled estimate{span}>")
+
+    def _repr_html_(self) -> str:
+        """Jupyter: one row per analysis, grouped by family."""
+        from .._html import escape, interval, table
+
+        rows = []
+        for row in self.rows:
+            if row["k"] == 0 or is_missing(row["estimate"]):
+                rows.append([row["family"], row["analysis"], row["k"], "", "", "", "", "", "",
+                             row["note"] or "no studies"])
+                continue
+            est, lo, hi, pl, ph = shown(self.measure, row["estimate"], row["ci_low"], row["ci_high"],
+                                         row["pi_low"], row["pi_high"])
+            rows.append([row["family"], row["analysis"], row["k"], f"{est:.2f}", interval(lo, hi),
+                         interval(pl, ph), fmt_p(row["pvalue"], "short"), f"{row['tau2']:.3f}",
+                         f"{row['i2']:.0f}%", row["note"]])
+        head = f"<p>Sensitivity analyses of <strong>{escape(self.outcome)}</strong> ({escape(self.measure)})</p>"
+        return head + table(["family", "analysis", "k", "estimate", "CI", "PI", "p", "tau²", "I²", "note"], rows)
+
     def forest(self, **kwargs):
         """A "sensitivity forest": one row per analysis, grouped by family, the primary result's
         CI shaded as a reference band (a matplotlib Figure)."""

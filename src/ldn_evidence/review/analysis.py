@@ -13,7 +13,6 @@ Examples
 """
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -282,8 +281,35 @@ class Analysis:
                 lines.append(f"    {row['label']}: {row['reason']}")
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        more = f"; {len(self.not_pooled_rows)} not pooled" if self.not_pooled_rows else ""
+        return f"<Analysis {self.one_line()}{more}>"
+
     def _repr_html_(self) -> str:
-        return ("<pre>" + html.escape(str(self)) + "</pre>" + self.summary_frame().to_html(index=False))
+        """Jupyter: the pooled results per subgroup and overall, what was not pooled and the notes."""
+        from .._html import details, escape, interval, table
+        from .outcomes import outcome_title
+
+        head = self.measure if self.measure in RATIO_MEASURES else "estimate"
+        rows = []
+        for row in self.summary_rows():
+            est, lo, hi, pl, ph = shown(self.measure, row["estimate"], row["ci_low"], row["ci_high"],
+                                         row["pi_low"], row["pi_high"])
+            rows.append([row["group"], row["k"], f"{est:.2f}", interval(lo, hi), interval(pl, ph),
+                         fmt_p(row["pvalue"], "short"), f"{row['tau2']:.3f}", f"{row['i2']:.0f}%"])
+        out = [f"<p><strong>{escape(outcome_title(self.outcome, self.protocol))}</strong> ({escape(self.measure)}): "
+               f"{escape(self.settings)}</p>"]
+        if rows:
+            out.append(table(["", "k", head, f"{self.level:g}% CI", "PI", "p", "tau²", "I²"], rows))
+        else:
+            out.append("<p>No poolable studies.</p>")
+        if self.subgroup_test is not None:
+            q, df, p = self.subgroup_test
+            out.append(f"<p>Test for subgroup differences: Q = {q:.2f}, df = {df}, p = {fmt_p(p, 'short')}</p>")
+        out.append(details(f"{len(self.not_pooled_rows)} not pooled",
+                           (f"{row['label']}: {row['reason']}" for row in self.not_pooled_rows)))
+        out.append(details(f"{len(self.notes)} notes", self.notes))
+        return "".join(out)
 
 
 def path_stem(path: str) -> str:

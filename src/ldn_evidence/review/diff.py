@@ -142,6 +142,27 @@ class ReviewDiff:
         """The outcomes whose pooled result differs between the two versions."""
         return [o for o in self.outcomes if o["before"] != o["after"]]
 
+    def __repr__(self) -> str:
+        return (f"<ReviewDiff {self.old_name} -> {self.new_name}: {len(self.added)} added, {len(self.removed)} "
+                f"removed, {len(self.changed)} changed; conclusion changed: {'yes' if self.conclusion_changed else 'no'}>")
+
+    def _repr_html_(self) -> str:
+        """Jupyter: studies added, removed and changed, and each outcome's pooled result before -> after."""
+        from .._html import details, escape, table
+
+        out = [f"<p>{escape(self.old_name)} &rarr; {escape(self.new_name)}: {len(self.added)} added, "
+               f"{len(self.removed)} removed, {len(self.changed)} changed</p>"]
+        out.append(details("added", (f"{s['id']} ({s['label']})" for s in self.added)))
+        out.append(details("removed", (f"{s['id']} ({s['label']})" for s in self.removed)))
+        for sid, changes in self.changed.items():
+            out.append(details(f"{sid}: {len(changes)} fields", (f"{c['path']}: {c['old']!r} -> {c['new']!r}"
+                                                                 for c in changes)))
+        rows = [[o["outcome"], o["measure"], _fmt_result(o["before"], o["measure"]),
+                 _fmt_result(o["after"], o["measure"]), "; ".join(o["flags"])] for o in self.outcomes]
+        if rows:
+            out.append(table(["outcome", "measure", "before", "after", "conclusion changed"], rows))
+        return "".join(out)
+
     def to_dict(self, changed_only: bool = False) -> dict:
         """Plain JSON; ``changed_only`` leaves out the outcomes whose pooled result is unchanged."""
         return {"old": self.old_name, "new": self.new_name, "added": self.added, "removed": self.removed,

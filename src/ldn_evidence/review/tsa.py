@@ -96,6 +96,25 @@ class TSAResult:
             lines.append(f"  assumption: {a}")
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        return f"<TSAResult {self.outcome} ({self.measure}): {len(self.steps)} trials; {self.conclusion}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the information size, one row per trial added, the conclusion and assumptions."""
+        from .._html import details, escape, table
+
+        rows = []
+        for _, r in self.steps.iterrows():
+            year = "" if r["year"] is None or r["year"] != r["year"] else str(int(r["year"]))
+            fut = "" if not math.isfinite(r["futility"]) else f"{r['futility']:.2f}"
+            rows.append([r["label"], year, f"{r['n']:.0f}", f"{r['cum_n']:.0f}", f"{r['t']:.3f}",
+                         f"{r['estimate']:.3f}", f"{r['z']:.2f}", f"{r['upper']:.2f}", fut])
+        return (f"<p>Trial sequential analysis of <strong>{escape(self.outcome)}</strong> ({escape(self.measure)}), "
+                f"{escape(self.method)} random effects. {escape(self.ris.describe())}</p>"
+                + table(["trial", "year", "n", "cum. n", "t", "estimate", "Z", "boundary", "futility"], rows)
+                + f"<p>Conclusion: {escape(self.conclusion)}</p>"
+                + details(f"{len(self.assumptions)} assumptions", self.assumptions))
+
     def boundary_curve(self, t):
         """The boundaries at information fractions ``t`` as continuous functions of the information
         (:func:`ldn_evidence.diagnostics.tsa.boundary_curve`): what the figure draws."""
