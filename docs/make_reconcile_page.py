@@ -100,12 +100,31 @@ def _explanations(lad) -> list[str]:
     return out
 
 
+def _b_paragraph(lad, review) -> str:
+    """(b) in words: the result, the trials it could not compute and why, and the gap to (a)."""
+    r, b, gap = lad.result, _step(lad, "b"), lad.gap
+    text = (f"**Their trials with their method, this review's numbers (b).** {b.measure} "
+            f"{_ci(b.estimate, b.ci_low, b.ci_high)} from {b.k} trial{'s' if b.k != 1 else ''} "
+            f"({', '.join(b.studies) or 'none'}).")
+    missing = [sid for sid in lad.trials if sid not in b.study_ids]
+    if missing:
+        es = review.effect_sizes(OUTCOME, measure=b.measure)
+        why = {row.study: row.reason for row in es.itertuples()}
+        text += (f" This review cannot compute a {b.measure} for " + "; ".join(
+            f"{review[sid].label} ({why.get(sid) or 'no ' + OUTCOME + ' result recorded'})" for sid in missing) + ".")
+    if gap.reproduced:
+        return text + " This reproduces their result."
+    closer = "closer to" if abs(b.estimate) < abs(r.estimate) else "further from"
+    return text + (f" That is {_n(abs(gap.delta))} {r.measure} {closer} no effect than their result, whose estimate "
+                   f"lies {'inside' if gap.inside else 'outside'} this interval. Their own per-trial numbers are not "
+                   "public, so the difference is what their extraction did differently. What would have to be true, "
+                   "each possibility refitted with their method:")
+
+
 def _ladder_words(lad, review) -> list[str]:
     a, r = lad.analysis, lad.result
     b, c, d = (_step(lad, x) for x in "bcd")
     e = [s for s in lad.steps if s.code.startswith("e")]
-    trials = ", ".join(b.studies) or "none"
-    gap = lad.gap
     out = [f"### {lad.label}", "",
            f"*{a.citation.strip()}*" + (f" doi:{a.doi}" if a.doi else "") + (f", PMID {a.pmid}" if a.pmid else ""), "",
            f"**What they did.** {_method_words(lad)}. Their trials, {CONFIDENCE[lad.trial_basis]}: "
@@ -113,14 +132,8 @@ def _ladder_words(lad, review) -> list[str]:
            + " ".join(x[:1].upper() + x[1:] + "." for x in lad.method_assumptions), "",
            f"**Their result.** {r.as_reported}: {r.measure} {_ci(r.estimate, r.ci_low, r.ci_high)}"
            + (f", I² {r.i2:g}%" if r.i2 is not None else "") + f" ({r.where}).", "",
-           f"**Their trials with their method, this review's numbers (b).** {b.measure} "
-           f"{_ci(b.estimate, b.ci_low, b.ci_high)} from {b.k} trial{'s' if b.k != 1 else ''} ({trials}); "
-           + ("this reproduces their result." if gap.reproduced else
-              f"{_n(abs(gap.delta))} {r.measure} closer to no effect than their result"
-              + (" and" if gap.delta > 0 else ", and") + f" their estimate lies {'inside' if gap.inside else 'outside'} "
-              "this interval. Their own per-trial numbers are not public, so the difference is what their extraction "
-              "did differently. What would have to be true, each possibility refitted with their method:"), ""]
-    if not gap.reproduced:
+           _b_paragraph(lad, review), ""]
+    if not lad.gap.reproduced:
         out += _explanations(lad) + [""]
     out += ["**From their trials to this review's result**, one change per rung:", ""]
     out += [f"  - ({s.code}) {s.measure} {_ci(s.estimate, s.ci_low, s.ci_high)}: {_minus(s.what_changed)}."

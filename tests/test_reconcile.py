@@ -412,3 +412,22 @@ def test_the_figure_shows_the_ladders_side_by_side(result):
         assert not overlapping_texts(fig), describe(t for pair in overlapping_texts(fig) for t in pair)
         assert not texts_outside(fig), describe(texts_outside(fig))
     assert fig.provenance["studies_sha256"] == result.studies_sha256
+
+
+def test_a_stated_method_is_used_and_only_what_differs_becomes_a_rung(tmp_path):
+    p = _copy(tmp_path)
+
+    def state(doc):
+        m = doc["review"]["published_analyses"][2]["method"]  # Ann Med Surg 2025
+        m["tau2_estimator"], m["ci_method"] = "REML", "knha"
+    _edit(p, state)
+    review = le.load_studies(p)
+    lad = reconcile_review(review, analyses=["annmedsurg2025"]).ladders[0]
+    b = lad.steps[1]
+    assert (b.method, b.test, b.assumptions) == ("REML", "knha", [])
+    ref = le.meta_analysis([r["yi"] for r in REF["effects"]["smd"][:3]], [r["vi"] for r in REF["effects"]["smd"][:3]],
+                           method="REML", test="knha")
+    assert b.estimate == pytest.approx(ref.estimate, rel=1e-12) and b.ci_low == pytest.approx(ref.ci_low, rel=1e-12)
+    e = [s for s in lad.steps if s.code.startswith("e")]
+    assert [s.code for s in e] == ["e1", "e2"]
+    assert "Hartung-Knapp -> modified Hartung-Knapp" in e[0].what_changed and "set apart" in e[1].what_changed

@@ -42,6 +42,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Sequence
 
 from .._format import json_safe
@@ -87,10 +88,13 @@ class Step:
     assumptions: list = field(default_factory=list)
     note: str = ""
 
+    level: float = 95.0
+
     @property
     def se(self) -> float:
-        """The SE implied by the CI (normal quantile at 95%; a t interval gives a larger value)."""
-        return (self.ci_high - self.ci_low) / (2 * 1.959963984540054)
+        """The SE implied by the CI at its level (normal quantile; a t interval's implied SE is
+        the normal-equivalent one)."""
+        return (self.ci_high - self.ci_low) / (2 * NormalDist().inv_cdf(0.5 + self.level / 200))
 
     def interval(self) -> str:
         if not math.isfinite(self.estimate):
@@ -295,7 +299,7 @@ def _step(code: str, name: str, measure: str, method: str, test: str, rows: list
                 study_ids=[r["study"] for r in rows], studies=[r["label"] for r in rows], estimate=est,
                 ci_low=lo, ci_high=hi, i2=res.i2 if res is not None else math.nan,
                 tau2=res.tau2 if res is not None else math.nan, change=change, what_changed=what,
-                assumptions=list(assumptions), note=note)
+                assumptions=list(assumptions), note=note, level=res.level if res is not None else 95.0)
 
 
 def _settings(measure: str, method: str, test: str) -> str:
@@ -315,7 +319,8 @@ def step_published(ctx: _Context) -> Step:
     return Step(code="a", name="published", measure=r.measure, method=None, test=None,
                 k=ctx.k_target, study_ids=[], studies=[], estimate=r.estimate,
                 ci_low=r.ci_low, ci_high=r.ci_high, i2=math.nan if r.i2 is None else r.i2,
-                tau2=math.nan if r.tau2 is None else r.tau2, what_changed=what, note=f"{r.source}, {r.where}")
+                tau2=math.nan if r.tau2 is None else r.tau2, what_changed=what, note=f"{r.source}, {r.where}",
+                level=r.ci_level)
 
 
 def their_rows(ctx: _Context) -> tuple[list[dict], list[str], list[str]]:
@@ -440,7 +445,7 @@ def steps_our_defaults(ctx: _Context, prev: Step) -> list[Step]:
         res = a.overall
         if last:
             what += " = this review's result"
-            name += " = ours"
+            name += " = ours" if changes else ""
         code = "e" if not changes else f"e{i + 1}"
         steps.append(_step(code, name, ctx.our_measure, spec["method"], spec["test"], a.rows, res,
                            steps[-1] if steps else prev, what, _r_note(a)))
@@ -496,7 +501,7 @@ def gap_between(published: Step, ours: Step) -> Gap:
     return Gap(reproduced, delta, ratio, inside, text)
 
 
-def _ladder(review, analysis: PublishedAnalysis, result: PooledResult, outcome: str, r, level) -> Ladder:
+def _ladder(review, analysis: PublishedAnalysis, result: PooledResult, outcome: str, r) -> Ladder:
     method, test, assumptions = their_method(analysis)
     trials, basis = their_trials(analysis)
     known = {s.id for s in review.studies}
@@ -525,7 +530,7 @@ def _ladder(review, analysis: PublishedAnalysis, result: PooledResult, outcome: 
 
 
 def reconcile_review(review, outcome: str | None = None, analyses: Sequence[str] | None = None,
-                     r: float | None = None, level: float = 95) -> ReconcileResult:
+                     r: float | None = None) -> ReconcileResult:
     """Reconcile every published analysis of ``outcome`` with the review.
 
     Parameters
@@ -537,8 +542,9 @@ def reconcile_review(review, outcome: str | None = None, analyses: Sequence[str]
         Ids of ``review.published_analyses`` to reconcile (default: all that pool the outcome).
     r : float, optional
         Within-person correlation for crossover effects (default: the review's).
-    level : float
-        Kept for the interface; each ladder uses its published result's confidence level.
+
+    Every rung of a ladder is at the confidence level of the published result it starts from
+    (``ci_level``, 95 unless the record says otherwise).
 
     Returns
     -------
@@ -564,7 +570,7 @@ def reconcile_review(review, outcome: str | None = None, analyses: Sequence[str]
                       f"no pooled {outcome} result marked reconcile: true" if pooled else f"no pooled {outcome} result")
             skipped.append({"analysis": a.id, "label": a.label, "kind": a.kind, "reason": reason})
             continue
-        ladders.append(_ladder(review, a, result, outcome, r, level))
+        ladders.append(_ladder(review, a, result, outcome, r))
     ours = review.analyse(outcome, by="none", r=r)
     return ReconcileResult(outcome=outcome, ladders=ladders, not_reconciled=skipped,
                            studies_sha256=review.file_hash, our_result=ours.one_line() + f" ({ours.settings})")

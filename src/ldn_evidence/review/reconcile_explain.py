@@ -39,6 +39,7 @@ import itertools
 import math
 import warnings
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
@@ -52,7 +53,6 @@ __all__ = ["Explanation", "explain_gap", "fit_rows", "MAX_SUBSETS"]
 
 #: at most this many trial sets are fitted by ``trial_sets`` (all of them up to 12 candidate trials)
 MAX_SUBSETS = 4096
-_Z95 = 1.959963984540054
 
 
 @dataclass
@@ -237,7 +237,7 @@ def explain_rest(ctx, a, rows: list[dict]) -> Explanation | None:
     if n_rest <= 0:
         return None
     what = f"what their {n_rest} other trial(s) would have to pool to"
-    se_a = (a.ci_high - a.ci_low) / (2 * _Z95)
+    se_a = a.se
     w_a = 1 / se_a ** 2
     w = np.array([1 / row["vi"] for row in rows]) if rows else np.zeros(0)
     w_b = float(w.sum())
@@ -258,8 +258,8 @@ def explain_rest(ctx, a, rows: list[dict]) -> Explanation | None:
         largest = min(rows, key=lambda row: row["vi"])["label"]
         if se_r < se_min:
             detail += f", together more precise than {largest} alone (SE {se_min:.2f})"
-    return Explanation("implied_rest", what, True, est_r, est_r - _Z95 * se_r, est_r + _Z95 * se_r, n_rest, 0.0,
-                       detail)
+    z = NormalDist().inv_cdf(0.5 + ctx.level / 200)
+    return Explanation("implied_rest", what, True, est_r, est_r - z * se_r, est_r + z * se_r, n_rest, 0.0, detail)
 
 
 def explain_sensitivity(ctx, rows: list[dict]) -> Explanation | None:

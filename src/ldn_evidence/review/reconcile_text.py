@@ -42,7 +42,8 @@ def _wrapped(label: str, text: str, indent: int = 8) -> list[str]:
 def _ladder_text(lad) -> list[str]:
     a = lad.analysis
     ids = ", ".join(x for x in (f"doi:{a.doi}" if a.doi else "", f"PMID {a.pmid}" if a.pmid else "") if x)
-    out = [f"{lad.label} ({a.kind.replace('_', ' ')}{'; ' + ids if ids else ''})"]
+    kind = "meta-analysis" if a.kind == "meta_analysis" else a.kind.replace("_", " ")
+    out = [f"{lad.label} ({kind}{'; ' + ids if ids else ''})"]
     for s in lad.steps:
         out.append(step_line(s))
         out += _wrapped("", s.what_changed)
