@@ -163,8 +163,10 @@ class ReconcileResult:
         """One row per step of every ladder (:data:`LADDER_COLUMNS`)."""
         import pandas as pd  # pandas only where a DataFrame is asked for
 
-        frame = pd.DataFrame([row for lad in self.ladders for row in lad.rows()], columns=list(LADDER_COLUMNS))
-        frame["k"] = frame["k"].astype("Int64")  # None where a publication does not report it
+        rows = [row for lad in self.ladders for row in lad.rows()]
+        frame = pd.DataFrame(rows, columns=list(LADDER_COLUMNS))
+        # whole numbers, None where a publication does not report it (not floats, not pandas' NA)
+        frame["k"] = pd.Series([row["k"] for row in rows], index=frame.index, dtype=object)
         frame.attrs.update(outcome=self.outcome, studies_sha256=self.studies_sha256)
         return frame
 
