@@ -52,6 +52,8 @@ from ..effects.from_records import outcome_entries
 from ..errors import ReviewError
 from ..records import schema as _rec
 from ..vocabulary import (
+    grade_domain_name,
+    grade_level_text,
     CONTROLLED_DESIGNS,
     GRADE_DOMAIN_NAMES,
     GRADE_DOMAINS,
@@ -688,12 +690,5 @@ def _dose_response(rows, studies, start: str, spec: OutcomeSpec) -> rules.Rating
     return rules.propose_dose_response(slope, p, benefit_sign=benefit, start=start, k=len(keep))
 
 
-def level_text(level: str | None) -> str:
-    """``⊕⊕◯◯ Low``; an em dash when the certainty is not rated."""
-    if level is None:
-        return "\u2014"
-    return f"{GRADE_SYMBOLS[level]} {GRADE_LEVEL_NAMES[level]}"
-
-
-def domain_name(domain: str) -> str:
-    return GRADE_DOMAIN_NAMES.get(domain) or GRADE_UPGRADE_NAMES.get(domain, domain)
+level_text = grade_level_text
+domain_name = grade_domain_name

@@ -12,7 +12,7 @@ from ..._format import json_safe
 from ..._version import provenance
 from ...vocabulary import MEASURES, RATIO_MEASURES, T_TESTS
 from .._options import FIGURE_FORMATS, UpperChoice, UserError, check_figure_folder, echo_json, finite_range, \
-    load_review, lower, method_option, outcome_option, test_option
+    load_review, lower, method_option, model_option, outcome_option, test_option
 
 __all__ = ["sensitivity"]
 
@@ -23,6 +23,7 @@ __all__ = ["sensitivity"]
               help="Effect measure [default: SMD, or RR for a binary outcome].")
 @method_option("tau² estimator of the primary analysis")
 @test_option()
+@model_option()
 @click.option("--r", "r", type=finite_range(-0.99, 0.99), default=None, metavar="R",
               help="Within-person correlation of the primary analysis [default: the review's, 0.5].")
 @click.option("--permutations", type=click.IntRange(100, 100_000), default=1000, show_default=True,
@@ -37,14 +38,16 @@ __all__ = ["sensitivity"]
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
               help="Output format of the review-level table (json also holds the diagnostics).")
 @click.pass_context
-def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot_dir, plot_fmt, dpi, fmt):
+def sensitivity(ctx, outcome, measure, method, test, model, r, permutations, seed, plot_dir, plot_fmt, dpi, fmt):
     """How much do the pooled results lean on single studies and on our assumptions?
 
     Re-runs the analysis with all nine tau² estimators, z vs Hartung-Knapp, the within-person
     correlation r from 0.2 to 0.8, randomized / controlled / parallel RCTs only, without high risk
-    of bias, without secondary numbers, and first-line vs add-on use; then the diagnostics of the
-    primary analysis: leave-one-out, influence, Egger's and Begg's tests, trim-and-fill,
-    permutation test and GOSH.
+    of bias, without secondary numbers, and first-line vs add-on use; beside them the Bayesian
+    random-effects model with the tau prior's scale at 0.25, 0.5 and 1 and the review's prior;
+    then the diagnostics of the primary analysis: leave-one-out, influence, Egger's and Begg's
+    tests, trim-and-fill, permutation test and GOSH (of the frequentist fit). With --model bayes
+    every alternative is fitted Bayesian, the frequentist primary analysis beside them.
 
     \b
     Examples:
@@ -53,6 +56,7 @@ def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot
       ldn-evidence sensitivity --outcome adverse_events --plot figures/ --plot-format pdf
       ldn-evidence sensitivity --format csv > sensitivity.csv
       ldn-evidence sensitivity --method DL --test z --r 0.3
+      ldn-evidence sensitivity --model bayes
     """
     if plot_dir:
         check_figure_folder(plot_dir)
@@ -68,7 +72,7 @@ def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot
 
     try:
         result = review.sensitivity(lower(outcome), measure=measure, method=method, test=test, r=r,
-                                    progress=progress)
+                                    progress=progress, model=lower(model))
     finally:
         if bar is not None:
             bar.render_finish()
@@ -94,8 +98,51 @@ def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot
             click.echo(f"wrote {path}", err=fmt != "text")
 
 
+def _caveat(notes) -> str | None:
+    """The small-k caveat among a result's notes ("not assessable (k < 10): ..."), or None."""
+    return next((n for n in notes if n.startswith("not assessable")), None)
+
+
+def _small_study_lines(found, stat, name, show, scaled, lines, summary):
+    """Egger, Begg and trim-and-fill: the numbers on the reader's scale (``show``; ratios back-transformed,
+    log values beside them via ``scaled``), marked "not assessable (k < 10)" below 10 studies."""
+    def mark(key, notes):
+        caveat = _caveat(notes)
+        summary[key]["assessable"] = caveat is None
+        summary[key]["note"] = caveat
+        return "not assessable (k < 10); " if caveat else ""
+
+    if "Egger's regression test" in found:
+        e = found["Egger's regression test"]
+        df = "" if e.df != e.df else f", df = {e.df:g}"
+        summary["egger"] = scaled({"statistic": e.zval, "df": e.df, "pvalue": e.pvalue}, limit_estimate=e.estimate)
+        text = (f"{stat} = {e.zval:.3f}{df}, p = {e.pvalue:.3f}; limit {name} {show(e.estimate):.3f} "
+                f"[{show(e.ci_low):.2f}, {show(e.ci_high):.2f}] (predictor: {e.predictor})")
+        lines.append(f"  Egger's regression test: {mark('egger', e.notes)}{text}")
+    if "rank correlation test" in found:
+        b = found["rank correlation test"]
+        summary["rank_test"] = {"tau": b.tau, "pvalue": b.pvalue, "exact": bool(b.exact)}
+        lines.append(f"  Begg's rank correlation test: {mark('rank_test', b.notes)}Kendall's tau = {b.tau:.3f}, "
+                     f"p = {b.pvalue:.3f}{' (exact)' if b.exact else ''}")
+    if "trim-and-fill" in found:
+        tf = found["trim-and-fill"]
+        summary["trim_and_fill"] = scaled({"k0": tf.k0, "side": tf.side}, estimate=tf.estimate, ci_low=tf.ci_low,
+                                          ci_high=tf.ci_high)
+        text = (f"{tf.k0} studies imputed on the {tf.side} ({tf.estimator}); filled {name} {show(tf.estimate):.3f} "
+                f"[{show(tf.ci_low):.2f}, {show(tf.ci_high):.2f}]"
+                + (" (z test, as metafor's trimfill)" if tf.k0 else ""))
+        lines.append(f"  trim-and-fill: {mark('trim_and_fill', tf.notes)}{text}")
+
+
 def diagnostics_of(analysis, permutations, seed) -> dict:
-    """Diagnostics of the primary analysis's overall model (each skipped with a reason when k is too small)."""
+    """Diagnostics of the primary analysis's overall model (each skipped with a reason when k is too small).
+
+    Below 10 studies Egger's test, Begg's test, trim-and-fill and GOSH are marked "not
+    assessable (k < 10)" (Cochrane Handbook 13.3.5.4), in the text and in the JSON summary
+    (``assessable``, ``note``), and their numbers still given.
+    """
+    from ...diagnostics import MIN_K_ASYMMETRY  # numpy: imported when the diagnostics run, not for --help
+
     res = analysis.overall
     lines = [f"Diagnostics of the primary analysis (k = {res.k}):"]
     summary: dict = {}
@@ -145,27 +192,7 @@ def diagnostics_of(analysis, permutations, seed) -> dict:
         flagged = [str(i) for i in inf.index[inf["inf"].astype(bool)]] if "inf" in inf else []
         lines.append(f"  influential studies (metafor's criteria): {', '.join(flagged) or 'none'}")
         summary["influential"] = flagged
-    stat = "t" if res.test in T_TESTS else "z"
-    if "Egger's regression test" in found:
-        e = found["Egger's regression test"]
-        df = "" if e.df != e.df else f", df = {e.df:g}"
-        text = (f"{stat} = {e.zval:.3f}{df}, p = {e.pvalue:.3f}; limit {name} {show(e.estimate):.3f} "
-                f"[{show(e.ci_low):.2f}, {show(e.ci_high):.2f}] (predictor: {e.predictor})")
-        lines.append(f"  Egger's regression test: {text}")
-        summary["egger"] = scaled({"statistic": e.zval, "df": e.df, "pvalue": e.pvalue}, limit_estimate=e.estimate)
-    if "rank correlation test" in found:
-        b = found["rank correlation test"]
-        lines.append(f"  Begg's rank correlation test: Kendall's tau = {b.tau:.3f}, p = {b.pvalue:.3f}"
-                     f"{' (exact)' if b.exact else ''}")
-        summary["rank_test"] = {"tau": b.tau, "pvalue": b.pvalue, "exact": bool(b.exact)}
-    if "trim-and-fill" in found:
-        tf = found["trim-and-fill"]
-        text = (f"{tf.k0} studies imputed on the {tf.side} ({tf.estimator}); filled {name} {show(tf.estimate):.3f} "
-                f"[{show(tf.ci_low):.2f}, {show(tf.ci_high):.2f}]"
-                + (" (z test, as metafor's trimfill)" if tf.k0 else ""))
-        lines.append(f"  trim-and-fill: {text}")
-        summary["trim_and_fill"] = scaled({"k0": tf.k0, "side": tf.side}, estimate=tf.estimate, ci_low=tf.ci_low,
-                                          ci_high=tf.ci_high)
+    _small_study_lines(found, "t" if res.test in T_TESTS else "z", name, show, scaled, lines, summary)
     if "permutation test" in found:
         pt = found["permutation test"]
         kind = f"exact, {pt.n} sign patterns" if pt.exact else f"{pt.n} permutations, MC SE {pt.mc_se:.3f}"
@@ -174,9 +201,17 @@ def diagnostics_of(analysis, permutations, seed) -> dict:
     if "GOSH" in found:
         g = found["GOSH"]
         est = g["estimate"].dropna()
-        lines.append(f"  GOSH: {len(g)} subsets, {name + ' ' if ratio else 'estimates '}from {show(est.min()):.3f} to "
-                     f"{show(est.max()):.3f}")
+        caveat = _caveat(g.attrs.get("notes", []))
+        lines.append(f"  GOSH: {'not assessable (k < 10); ' if caveat else ''}{len(g)} subsets, "
+                     f"{name + ' ' if ratio else 'estimates '}from {show(est.min()):.3f} to {show(est.max()):.3f}")
         summary["gosh_subsets"] = int(len(g))
+        summary["gosh"] = {"subsets": int(len(g)), "estimate_min": float(est.min()), "estimate_max": float(est.max()),
+                           "assessable": caveat is None, "note": caveat}
+    if res.k < MIN_K_ASYMMETRY:
+        lines.append(f"  Egger's and Begg's tests, trim-and-fill, the funnel plot and GOSH are not assessable with "
+                     f"k = {res.k} < {MIN_K_ASYMMETRY} studies: too little power to tell chance from real "
+                     "asymmetry (Cochrane Handbook 13.3.5.4); their numbers are shown, not interpreted.")
+        summary["small_study_caveat"] = lines[-1].strip()
     return {"text": "\n".join(lines), "summary": summary, "found": found}
 
 
