@@ -14,6 +14,7 @@ from .commands.grade import grade
 from .commands.import_sheet import import_sheet
 from .commands.init import init
 from .commands.prisma import prisma
+from .commands.reconcile import reconcile
 from .commands.report import report
 from .commands.rob import rob
 from .commands.schema import schema
@@ -25,7 +26,7 @@ from .commands.validate import validate
 from .main import main, run
 
 for _command in (forest, summary, studies, validate, schema, sensitivity, add, diff, prisma, cumulative, tsa, rob,
-                 grade, init, import_sheet, export, report):
+                 grade, init, import_sheet, export, report, reconcile):
     main.add_command(_command)
 del _command
 
