@@ -240,11 +240,12 @@ def trial_sequential_analysis(review, outcome: str | None = None, mird: float = 
         "futility": [b.futility[i] if b.futility is not None else math.nan for i in look_index],
     })
     last = steps.iloc[-1]
+    effect = f"a relative risk reduction of {mird:.0%}" if binary else f"an effect of {mird:g}"
     if abs(last["z"]) >= last["upper"]:
         concl = ("the Z-curve crosses the monitoring boundary: firm evidence of "
-                 + ("benefit" if last["z"] > 0 else "harm") + f" for an effect of {mird:g}")
+                 + ("benefit" if last["z"] > 0 else "harm") + f" for {effect}")
     elif futility and last["t"] < 1 and abs(last["z"]) < last["futility"]:
-        concl = f"the Z-curve is inside the futility wedge: an effect of {mird:g} is unlikely"
+        concl = f"the Z-curve is inside the futility wedge: {effect} is unlikely"
     elif last["t"] >= 1:
         concl = "the required information size is reached without crossing a boundary: no effect of that size"
     else:
