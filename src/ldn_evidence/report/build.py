@@ -94,12 +94,14 @@ class _Steps:
 def _tasks(review, outcomes, analyses, sof_rows, earlier, strict) -> list:
     """The build's independent tasks, heaviest first (see :mod:`.schedule`): the cumulative and
     sequential analyses of the outcomes with two or more studies (they load pandas and
-    scipy.optimize), the risk-of-bias figure, what changed, then each outcome's section, those
-    with the most studies first."""
+    scipy.optimize), the reconciliation with published meta-analyses (pandas too), the
+    risk-of-bias figure, what changed, then each outcome's section, those with the most studies
+    first."""
     heavy = sorted((o for o in outcomes if needs_living(analyses[o])), key=lambda o: -analyses[o].k)
     tasks = [(f"cumulative and sequential analyses: {o}", lambda o=o: living_parts(review, o, analyses[o]))
              for o in heavy]
-    tasks += [("risk of bias", lambda: rob_section(review)),
+    tasks += [("reconciliation", lambda: reconcile_section(review)),
+              ("risk of bias", lambda: rob_section(review)),
               ("what changed", lambda: _changes.changes_section(review, earlier, outcomes, strict=strict))]
     by_size = sorted(outcomes, key=lambda o: (-analyses[o].k, -len(analyses[o].not_pooled_rows)))
     tasks += [(f"outcome {o}", lambda o=o: outcome_section(review, o, sof_rows.get(o), analyses[o]))
@@ -123,7 +125,7 @@ def _build(review, outcomes: list[str], since, jobs, progress) -> tuple:
     tick("question and PRISMA")
     done = run_shared(tasks, jobs, tick)
     meta = header(review, __version__, _built_date(), _changes.file_commit(review.path))
-    sections += [studies_section(review), done["risk of bias"], sof, reconcile_section(review)]
+    sections += [studies_section(review), done["risk of bias"], sof, done["reconciliation"]]
     tick("studies, GRADE, reconciliation")
     results = []
     for o in outcomes:
@@ -159,7 +161,8 @@ def write_report(review, folder: str | os.PathLike = "report", since: str | os.P
     """
     folder = Path(folder)
     outcomes = review_outcomes(review)
-    meta, sections, results, changes, tick = _build(review, outcomes, since, jobs, progress)
+    with review.reusing_effects():  # the page's analyses share each outcome's effect sizes
+        meta, sections, results, changes, tick = _build(review, outcomes, since, jobs, progress)
     files = write_downloads(folder / DATA_FOLDER, review, meta, results, changes, sections.get("sof"))
     tick("data files")
     html = _environment().get_template("report.html.j2").render(

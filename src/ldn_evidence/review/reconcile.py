@@ -565,15 +565,17 @@ def reconcile_review(review, outcome: str | None = None, analyses: Sequence[str]
                               f"{', '.join(sorted(known)) or 'none (review.published_analyses is empty)'}")
         published = [a for a in published if a.id in set(analyses)]
     ladders, skipped = [], []
-    for a in published:
-        result = a.reconcile_result(outcome)
-        if result is None:
-            pooled = [p for p in a.pooled if p.outcome == outcome and p.estimate is not None]
-            reason = (f"no pooled estimate ({a.kind.replace('_', ' ')})" if not a.pooled else
-                      f"no pooled {outcome} result marked reconcile: true" if pooled else f"no pooled {outcome} result")
-            skipped.append({"analysis": a.id, "label": a.label, "kind": a.kind, "reason": reason})
-            continue
-        ladders.append(_ladder(review, a, result, outcome, r))
-    ours = review.analyse(outcome, by="none", r=r)
+    with review.reusing_effects():  # every rung analyses the same studies' effects
+        for a in published:
+            result = a.reconcile_result(outcome)
+            if result is None:
+                pooled = [p for p in a.pooled if p.outcome == outcome and p.estimate is not None]
+                reason = (f"no pooled estimate ({a.kind.replace('_', ' ')})" if not a.pooled else
+                          f"no pooled {outcome} result marked reconcile: true" if pooled
+                          else f"no pooled {outcome} result")
+                skipped.append({"analysis": a.id, "label": a.label, "kind": a.kind, "reason": reason})
+                continue
+            ladders.append(_ladder(review, a, result, outcome, r))
+        ours = review.analyse(outcome, by="none", r=r)
     return ReconcileResult(outcome=outcome, ladders=ladders, not_reconciled=skipped,
                            studies_sha256=review.file_hash, our_result=ours.one_line() + f" ({ours.settings})")

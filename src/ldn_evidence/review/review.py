@@ -24,6 +24,7 @@ intervals; every analysis states them.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
@@ -71,6 +72,35 @@ class Review(StudyCollection):
     >>> res = review.analyse("pain")
     >>> fig = res.forest()
     """
+
+    #: effect rows kept while :meth:`reusing_effects` is active (None outside it)
+    _reused_effects: dict | None = None
+
+    @contextlib.contextmanager
+    def reusing_effects(self):
+        """Within the block, each set of effect sizes (outcome, measure, r, level) is derived
+        once and every analysis uses a copy of it.
+
+        For runs of many analyses of the same studies: the sensitivity analyses, the
+        reconciliation, the report (tens of analyses of one outcome under other estimators,
+        tests and subsets). The results are the same as without it. A study changed inside
+        the block is not seen until the block ends; blocks may nest.
+
+        >>> import ldn_evidence as le
+        >>> review = le.load_studies()
+        >>> with review.reusing_effects():
+        ...     a, b = review.analyse("pain", method="DL"), review.analyse("pain", method="PM")
+        >>> a.overall.estimate == review.analyse("pain", method="DL").overall.estimate
+        True
+        """
+        outer = self._reused_effects
+        if outer is None:
+            self._reused_effects = {}
+        try:
+            yield self
+        finally:
+            if outer is None:
+                self._reused_effects = None
 
     @property
     def within_person_r(self) -> float:
@@ -161,7 +191,21 @@ class Review(StudyCollection):
 
     def _effect_rows(self, outcome: str | None, measure: str, r: float | None, level: float,
                      scale_md: bool = True) -> tuple[list[dict], dict]:
-        """:meth:`effect_sizes` as plain rows (no pandas: the command line stays fast)."""
+        """:meth:`effect_sizes` as plain rows (no pandas: the command line stays fast); inside
+        :meth:`reusing_effects`, derived once per arguments and copied (the analyses change
+        their rows' groups and reasons)."""
+        reused = self._reused_effects
+        if reused is None:
+            return self._derive_effect_rows(outcome, measure, r, level, scale_md)
+        key = (outcome, measure, r, level, scale_md)
+        if key not in reused:
+            reused[key] = self._derive_effect_rows(outcome, measure, r, level, scale_md)
+        rows, attrs = reused[key]
+        return [dict(row) for row in rows], dict(attrs)
+
+    def _derive_effect_rows(self, outcome: str | None, measure: str, r: float | None, level: float,
+                            scale_md: bool) -> tuple[list[dict], dict]:
+        """Each study's effect for the outcome: the work of :meth:`_effect_rows`."""
 
         spec = outcome_spec(self.outcome_id(outcome), self.protocol)
         outcome = spec.id
@@ -297,9 +341,9 @@ class Review(StudyCollection):
         method, test = self.analysis_defaults(method, test)
         specs = [spec for spec in sensitivity_specs(self, measure, method, test, r)
                  if model == "freq" or spec["family"] not in FREQUENTIST_ONLY_FAMILIES]
-        analyses, rows = self._sensitivity_fits(outcome, specs, progress)
-        primary = analyses[0]
-        rows, primary = _bayes_sensitivity(self, outcome, measure, specs, analyses, rows, model, prior)
+        with self.reusing_effects():
+            analyses, rows = self._sensitivity_fits(outcome, specs, progress)
+            rows, primary = _bayes_sensitivity(self, outcome, measure, specs, analyses, rows, model, prior)
         if progress is not None:
             progress(len(specs) + 1, len(specs) + 1)
         return SensitivityResult(outcome=outcome, measure=measure, rows=rows, primary=primary,
