@@ -22,8 +22,6 @@ True
 from __future__ import annotations
 
 import hashlib
-import importlib
-import importlib.util
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -35,7 +33,7 @@ from .cells import number
 from .figures import inline_svg
 from .links import identifier_links, linkify, source_url
 
-__all__ = ["Section", "unavailable", "file_hash", "header", "review_protocol_of", "protocol_section", "prisma_section",
+__all__ = ["Section", "file_hash", "header", "review_protocol_of", "protocol_section", "prisma_section",
            "studies_section", "rob_section", "sof_section", "reconcile_section", "frame_table"]
 
 
@@ -49,12 +47,6 @@ class Section:
     data: dict = field(default_factory=dict)
     available: bool = True
     note: str | None = None
-
-
-def unavailable(id: str, title: str, what: str) -> Section:  # noqa: A002 - the anchor's name
-    """A section whose producer is not in this version: a visible note, nothing else."""
-    return Section(id, title, "unavailable", available=False,
-                   note=f"Not available in this version of ldn-evidence: {what}.")
 
 
 def file_hash(review) -> str:
@@ -213,10 +205,7 @@ def studies_section(review) -> Section:
 
 
 def rob_section(review) -> Section:
-    """Risk-of-bias figures of every study (:func:`ldn_evidence.review.rob.rob_plot`), when this
-    version has them."""
-    if importlib.util.find_spec("ldn_evidence.review.rob") is None:
-        return unavailable("rob", "Risk of bias", "the risk-of-bias figures (ldn_evidence.review.rob)")
+    """Risk-of-bias figures of every study (:func:`ldn_evidence.review.rob.rob_plot`)."""
     from ..review.rob import rob_plot, rob_table
 
     if not any(row["tool"] for row in rob_table(review)):
@@ -260,10 +249,8 @@ def _sof_outcome(o, row: dict, notes: dict) -> dict:
 
 def sof_section(review) -> tuple[Section, dict]:
     """Summary of findings and GRADE (:func:`ldn_evidence.review.grade.grade_review`), and each
-    outcome's part of it, when this version has them."""
+    outcome's part of it."""
     title = "Summary of findings"
-    if importlib.util.find_spec("ldn_evidence.review.sof") is None or not hasattr(review, "grade"):
-        return unavailable("sof", title, "GRADE and the summary of findings (Review.grade)"), {}
     from ..review.grade import grade_review
     from ..review.sof import sof_rows
 
@@ -281,11 +268,22 @@ def sof_section(review) -> tuple[Section, dict]:
 
 
 def reconcile_section(review) -> Section:
-    """This review against published meta-analyses, from ``review.reconcile()``."""
+    """This review against the published meta-analyses of its first outcome
+    (:func:`ldn_evidence.review.reconcile.reconcile_review`): the ladders side by side, each
+    ladder's gap between their published result and their trials refitted, the rungs as a
+    table, and the publications not reconciled with the reason."""
+    from ..review.reconcile import reconcile_review
+
     title = "Reconciliation with published meta-analyses"
-    if not hasattr(review, "reconcile"):
-        return unavailable("reconcile", title, "the reconciliation with published meta-analyses (Review.reconcile)")
-    frame, error = _call(review.reconcile)
+    if not review.info.published_analyses:
+        return Section("reconcile", title, "unavailable", available=True,
+                       note="The studies file records no published meta-analysis (review.published_analyses).")
+    result, error = _call(lambda: reconcile_review(review))
     if error:
         return Section("reconcile", title, "unavailable", available=False, note=f"The reconciliation {error}")
-    return Section("reconcile", title, "frame", {"table": frame_table(frame)})
+    figures = [inline_svg(result.plot(), "reconcile", "Published meta-analyses stepped to this review's result")] \
+        if result.ladders else []
+    gaps = [(lad.label, lad.gap.text) for lad in result.ladders]
+    return Section("reconcile", title, "reconcile", {
+        "figures": figures, "gaps": gaps, "table": frame_table(result.to_frame()), "ours": result.our_result,
+        "not_reconciled": result.not_reconciled, "outcome": result.outcome})
