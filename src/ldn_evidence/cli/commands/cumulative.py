@@ -29,8 +29,10 @@ __all__ = ["cumulative"]
               help="Format of the printed table.")
 @click.pass_context
 def cumulative(ctx, outcome, measure, method, test, r, exclude, output, dpi, fmt):
-    """Cumulative meta-analysis by publication year: after each year's studies, k, estimate,
-    CI, prediction interval, tau² and I² (studies without a year enter last).
+    """Cumulative meta-analysis by publication year.
+
+    After each year's studies: k, estimate, CI, prediction interval, tau² and I² (studies
+    without a year enter last).
 
     \b
     Examples:

@@ -29,10 +29,12 @@ FORMATS = ("text", "json", "csv", "html", "md", "docx")
 @level_option()
 @click.pass_context
 def grade(ctx, outcomes, fmt, output, method, test, r, level):
-    """GRADE per outcome and the summary of findings: for each outcome of the protocol, the
-    evidence (controlled studies), each domain's proposed judgement with its reason and the final
-    one (reviewers override in the studies file: review.grade.<outcome>.<domain>), the
-    certainty, the relative and absolute effects and the plain-language statement.
+    """GRADE per outcome and the summary of findings.
+
+    For each outcome of the protocol, the evidence (controlled studies), each domain's
+    proposed judgement with its reason and the final one (reviewers override in the studies
+    file: review.grade.<outcome>.<domain>), the certainty, the relative and absolute effects
+    and the plain-language statement.
 
     \b
     Examples:

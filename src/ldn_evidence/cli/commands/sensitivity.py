@@ -38,7 +38,9 @@ __all__ = ["sensitivity"]
               help="Output format of the review-level table (json also holds the diagnostics).")
 @click.pass_context
 def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot_dir, plot_fmt, dpi, fmt):
-    """How much do the pooled results lean on single studies and on our assumptions?
+    """Sensitivity analyses of one outcome.
+
+    How much do the pooled results lean on single studies and on our assumptions?
 
     Re-runs the analysis with all nine tau² estimators, z vs Hartung-Knapp, the within-person
     correlation r from 0.2 to 0.8, randomized / controlled / parallel RCTs only, without high risk

@@ -14,7 +14,10 @@ __all__ = ["summary"]
               help="Output format.")
 @click.pass_context
 def summary(ctx, outcome, measure, method, test, by, exclude, tags, r, level, combine_change_final, fmt):
-    """Pooled results per subgroup and overall: k, estimate, CI, prediction interval, p, tau², I².
+    """Pooled results per subgroup and overall, as a table.
+
+    k, estimate, SE, CI, the z or t statistic, p, prediction interval, tau² with its CI, I²,
+    and the test for subgroup differences.
 
     \b
     Examples:
