@@ -227,6 +227,41 @@ def test_prior_sensitivity_grid_in_one_call():
     assert np.all(np.diff(grid.tau_median) > 0)        # wider prior, more heterogeneity
 
 
+def test_masked_rows_of_different_sizes_equal_one_at_a_time():
+    """mask=: meta-analyses of different sizes (subgroups, subsets) in one call give what each
+    gives alone; values outside the mask are ignored, even NaN; improper rows are refused."""
+    rng = np.random.default_rng(7)
+    y = rng.normal(0.0, 0.5, (5, 6))
+    v = rng.uniform(0.02, 0.4, (5, 6))
+    mask = np.array([[True] * 6, [True, True, True, False, False, False], [False] * 5 + [True],
+                     [True, False, True, False, True, False], [False, True, True, True, True, True]])
+    y[~mask], v[~mask] = np.nan, np.nan
+    labels = list("abcdef")
+    many = le.bayes_meta_analysis(y, v, tau_scale=[0.25, 0.5, 0.5, 1.0, 0.5], mu_prior=(0, 3), labels=labels,
+                                  mask=mask)
+    assert many.k.tolist() == [6, 3, 1, 3, 5]
+    for i, scale in enumerate([0.25, 0.5, 0.5, 1.0, 0.5]):
+        sel = mask[i]
+        one = le.bayes_meta_analysis(y[i, sel], v[i, sel], tau_scale=scale, mu_prior=(0, 3),
+                                     labels=[lab for lab, s in zip(labels, sel) if s])
+        assert many[i].labels == one.labels and many[i].k == one.k
+        for name in QUANTITIES + ("mu_mean", "bayes_factor_tau0", "marginal_likelihood"):
+            assert getattr(many[i], name) == pytest.approx(getattr(one, name), rel=1e-12, abs=1e-13), name
+        np.testing.assert_allclose(many[i].theta_median, one.theta_median, rtol=1e-12)
+        np.testing.assert_allclose(many.theta_median[i, sel], one.theta_median, rtol=1e-12)
+        assert np.all(np.isnan(many.theta_median[i, ~sel]))
+        lab = one.labels[-1]
+        assert many[i].prob("theta", "<", 0.0, study=lab) == pytest.approx(one.prob("theta", "<", 0.0, study=lab),
+                                                                           rel=1e-12)
+    assert "k = 1" in " ".join(many[2].notes) and not any("k = 1" in n for n in many[0].notes)
+    with pytest.raises(ValueError, match="row 1 has no study"):
+        le.bayes_meta_analysis(y, v, mask=np.array([[True] * 6, [False] * 6, *mask[2:]]))
+    with pytest.raises(ValueError, match="shape"):
+        le.bayes_meta_analysis(y, v, mask=mask[:, :3])
+    with pytest.raises(ValueError, match="improper"):
+        le.bayes_meta_analysis(y, v, tau_prior="uniform", tau_scale=math.inf, mask=mask)
+
+
 def test_dataframe_rows_keep_their_index():
     y = pd.DataFrame([[0.1, 0.3], [0.5, 0.2]], index=["pain", "fatigue"], columns=["s1", "s2"])
     v = pd.DataFrame([[0.04, 0.05], [0.06, 0.03]], index=["pain", "fatigue"], columns=["s1", "s2"])

@@ -30,7 +30,8 @@ PACKAGE_NAME = re.compile(r"ldn[_-]evidence", re.I)
 KNOWN_FIELDS = {"n_fibromyalgia"}
 #: published tables that name outcome categories of their own (method vocabulary, not the review's):
 #: Turner et al. 2015's empirical tau priors are indexed by outcome type, one of which is "pain"
-PUBLISHED_TABLES = {"bayes_priors.py": {"pain"}}
+#: (the table in models/bayes_priors.py, its outcome-type names in vocabulary.py)
+PUBLISHED_TABLES = {"bayes_priors.py": {"pain"}, "vocabulary.py": {"pain"}}
 
 
 def _files() -> list[Path]:

@@ -378,3 +378,85 @@ GRADE_UPGRADE_NAMES = {"large_effect": "Large effect", "dose_response": "Dose-re
 #: an upgrading factor's judgement and the levels it adds
 GRADE_UPGRADES = ("none", "one_level", "two_levels")
 GRADE_UPGRADE = {"none": 0, "one_level": 1, "two_levels": 2}
+
+
+# --------------------------------------------------------------------------------------------
+# priors of the Bayesian random-effects model (a review's protocol names its defaults)
+# --------------------------------------------------------------------------------------------
+
+#: analysis models: frequentist random effects (the engine) or the Bayesian normal-normal
+#: hierarchical model (models.bayes)
+MODELS = ("freq", "bayes")
+#: tau prior families a protocol may name (``prior.tau``); turner and rhodes are the empirical
+#: priors of Turner et al. 2015 (log odds ratios) and Rhodes et al. 2015 (SMDs)
+TAU_PRIOR_FAMILIES = ("halfnormal", "halfcauchy", "halft", "uniform", "lognormal", "turner", "rhodes")
+#: families with a scale parameter (``prior.scale``; lognormal: the prior median of tau)
+SCALED_TAU_PRIORS = ("halfnormal", "halfcauchy", "halft", "lognormal")
+#: the measures each empirical prior was derived for
+EMPIRICAL_PRIOR_MEASURES = {"turner": ("RR", "OR"), "rhodes": ("SMD",)}
+#: outcome types of Turner et al. (2015), Stat Med 34:984, as tabulated in bayesmeta 3.4
+TURNER_OUTCOME_TYPES = (
+    "all-cause mortality", "obstetric outcomes",
+    "cause-specific mortality / major morbidity event / composite (mortality or morbidity)",
+    "resource use / hospital stay / process", "surgical / device related success / failure",
+    "withdrawals / drop-outs", "internal / structure-related outcomes", "general physical health indicators",
+    "adverse events", "infection / onset of new disease",
+    "signs / symptoms reflecting continuation / end of condition", "pain",
+    "quality of life / functioning (dichotomized)", "mental health indicators",
+    "biological markers (dichotomized)", "subjective outcomes (various)",
+)
+#: outcome types of Rhodes et al. (2015), J Clin Epidemiol 68:52, as tabulated in bayesmeta 3.4
+RHODES_OUTCOME_TYPES = (
+    "obstetric outcome", "resource use and hospital stay / process",
+    "internal and external structure-related outcome",
+    "general physical health and adverse event and pain and quality of life / functioning",
+    "signs / symptoms reflecting continuation / end of condition and infection / onset of new acute / "
+    "chronic disease",
+    "mental health outcome", "biological marker", "various subjectively measured outcomes",
+)
+#: medical areas of Rhodes et al. (2015)
+RHODES_AREAS = ("other", "respiratory", "cancer")
+#: the comparator types both papers classify comparisons by ("<type> vs <type>")
+PRIOR_COMPARATOR_TYPES = ("pharmacological", "non-pharmacological", "placebo / control")
+
+
+def _norm_name(s) -> str:
+    return " ".join(str(s).lower().replace(".", " ").replace("/", " / ").split())
+
+
+def match_choice(value, choices, what: str) -> str:
+    """The one of ``choices`` that ``value`` names: case-insensitively, exactly or by a unique
+    prefix (R's partial matching); ValueError naming the choices otherwise.
+
+    >>> match_choice("Adverse", TURNER_OUTCOME_TYPES, "outcome type")
+    'adverse events'
+    """
+    v = _norm_name(value)
+    exact = [c for c in choices if _norm_name(c) == v]
+    if exact:
+        return exact[0]
+    hits = [c for c in choices if _norm_name(c).startswith(v)]
+    if len(hits) == 1:
+        return hits[0]
+    listing = "; ".join(repr(c) for c in choices)
+    if not hits:
+        raise ValueError(f"unknown {what} {value!r}; choose one of: {listing}")
+    raise ValueError(f"{what} {value!r} is ambiguous; it starts {len(hits)} of: {listing}")
+
+
+def comparison_types(comparison) -> tuple[str, str]:
+    """The two comparator types of ``"<type> vs <type>"`` (Turner et al. 2015; Rhodes et al. 2015),
+    each one of :data:`PRIOR_COMPARATOR_TYPES` (prefixes allowed); ValueError otherwise.
+
+    >>> comparison_types("pharmacological vs placebo")
+    ('pharmacological', 'placebo / control')
+    """
+    text = _norm_name(comparison).replace(" versus ", " vs ")
+    if " vs " not in text:
+        raise ValueError(f"comparison {comparison!r} must read '<type> vs <type>', e.g. 'pharmacological vs placebo'")
+    a, b = (s.strip() for s in text.split(" vs ", 1))
+    sides = (match_choice(a, PRIOR_COMPARATOR_TYPES, "comparator type"),
+             match_choice(b, PRIOR_COMPARATOR_TYPES, "comparator type"))
+    if sides == ("placebo / control", "placebo / control"):
+        raise ValueError("comparison: placebo / control vs placebo / control is not a comparison")
+    return sides

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import click
 
-from ..vocabulary import BY, MEASURES, REVIEW_METHODS
+from ..vocabulary import BY, MEASURES, MODELS, REVIEW_METHODS
 
 __all__ = ["UserError", "EXIT_USAGE", "EXIT_FAILURE", "EXIT_BROKEN_PIPE", "EXIT_INTERRUPTED", "UpperChoice",
-           "analysis_options", "analyse", "test_option", "method_option", "level_option", "studies_path", "load_review", "split_ids",
+           "analysis_options", "analyse", "test_option", "method_option", "model_option", "level_option", "studies_path", "load_review", "split_ids",
            "outcome_option", "lower",
            "resolve_output", "check_writable_folder", "check_figure_folder", "FIGURE_FORMATS", "echo_json",
            "echo_table", "echo_csv", "finite_range"]
@@ -69,6 +69,16 @@ def method_option(help: str = "tau² estimator (metafor's codes)"):  # noqa: A00
     """``--method``: a tau² estimator; default: the review's (``review.protocol.analysis.method``)."""
     return click.option("--method", type=UpperChoice(REVIEW_METHODS), default=None,
                         help=f"{help} [default: the review's, review.protocol.analysis; usually REML].")
+
+
+def model_option():
+    """``--model``: frequentist random effects (freq, the default) or the Bayesian normal-normal
+    hierarchical model with the protocol's prior (bayes)."""
+    return click.option("--model", type=click.Choice(MODELS, case_sensitive=False), default="freq",
+                        show_default=True,
+                        help="freq: random effects with --method and --test; bayes: the Bayesian random-effects "
+                             "model with the review's prior for the outcome (review.protocol; half-normal(0.5) for "
+                             "tau unless it says otherwise), the frequentist result beside it.")
 
 
 def level_option():
@@ -135,12 +145,12 @@ def lower(value: str | None) -> str | None:
 
 
 def analyse(ctx: click.Context, outcome, measure, method, test, by, exclude, tags, r, level, combine_change_final,
-            review=None):
+            review=None, model: str = "freq"):
     """The analysis the shared options ask for (:meth:`ldn_evidence.review.Review.analyse`)."""
     review = review if review is not None else load_review(ctx)
     return review.analyse(outcome=lower(outcome), measure=measure, method=method, test=test, by=lower(by),
                           exclude=split_ids(exclude), r=r, level=level, tags=list(tags) or None,
-                          combine_change_final=combine_change_final)
+                          combine_change_final=combine_change_final, model=lower(model) or "freq")
 
 
 def split_ids(values) -> list[str]:

@@ -96,10 +96,13 @@ def _labels(labels, yi, k):
     return labs
 
 
-def _check_values(y, v, labs):
-    if np.all(np.isfinite(y)) and np.all(np.isfinite(v)) and np.all(v > 0):
+def _check_values(y, v, labs, mask=None):
+    present = np.ones(y.shape, dtype=bool) if mask is None else mask
+    if np.all(np.isfinite(y[present])) and np.all(np.isfinite(v[present])) and np.all(v[present] > 0):
         return
     for idx in np.ndindex(y.shape):
+        if not present[idx]:
+            continue
         where = f"study {labs[idx[-1]]!r} (index {idx[-1]})" if y.ndim == 1 else f"row {idx[0]}, study index {idx[1]}"
         if not math.isfinite(y[idx]):
             raise ValueError(f"yi: {where} is {float(y[idx])}; effect sizes must be finite")
@@ -145,6 +148,25 @@ def _mu_prior(mu_prior):
     return mean, sd
 
 
+def _mask(mask, shape):
+    """The boolean mask of the studies present in each row (None: all of them), checked."""
+    if mask is None:
+        return None
+    if len(shape) != 2:
+        raise ValueError("mask needs 2-D yi and vi (one meta-analysis per row)")
+    try:
+        arr = np.asarray(mask)
+    except (TypeError, ValueError):
+        raise ValueError(f"mask must be a boolean array of shape {shape}") from None
+    if arr.shape != shape or arr.dtype != bool:
+        raise ValueError(f"mask must be a boolean array of the shape of yi {shape}, got "
+                         f"{arr.dtype} of shape {arr.shape}")
+    empty = np.nonzero(~arr.any(-1))[0]
+    if empty.size:
+        raise ValueError(f"mask: row {int(empty[0])} has no study (every meta-analysis needs at least one)")
+    return arr
+
+
 def _rows_of(*sizes):
     big = {s for s in sizes if s != 1}
     if len(big) > 1:
@@ -158,7 +180,7 @@ def _rows_of(*sizes):
 
 
 def bayes_meta_analysis(yi, vi, tau_prior="halfnormal", tau_scale=0.5, mu_prior=None, level=95, *,
-                        labels=None, tau_df=None, tau_sdlog=None):
+                        labels=None, tau_df=None, tau_sdlog=None, mask=None):
     """Bayesian random-effects meta-analysis (normal-normal hierarchical model), without MCMC.
 
     Parameters
@@ -186,6 +208,11 @@ def bayes_meta_analysis(yi, vi, tau_prior="halfnormal", tau_scale=0.5, mu_prior=
         Study labels (default: the Series index or 1..k).
     tau_df, tau_sdlog : float, optional
         Degrees of freedom of ``"halft"``; log-scale sd of ``"lognormal"``.
+    mask : 2-D boolean array, optional
+        With 2-D ``yi``/``vi``: True where a study belongs to that row's meta-analysis, so that
+        rows of different sizes (subgroups, subsets of studies) are fitted in one call. Entries
+        outside the mask are ignored (they may be NaN); each row's result holds only its own
+        studies (``labels`` name the columns).
 
     Returns
     -------
@@ -235,71 +262,108 @@ def bayes_meta_analysis(yi, vi, tau_prior="halfnormal", tau_scale=0.5, mu_prior=
     >>> grid = le.bayes_meta_analysis(yi, vi, tau_scale=[0.25, 0.5, 1.0], mu_prior=(0, 4))
     >>> [round(float(x), 3) for x in grid.tau_median]
     [0.186, 0.345, 0.49]
+
+    Meta-analyses of different sizes in one call (all six studies; the first three; the rest):
+
+    >>> import numpy as np
+    >>> rows = le.bayes_meta_analysis(np.tile(yi, (3, 1)), np.tile(vi, (3, 1)), mu_prior=(0, 4),
+    ...                               mask=np.array([[True] * 6, [True] * 3 + [False] * 3, [False] * 3 + [True] * 3]))
+    >>> rows.k.tolist(), round(float(rows.mu_median[0]), 3), rows[1].labels
+    ([6, 3, 3], -1.573, ['1', '2', '3'])
     """
     lv = _level(level)
     yi, vi = _align(yi, vi)
+    y, v, labs, present = _inputs(yi, vi, labels, mask)
+    two_d, k = y.ndim == 2, y.shape[-1]
+    prior = make_prior(tau_prior, tau_scale, tau_df=tau_df, tau_sdlog=tau_sdlog)
+    mp = _mu_prior(mu_prior)
+    m = _rows_of(y.shape[0] if two_d else 1, prior.size,
+                 *(() if mp is None else (np.size(mp[0]), np.size(mp[1]))))
+    if prior.size not in (1, m):
+        raise ValueError(f"tau_scale has {prior.size} values for {m} meta-analyses")
+    Y = np.broadcast_to(y if two_d else y[None, :], (m, k)).astype(float)
+    V = np.broadcast_to(v if two_d else v[None, :], (m, k)).astype(float)
+    prec0, m0 = _mu_rows(mp, m)
+    full = np.ones((m, k), dtype=bool) if present is None else np.broadcast_to(present, (m, k))
+    ks = full.sum(-1)
+    existence = _proper(prior, ks, mp)
+    res, blocks, where = core.fit_batch(Y, V, full, prior, prec0, m0, lv / 100.0)
+    arrays = _finish(res, prior, mp, existence, m, full)
+
+    def make_row(i):
+        notes = _notes_common(prior, mp, int(ks[i]), tuple(bool(e[i]) for e in existence))
+        return _row(i, arrays, res, blocks, where, Y, V, labs, prior, mp, lv, notes, full[i])
+
+    if not (two_d or m > 1):
+        return make_row(0)
+    arrays.update(k=ks, **_prior_texts(prior, prec0, m0, m))
+    index = list(yi.index) if two_d and _is_pandas(yi) else None
+    return BayesMetaResults(arrays, make_row, index=index, meta={"level": lv})
+
+
+def _proper(prior, ks, mp):
+    """Which posterior moments exist in each row (:func:`_moments`); ValueError when a row's
+    posterior is improper (an improper tau prior with too few studies)."""
+    existence = _moments(prior, ks, mp is None)
+    if not np.all(existence[0]):
+        kmin = int(ks[~existence[0]].min())
+        raise ValueError(
+            f"the posterior is improper: with tau_prior={prior.describe()!r} and "
+            f"{'a flat' if mp is None else 'a normal'} mu prior, k = {kmin} studies are too few "
+            f"(need k >= {3 if mp is None else 2}); use a proper tau prior (e.g. 'halfnormal')")
+    return existence
+
+
+def _prior_texts(prior, prec0, m0, m):
+    """Each row's priors in words, for the batch's table."""
+    tau = [core.prior_rows(prior, np.array([i])).describe() for i in range(m)] if prior.size > 1 \
+        else [prior.describe()] * m
+    mu = [_mu_prior_text(None if prec0[i, 0] == 0 else (float(m0[i, 0]), float(1 / math.sqrt(prec0[i, 0]))))
+          for i in range(m)]
+    return {"tau_prior_text": tau, "mu_prior_text": mu}
+
+
+def _inputs(yi, vi, labels, mask):
+    """yi and vi as float arrays (values outside the mask made harmless), the labels and the mask;
+    ValueError for what cannot be used."""
     y = _as_array(yi, "yi")
     v = _as_array(vi, "vi")
     if y.shape != v.shape:
         raise ValueError(f"yi and vi differ in shape ({y.shape} vs {v.shape})")
     if y.size == 0 or y.shape[-1] == 0:
         raise ValueError("no studies: yi and vi are empty")
-    two_d = y.ndim == 2
-    k = y.shape[-1]
-    labs = _labels(labels, yi, k)
-    _check_values(y, v, labs)
-    prior = make_prior(tau_prior, tau_scale, tau_df=tau_df, tau_sdlog=tau_sdlog)
-    mp = _mu_prior(mu_prior)
-    m = _rows_of(y.shape[0] if two_d else 1, prior.size,
-                 *(() if mp is None else (np.size(mp[0]), np.size(mp[1]))))
-    batch = two_d or m > 1
-    Y = np.broadcast_to(y if two_d else y[None, :], (m, k)).astype(float)
-    V = np.broadcast_to(v if two_d else v[None, :], (m, k)).astype(float)
+    labs = _labels(labels, yi, y.shape[-1])
+    present = _mask(mask, y.shape)
+    _check_values(y, v, labs, present)
+    if present is not None:    # values outside the mask take no part
+        y, v = np.where(present, y, 0.0), np.where(present, v, 1.0)
+    return y, v, labs, present
+
+
+def _mu_rows(mp, m):
+    """The mu prior as one precision and mean per row (precision 0: the flat prior)."""
     if mp is None:
-        prec0, m0 = np.zeros((m, 1)), np.zeros((m, 1))
-    else:
-        prec0 = np.broadcast_to(1.0 / np.asarray(mp[1], float) ** 2, (m,)).reshape(m, 1).copy()
-        m0 = np.broadcast_to(np.asarray(mp[0], float), (m,)).reshape(m, 1).copy()
-    if prior.size not in (1, m):
-        raise ValueError(f"tau_scale has {prior.size} values for {m} meta-analyses")
-    existence = _moments(prior, k, mp is None)
-    if not existence[0]:
-        raise ValueError(
-            f"the posterior is improper: with tau_prior={prior.describe()!r} and "
-            f"{'a flat' if mp is None else 'a normal'} mu prior, k = {k} studies are too few "
-            f"(need k >= {3 if mp is None else 2}); use a proper tau prior (e.g. 'halfnormal')")
-    mask = np.ones((m, k), dtype=bool)
-    res, blocks, where = core.fit_batch(Y, V, mask, prior, prec0, m0, lv / 100.0)
-    arrays = _finish(res, prior, mp, existence, m, k)
-    notes_common = _notes_common(prior, mp, k, existence)
-
-    def make_row(i):
-        return _row(i, arrays, res, blocks, where, Y, V, labs, prior, mp, lv, notes_common)
-
-    if not batch:
-        return make_row(0)
-    index = list(yi.index) if two_d and _is_pandas(yi) else None
-    arrays["k"] = np.full(m, k)
-    arrays["tau_prior_text"] = [core.prior_rows(prior, np.array([i])).describe() for i in range(m)] \
-        if prior.size > 1 else [prior.describe()] * m
-    arrays["mu_prior_text"] = [_mu_prior_text(None if mp is None else (float(m0[i, 0]), float(1 / math.sqrt(prec0[i, 0]))))
-                               for i in range(m)]
-    return BayesMetaResults(arrays, make_row, index=index, meta={"level": lv})
+        return np.zeros((m, 1)), np.zeros((m, 1))
+    prec0 = np.broadcast_to(1.0 / np.asarray(mp[1], float) ** 2, (m,)).reshape(m, 1).copy()
+    m0 = np.broadcast_to(np.asarray(mp[0], float), (m,)).reshape(m, 1).copy()
+    return prec0, m0
 
 
 def _moments(prior, k, flat):
-    """Which posterior quantities exist: (posterior proper, E tau, E tau^2)."""
+    """Which posterior quantities exist, per row of k (the studies in each row): boolean arrays
+    (posterior proper, E tau, E tau^2)."""
     a, log_decay = prior.tail
-    total = a + (k - 1 if flat else k)        # p(tau | y) ~ tau^-total for large tau
+    total = a + (np.asarray(k) - 1 if flat else np.asarray(k))   # p(tau | y) ~ tau^-total for large tau
 
     def finite(r):
-        return total - r > 1 or (log_decay and total - r == 1)
+        return np.asarray((total - r > 1) | (bool(log_decay) & (total - r == 1)))
     return finite(0), finite(1), finite(2)
 
 
-def _finish(res, prior, mp, existence, m, k):
-    """Arrays of the public summaries, NaN where a quantity does not exist."""
-    _, has_mean, has_var = existence
+def _finish(res, prior, mp, existence, m, full):
+    """Arrays of the public summaries, NaN where a quantity does not exist (or, for the studies'
+    shrinkage estimates, where a study is not part of a row)."""
+    _, has_mean, has_var = (np.broadcast_to(e, (m,)) for e in existence)
     out = {}
     for name in ("mu_mean", "mu_sd", "mu_median", "mu_ci_low", "mu_ci_high", "mu_hpd_low", "mu_hpd_high",
                  "tau_mean", "tau_sd", "tau_median", "tau_ci_low", "tau_ci_high", "tau_hpd_low", "tau_hpd_high",
@@ -308,23 +372,17 @@ def _finish(res, prior, mp, existence, m, k):
     out["pi_low"], out["pi_high"] = res["pred_ci_low"], res["pred_ci_high"]
     out["pi_hpd_low"], out["pi_hpd_high"] = res["pred_hpd_low"], res["pred_hpd_high"]
     nan = np.full(m, np.nan)
-    if not has_mean:
-        out["tau_mean"] = nan.copy()
-        out["pred_mean"] = nan.copy()
-        if mp is None:
-            out["mu_mean"] = nan.copy()
-    if not has_var:
-        out["tau_sd"] = nan.copy()
-        out["pred_sd"] = nan.copy()
-        if mp is None:
-            out["mu_sd"] = nan.copy()
+    for name in ("tau_mean", "pred_mean") + (("mu_mean",) if mp is None else ()):
+        out[name] = np.where(has_mean, out[name], np.nan)
+    for name in ("tau_sd", "pred_sd") + (("mu_sd",) if mp is None else ()):
+        out[name] = np.where(has_var, out[name], np.nan)
     log_ev = res["log_evidence"]
     both_proper = prior.proper and mp is not None
     out["log_marginal_likelihood"] = log_ev if both_proper else nan.copy()
     out["marginal_likelihood"] = np.exp(log_ev) if both_proper else nan.copy()
     out["bayes_factor_tau0"] = np.exp(res["loglik_tau0"] - log_ev) if prior.proper else nan.copy()
     for name in ("theta_mean", "theta_sd", "theta_median", "theta_ci_low", "theta_ci_high"):
-        out[name] = res[name]
+        out[name] = np.where(full, res[name], np.nan)
     assert all(name in out for name in SCALARS)
     return out
 
@@ -345,14 +403,16 @@ def _notes_common(prior, mp, k, existence):
     return notes
 
 
-def _row(i, arrays, res, blocks, where, Y, V, labs, prior, mp, lv, notes_common):
+def _row(i, arrays, res, blocks, where, Y, V, labs, prior, mp, lv, notes_common, present):
     bi, j = where[i]
     g = blocks[bi]
     sl = slice(j, j + 1)
+    cols = np.nonzero(present)[0]         # the row's own studies
     grid = core.Grid(rows=np.array([i]), n=g.n, c=g.c[sl], xlo=g.xlo[sl], xhi=g.xhi[sl], tau=g.tau[sl],
                      dens_x=g.dens_x[sl], cdf=g.cdf[sl], weight=g.weight[sl], log_evidence=g.log_evidence[sl],
-                     coef_tail=g.coef_tail[sl], lost=g.lost[sl], mubar=g.mubar[sl], vbar=g.vbar[sl], w=g.w[sl],
-                     prec0=g.prec0[sl], m0=g.m0[sl], mask=g.mask[sl], bounded=g.bounded[sl])
+                     coef_tail=g.coef_tail[sl], lost=g.lost[sl], mubar=g.mubar[sl], vbar=g.vbar[sl],
+                     w=g.w[sl][..., cols], prec0=g.prec0[sl], m0=g.m0[sl], mask=g.mask[sl][:, cols],
+                     bounded=g.bounded[sl])
     notes = list(notes_common)
     tail = float(res["coef_tail"][i])
     lost = float(res["lost"][i])
@@ -365,9 +425,10 @@ def _row(i, arrays, res, blocks, where, Y, V, labs, prior, mp, lv, notes_common)
     row_mu = None if mp is None else (float(np.broadcast_to(mp[0], (len(where),))[i]),
                                       float(np.broadcast_to(mp[1], (len(where),))[i]))
     scal = {name: float(arrays[name][i]) for name in SCALARS}
-    study = {name: np.array(arrays[name][i], dtype=float) for name in
+    study = {name: np.array(arrays[name][i][cols], dtype=float) for name in
              ("theta_mean", "theta_sd", "theta_median", "theta_ci_low", "theta_ci_high")}
-    return BayesMetaResult(k=Y.shape[1], level=lv, labels=list(labs), yi=np.array(Y[i]), vi=np.array(V[i]),
+    return BayesMetaResult(k=int(cols.size), level=lv, labels=[labs[c] for c in cols], yi=np.array(Y[i][cols]),
+                           vi=np.array(V[i][cols]),
                            tau_prior=row_prior, mu_prior=row_mu, **scal, **study,
                            numerics={"nodes": int(res["nodes"][i]), "chebyshev_tail": tail, "mass_outside": lost},
                            notes=notes, _grid=grid)

@@ -63,6 +63,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
+from ..vocabulary import comparison_types, match_choice
+
 __all__ = ["TauPrior", "turner_prior", "rhodes_prior", "TURNER_OUTCOMES", "TURNER_COMPARISONS",
            "RHODES_OUTCOMES", "RHODES_COMPARISONS", "RHODES_AREAS", "PRIOR_NAMES"]
 
@@ -397,33 +399,14 @@ _RHODES_GENERAL = (-3.44, 2.59)
 RHODES_OUTCOMES = tuple(_RHODES["other"])
 
 
-def _norm(s: str) -> str:
-    return " ".join(str(s).lower().replace(".", " ").replace("/", " / ").split())
-
-
 def _match(value, choices, what):
     """Case-insensitive prefix match of ``value`` against ``choices`` (R's partial matching)."""
-    v = _norm(value)
-    exact = [c for c in choices if _norm(c) == v]
-    if exact:
-        return exact[0]
-    hits = [c for c in choices if _norm(c).startswith(v)]
-    if len(hits) == 1:
-        return hits[0]
-    listing = "; ".join(repr(c) for c in choices)
-    if not hits:
-        raise ValueError(f"unknown {what} {value!r}; choose one of: {listing}")
-    raise ValueError(f"{what} {value!r} is ambiguous; it starts {len(hits)} of: {listing}")
+    return match_choice(value, choices, what)
 
 
 def _sides(comparison):
     """Split 'A vs B' into its two comparator types."""
-    text = _norm(comparison).replace(" versus ", " vs ")
-    if " vs " not in text:
-        raise ValueError(f"comparison {comparison!r} must read '<type> vs <type>', e.g. 'pharmacological vs placebo'")
-    types = ("pharmacological", "non-pharmacological", "placebo / control")
-    a, b = (s.strip() for s in text.split(" vs ", 1))
-    return _match(a, types, "comparator type"), _match(b, types, "comparator type")
+    return comparison_types(comparison)
 
 
 def turner_prior(outcome=None, comparison="pharmacological vs placebo"):

@@ -193,12 +193,16 @@ def _ndtri(p):
     return ndtri(p)
 
 
-def bayes_posterior_plot(result, *, prior=True, interval="central", xlabel="effect mu", n=400):
+def bayes_posterior_plot(result, *, prior=True, interval="central", xlabel="effect mu", n=400, reference=None,
+                         reference_tau=None):
     """Marginal posterior densities of mu (left) and tau (right).
 
     The shaded region is the credible interval (``interval`` = "central" or "shortest") at the
     result's level, the vertical line the posterior median; with ``prior=True`` the tau prior
-    density is drawn dashed (and the mu prior when it is normal).
+    density is drawn dashed (and the mu prior when it is normal). ``reference=(estimate, low,
+    high, label)`` draws another method's estimate and interval for mu above the density (e.g.
+    the frequentist REML fit), ``reference_tau=(tau, label)`` its tau as a dotted line; both are
+    named in the panel titles.
 
     Returns
     -------
@@ -223,8 +227,14 @@ def bayes_posterior_plot(result, *, prior=True, interval="central", xlabel="effe
     xs = np.linspace(lo_m, hi_m, n)
     dens = r.density("mu", xs)
     a, b = (r.mu_hpd_low, r.mu_hpd_high) if shortest else (r.mu_ci_low, r.mu_ci_high)
-    _panel(axes[0], xs, dens, a, b, r.mu_median, xlabel, f"mu: median {r.mu_median:.3f}, {r.level:g}% CrI "
-           f"[{a:.3f}, {b:.3f}]")
+    if reference is not None:     # widen the grid so that the reference interval is inside it
+        lo_m, hi_m = min(lo_m, reference[1]), max(hi_m, reference[2])
+        xs = np.linspace(lo_m, hi_m, n)
+        dens = r.density("mu", xs)
+    title = f"mu: median {r.mu_median:.3f}, {r.level:g}% CrI [{a:.3f}, {b:.3f}]"
+    if reference is not None:
+        title += f"\n{reference[3]}: {reference[0]:.3f} [{reference[1]:.3f}, {reference[2]:.3f}] (bar)"
+    _panel(axes[0], xs, dens, a, b, r.mu_median, xlabel, title)
     if prior and r.mu_prior is not None:
         m0, s0 = r.mu_prior
         axes[0].plot(xs, np.exp(-0.5 * ((xs - m0) / s0) ** 2) / (s0 * math.sqrt(2 * math.pi)), ls="--",
@@ -235,8 +245,13 @@ def bayes_posterior_plot(result, *, prior=True, interval="central", xlabel="effe
     ts = np.linspace(0.0, hi_t, n)
     dens_t = r.density("tau", ts)
     a, b = (r.tau_hpd_low, r.tau_hpd_high) if shortest else (r.tau_ci_low, r.tau_ci_high)
-    _panel(axes[1], ts, dens_t, a, b, r.tau_median, "heterogeneity tau",
-           f"tau: median {r.tau_median:.3f}, {r.level:g}% CrI [{a:.3f}, {b:.3f}]")
+    title = f"tau: median {r.tau_median:.3f}, {r.level:g}% CrI [{a:.3f}, {b:.3f}]"
+    if reference_tau is not None:
+        title += f"\n{reference_tau[1]}: {reference_tau[0]:.3f} (dotted)"
+        if reference_tau[0] > hi_t:
+            ts = np.linspace(0.0, 1.05 * reference_tau[0], n)
+            dens_t = r.density("tau", ts)
+    _panel(axes[1], ts, dens_t, a, b, r.tau_median, "heterogeneity tau", title)
     if prior:
         pd_ = np.exp(r.tau_prior.logpdf(ts))
         if r.tau_prior.proper and np.all(np.isfinite(pd_)):
@@ -248,6 +263,17 @@ def bayes_posterior_plot(result, *, prior=True, interval="central", xlabel="effe
         ax.set_ylim(bottom=0)
         ax.set_xlim(grid[0], grid[-1])
         _ticks_inside(ax)
+    if reference is not None:
+        top = axes[0].get_ylim()[1]
+        y = 1.08 * top
+        axes[0].plot([reference[1], reference[2]], [y, y], color="black", lw=1.2, solid_capstyle="butt",
+                     clip_on=False)
+        axes[0].plot([reference[0]], [y], marker="D", mfc="white", mec="black", ms=5, ls="none", clip_on=False)
+        axes[0].set_ylim(0, 1.16 * top)
+    if reference_tau is not None:
+        axes[1].axvline(reference_tau[0], color="black", lw=1.0, ls=":")
+    if reference is not None or reference_tau is not None:
+        fig.subplots_adjust(top=0.83)
     return fig
 
 

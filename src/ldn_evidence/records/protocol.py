@@ -38,22 +38,31 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ..errors import Problem
 from ..vocabulary import (
     BINARY_MEASURES,
     CONTINUOUS_MEASURES,
+    EMPIRICAL_PRIOR_MEASURES,
+    MEASURES,
     NO_COMPARATOR,
+    RHODES_AREAS,
+    RHODES_OUTCOME_TYPES,
+    SCALED_TAU_PRIORS,
+    TAU_PRIOR_FAMILIES,
+    TURNER_OUTCOME_TYPES,
     OUTCOME_KINDS,
     SUBGROUP_FIELDS,
     UNCONTROLLED_CONTRASTS,
+    comparison_types,
+    match_choice,
     normalize_method,
     normalize_test,
 )
 from .yaml import line_of
 
-__all__ = ["Protocol", "AnalysisDefaults", "ProtocolIntervention", "ProtocolComparator", "ProtocolOutcome",
+__all__ = ["Protocol", "AnalysisDefaults", "BayesPrior", "MuPrior", "DEFAULT_PRIOR", "ProtocolIntervention", "ProtocolComparator", "ProtocolOutcome",
            "Moderator", "MinimalImportantDifference", "SummaryOfFindings", "protocol_problems", "Slug"]
 
 #: an identifier as records spell it: lower case, digits and underscores
@@ -125,6 +134,104 @@ class SummaryOfFindings(_Model):
         return self
 
 
+class MuPrior(_Model):
+    """A normal prior for the mean effect mu, on the analysis scale (log scale for ratios)."""
+
+    mean: float
+    sd: float = Field(gt=0)
+
+
+class BayesPrior(_Model):
+    """A default prior of the Bayesian random-effects model (``model="bayes"``): the family of the
+    prior for the between-study SD tau with its parameters, the prior for mu (null: flat), the
+    measures whose scale it is on, and why it was chosen.
+
+    ``tau``: ``halfnormal``, ``halfcauchy``, ``halft`` (``df``, default 3), ``lognormal`` (``scale``
+    is the prior median of tau; ``sdlog``, default 1) with a ``scale``; ``uniform`` (``scale`` the
+    upper bound; none: the improper uniform prior); or the empirical ``turner`` (log odds ratios;
+    Turner et al. 2015) and ``rhodes`` (SMDs; Rhodes et al. 2015) priors, with ``outcome_type``
+    (null: the papers' general setting), ``comparison`` and (rhodes) ``area``.
+    """
+
+    tau: Literal[TAU_PRIOR_FAMILIES]  # type: ignore[valid-type]
+    scale: float | None = Field(None, gt=0, description="the scale of the tau prior, on the measure's scale "
+                                "(lognormal: the prior median; uniform: the upper bound)")
+    df: float | None = Field(None, gt=0, description="halft: degrees of freedom (default 3)")
+    sdlog: float | None = Field(None, gt=0, description="lognormal: sd of log tau (default 1)")
+    outcome_type: str | None = Field(None, description="turner / rhodes: the paper's outcome type (null: general)")
+    comparison: str | None = Field(None, description="turner / rhodes: '<type> vs <type>' (default: "
+                                   "pharmacological vs placebo / control)")
+    area: str | None = Field(None, description="rhodes: medical area, other (default), respiratory or cancer")
+    mu: MuPrior | None = Field(None, description="normal prior for mu {mean, sd}; null: flat")
+    measures: list[str] | None = Field(None, min_length=1, description="the measures whose scale the prior is on "
+                                       "(default: SMD, RR and OR review-wide; an outcome's default measure, "
+                                       "RR and OR for a ratio)")
+    reason: str = Field(min_length=8, description="why this prior, with sources")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "BayesPrior":
+        fam = self.tau
+        if fam in SCALED_TAU_PRIORS and self.scale is None:
+            raise ValueError(f"a {fam} prior for tau needs its scale (add 'scale:')")
+        if fam in ("turner", "rhodes") and self.scale is not None:
+            raise ValueError(f"the {fam} prior has no scale (its parameters come from the paper's table)")
+        for name, only in (("df", ("halft",)), ("sdlog", ("lognormal",)), ("area", ("rhodes",)),
+                           ("outcome_type", ("turner", "rhodes")), ("comparison", ("turner", "rhodes"))):
+            if getattr(self, name) is not None and fam not in only:
+                raise ValueError(f"'{name}' applies to the {' and '.join(only)} prior only, not {fam}")
+        if fam == "turner" and self.outcome_type is not None:
+            self.outcome_type = match_choice(self.outcome_type, TURNER_OUTCOME_TYPES, "Turner et al. (2015) outcome type")
+        if fam == "rhodes" and self.outcome_type is not None:
+            self.outcome_type = match_choice(self.outcome_type, RHODES_OUTCOME_TYPES, "Rhodes et al. (2015) outcome type")
+        if self.area is not None:
+            self.area = match_choice(self.area, RHODES_AREAS, "medical area")
+        if self.comparison is not None:
+            comparison_types(self.comparison)
+        if self.measures is not None:
+            self.measures = [str(m).upper() for m in self.measures]
+            unknown = [m for m in self.measures if m not in MEASURES]
+            if unknown:
+                raise ValueError(f"unknown measure {unknown[0]!r}; expected some of {', '.join(MEASURES)}")
+            allowed = EMPIRICAL_PRIOR_MEASURES.get(fam)
+            if allowed is not None and not set(self.measures) <= set(allowed):
+                raise ValueError(f"the {fam} prior was derived for {' and '.join(allowed)}, not "
+                                 f"{', '.join(m for m in self.measures if m not in allowed)}")
+        return self
+
+    def applies_to(self, measure: str, default: tuple[str, ...]) -> bool:
+        """Whether the prior is on ``measure``'s scale (``default``: its measures when not given)."""
+        own = self.measures if self.measures is not None else EMPIRICAL_PRIOR_MEASURES.get(self.tau, default)
+        return measure in own
+
+    def describe(self) -> str:
+        """E.g. ``half-normal(scale 0.5) for tau, flat mu``; ``Turner et al. 2015 (adverse events)``."""
+        names = {"halfnormal": "half-normal", "halfcauchy": "half-Cauchy", "halft": "half-t",
+                 "uniform": "uniform", "lognormal": "log-normal"}
+        if self.tau in ("turner", "rhodes"):
+            text = (f"{self.tau.capitalize()} et al. 2015 ({self.outcome_type or 'general setting'}"
+                    f"{'; ' + self.comparison if self.comparison else ''})")
+        elif self.tau == "uniform" and self.scale is None:
+            text = "improper uniform(0, inf)"
+        else:
+            extra = "".join(f", {n} {getattr(self, n):g}" for n in ("df", "sdlog") if getattr(self, n) is not None)
+            word = {"uniform": "upper", "lognormal": "median"}.get(self.tau, "scale")
+            text = f"{names[self.tau]}({word} {self.scale:g}{extra})"
+        mu = "flat mu" if self.mu is None else f"normal({self.mu.mean:g}, sd {self.mu.sd:g}) mu"
+        return f"{text} for tau, {mu}"
+
+
+#: the package's prior when a review's protocol names none: half-normal(0.5) for tau on the SMD
+#: and log-ratio scales, flat for mu
+DEFAULT_PRIOR_REASON = (
+    "the package default for few studies: a half-normal prior with scale 0.5 for tau on the SMD and log "
+    "ratio scales (median 0.34, P(tau > 1) = 4.6%), weakly informative as recommended when only a few studies "
+    "are pooled (Friede et al. 2017, Biom J 59:658; Röver et al. 2021, Res Synth Methods 12:448); flat for mu")
+
+
+def _default_prior() -> "BayesPrior":
+    return BayesPrior(tau="halfnormal", scale=0.5, measures=["SMD", "RR", "OR"], reason=DEFAULT_PRIOR_REASON)
+
+
 class ProtocolOutcome(_Model):
     """One outcome of the review."""
 
@@ -139,6 +246,8 @@ class ProtocolOutcome(_Model):
     pools: list[Slug] = Field(default_factory=list,
                               description="record outcome ids pooled under this one (default: [id])")
     sof: SummaryOfFindings | None = Field(None, description="how the summary of findings presents it")
+    prior: BayesPrior | None = Field(None, description="the Bayesian analysis's default prior for this outcome "
+                                     "(default: analysis.prior)")
     note: str | None = None
 
     @model_validator(mode="after")
@@ -148,6 +257,27 @@ class ProtocolOutcome(_Model):
             raise ValueError(f"default_measure {self.default_measure!r} does not fit a {self.kind} outcome; "
                              f"expected one of {', '.join(allowed)}")
         return self
+
+    @field_validator("prior")
+    @classmethod
+    def _prior_fits(cls, prior: "BayesPrior | None", info: ValidationInfo) -> "BayesPrior | None":
+        kind = info.data.get("kind")
+        if prior is None or kind is None:
+            return prior
+        allowed = BINARY_MEASURES if kind == "binary" else CONTINUOUS_MEASURES
+        fits = prior.measures or EMPIRICAL_PRIOR_MEASURES.get(prior.tau, ())
+        stray = [m for m in fits if m not in allowed]
+        if stray:
+            raise ValueError(f"{', '.join(stray)} is not a measure of a {kind} outcome "
+                             f"({prior.tau} prior{'' if prior.measures else ', by its paper'})")
+        return prior
+
+    @property
+    def prior_measures(self) -> tuple[str, ...]:
+        """The measures an outcome-level prior without ``measures`` is on: the outcome's default
+        measure (a ratio: RR and OR, both on the log scale)."""
+        m = self.measure
+        return ("RR", "OR") if m in ("RR", "OR") else (m,)
 
     @property
     def measure(self) -> str:
@@ -194,6 +324,9 @@ class AnalysisDefaults(_Model):
     method: str = Field("REML", description="tau² estimator, metafor's code (REML, DL, PM, ...)")
     test: str = Field("knha", description="z, t, knha (Hartung-Knapp-Sidik-Jonkman) or adhoc (modified)")
     reason: str | None = Field(None, description="why these defaults, with sources")
+    prior: BayesPrior | None = Field(None, description="the Bayesian analysis's default prior for every outcome "
+                                     "without its own (default: half-normal(0.5) for tau on the SMD and log "
+                                     "ratio scales, flat mu)")
 
     @model_validator(mode="after")
     def _known(self) -> "AnalysisDefaults":
@@ -333,6 +466,27 @@ class Protocol(_Model):
 
     def moderator(self, moderator_id: str) -> Moderator | None:
         return next((m for m in self.moderators if m.id == moderator_id), None)
+
+    def prior_for(self, outcome_id: str, measure: str) -> tuple[BayesPrior, str] | None:
+        """The Bayesian analysis's default prior for an outcome and measure, and where it is set:
+        the outcome's own ``prior`` when it is on that measure's scale, else ``analysis.prior``
+        when it is, else for an SMD or a log ratio the package default (half-normal(0.5)); None
+        when none is on the measure's scale (an MD or RD needs a prior in its own units).
+
+        >>> from ldn_evidence.records import default_protocol
+        >>> prior, where = default_protocol().prior_for("pain", "SMD")
+        >>> prior.describe(), where
+        ('half-normal(scale 0.5) for tau, flat mu', 'review.protocol.outcomes[pain].prior')
+        """
+        o = self.outcome(outcome_id)
+        if o is not None and o.prior is not None and o.prior.applies_to(measure, o.prior_measures):
+            return o.prior, f"review.protocol.outcomes[{outcome_id}].prior"
+        review_wide = self.analysis.prior
+        if review_wide is not None and review_wide.applies_to(measure, ("SMD", "RR", "OR")):
+            return review_wide, "review.protocol.analysis.prior"
+        if measure in ("SMD", "RR", "OR"):
+            return _default_prior(), "the package default"
+        return None
 
 
 # ---------------------------------------------------------------------------------------------

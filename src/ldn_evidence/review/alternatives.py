@@ -19,12 +19,26 @@ from ..vocabulary import COHORT_DESIGNS, CONTINUOUS_MEASURES, CONTROLLED_DESIGNS
 from .analysis import shown
 from .outcomes import favours
 
+
+def _prob(p) -> str:
+    from ._bayes_text import fmt_prob
+
+    return fmt_prob(p).replace(" ", "")
+
 if TYPE_CHECKING:
     from .review import Review
 
-__all__ = ["sensitivity_specs", "SensitivityResult"]
+__all__ = ["sensitivity_specs", "SensitivityResult", "prior_scale_rows", "bayes_spec_rows", "PRIOR_SCALES",
+           "BAYES_FAMILY", "FREQUENTIST_ONLY_FAMILIES"]
 
 _EFFECT_KEYS = ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")
+#: the scales of the tau prior the sensitivity table varies (Röver et al. 2021 discuss 0.5 and 1 for
+#: log ratios and SMDs; 0.25 is the more sceptical of heterogeneity)
+PRIOR_SCALES = (0.25, 0.5, 1.0)
+#: the family of the Bayesian rows of the table: the tau prior at each scale, the protocol's marked
+BAYES_FAMILY = "Bayesian: tau prior"
+#: families that vary what only the frequentist model has (the tau² estimator, the test)
+FREQUENTIST_ONLY_FAMILIES = ("tau² estimator", "Test and CI")
 
 
 def sensitivity_specs(review: "Review", measure: str = "SMD", method: str = "REML", test: str = "knha",
@@ -77,6 +91,70 @@ def sensitivity_specs(review: "Review", measure: str = "SMD", method: str = "REM
     return specs
 
 
+# ---------------------------------------------------------------------------------------------
+# the Bayesian rows
+# ---------------------------------------------------------------------------------------------
+
+
+def _bayes_row(family: str, label: str, post, rows, note: str = "", benefit=None) -> dict:
+    """A table row from a posterior: median, central credible and predictive intervals, the
+    posterior median of tau² (the square of tau's: medians keep monotone maps), P(benefit)."""
+    import math
+
+    sign = (benefit or {}).get("sign", -1)
+    return {"family": family, "analysis": label, "k": post.k, "estimate": post.mu_median, "ci_low": post.mu_ci_low,
+            "ci_high": post.mu_ci_high, "pi_low": post.pi_low, "pi_high": post.pi_high, "pvalue": math.nan,
+            "tau2": post.tau_median ** 2, "i2": math.nan, "studies": ", ".join(row["label"] for row in rows),
+            "note": note, "model": "bayes", "prob_benefit": post.prob("mu", "<" if sign < 0 else ">", 0.0)}
+
+
+def prior_scale_rows(primary, prior, benefit=None) -> list[dict]:
+    """The rows of :data:`BAYES_FAMILY`: the Bayesian analysis of the primary analysis's studies
+    with the tau prior's scale at 0.25, 0.5 and 1 (one vectorised call) and, marked
+    ``(protocol)``, the review's own prior (for an empirical prior, which has no scale, its own
+    row beside half-normal priors of those scales)."""
+    from .bayes_analysis import fit_rows_bayes
+
+    if not primary.rows:
+        return []
+    spec = prior.spec
+    scaled = spec.tau not in ("turner", "rhodes")
+    scales = sorted(set(PRIOR_SCALES) | ({spec.scale} if scaled and spec.scale is not None else set()))
+    fits = fit_rows_bayes([primary.rows] * len(scales), prior, primary.level, scales=scales)
+    out = []
+    mark = " (protocol)" if prior.where != "given" else " (given)"
+    if not scaled:
+        own = fit_rows_bayes([primary.rows], prior, primary.level)[0]
+        out.append(_bayes_row(BAYES_FAMILY, prior.short() + mark, own, primary.rows, benefit=benefit))
+    for s, post in zip(scales, fits):
+        text = prior.with_scale(s).short() if scaled else \
+            f"half-normal({s:g}){'' if prior.mu is None else ', normal mu'}"
+        mine = scaled and spec.scale is not None and abs(s - spec.scale) < 1e-12
+        out.append(_bayes_row(BAYES_FAMILY, text + (mark if mine else ""), post, primary.rows, benefit=benefit))
+    return out
+
+
+def bayes_spec_rows(specs: list[dict], analyses: list, prior, level: float, benefit=None) -> list[dict]:
+    """The Bayesian analysis of each alternative's studies (the analyses run for ``specs``), all
+    in one vectorised call; an alternative without studies keeps its note."""
+    import math
+
+    from .bayes_analysis import fit_rows_bayes
+
+    sets = [a.rows for a in analyses if a is not None and a.rows]
+    fits = iter(fit_rows_bayes(sets, prior, level) if sets else [])
+    out = []
+    for spec, a in zip(specs, analyses):
+        if a is None or not a.rows:
+            out.append({"family": spec["family"], "analysis": spec["label"], "k": 0, "estimate": math.nan,
+                        "ci_low": math.nan, "ci_high": math.nan, "pi_low": math.nan, "pi_high": math.nan,
+                        "pvalue": math.nan, "tau2": math.nan, "i2": math.nan, "studies": "",
+                        "note": "no poolable studies", "model": "bayes", "prob_benefit": math.nan})
+            continue
+        out.append(_bayes_row(spec["family"], spec["label"], next(fits), a.rows, benefit=benefit))
+    return out
+
+
 @dataclass
 class SensitivityResult:
     """Review-level sensitivity analyses of one outcome: one row per analysis."""
@@ -104,7 +182,9 @@ class SensitivityResult:
         import pandas as pd  # pandas only where a DataFrame is asked for
 
         frame = pd.DataFrame(self.rows, columns=["family", "analysis", "k", "estimate", "ci_low", "ci_high",
-                                                 "pi_low", "pi_high", "pvalue", "tau2", "i2", "studies", "note"])
+                                                 "pi_low", "pi_high", "pvalue", "tau2", "i2", "studies", "note",
+                                                 "model", "prob_benefit"])
+        frame["model"] = frame["model"].fillna("freq")
         frame.attrs.update(outcome=self.outcome, measure=self.measure, scale="analysis scale")
         if self.ratio:
             at = frame.columns.get_loc("pvalue")
@@ -132,9 +212,15 @@ class SensitivityResult:
             est, lo, hi, pl, ph = shown(self.measure, row["estimate"], row["ci_low"], row["ci_high"],
                                          row["pi_low"], row["pi_high"])
             pi = "" if is_missing(pl) else f"[{pl:.2f}, {ph:.2f}]"
+            bayes = row.get("model") == "bayes"
+            p = f"Pb {_prob(row['prob_benefit'])}" if bayes else fmt_p(row["pvalue"], "short")
+            i2 = "" if is_missing(row["i2"]) else f"{row['i2']:4.0f}%"
             lines.append(f"    {row['analysis'][:42]:42s} {row['k']:3d} {est:9.3f} "
-                         f"[{lo:6.2f}, {hi:6.2f}] {pi:>17s} {fmt_p(row['pvalue'], 'short'):>7s} "
-                         f"{row['tau2']:6.3f} {row['i2']:4.0f}%" + (f"  ({row['note']})" if row["note"] else ""))
+                         f"[{lo:6.2f}, {hi:6.2f}] {pi:>17s} {p:>7s} "
+                         f"{row['tau2']:6.3f} {i2:>5s}" + (f"  ({row['note']})" if row["note"] else ""))
+        if any(row.get("model") == "bayes" for row in self.rows):
+            lines.append("  Bayesian rows: posterior median, central credible and predictive intervals, posterior median "
+                         "of tau²; Pb: the posterior probability of a benefit")
         if self.ratio:
             lines.append(f"  ({self.measure}, intervals back-transformed from the log scale; * tau² of the log "
                          f"{self.measure})")
@@ -161,9 +247,11 @@ class SensitivityResult:
                 continue
             est, lo, hi, pl, ph = shown(self.measure, row["estimate"], row["ci_low"], row["ci_high"],
                                          row["pi_low"], row["pi_high"])
+            bayes = row.get("model") == "bayes"
             rows.append([row["family"], row["analysis"], row["k"], f"{est:.2f}", interval(lo, hi),
-                         interval(pl, ph), fmt_p(row["pvalue"], "short"), f"{row['tau2']:.3f}",
-                         f"{row['i2']:.0f}%", row["note"]])
+                         interval(pl, ph), f"P(benefit) {_prob(row['prob_benefit'])}" if bayes else
+                         fmt_p(row["pvalue"], "short"), f"{row['tau2']:.3f}",
+                         "" if is_missing(row["i2"]) else f"{row['i2']:.0f}%", row["note"]])
         head = f"<p>Sensitivity analyses of <strong>{escape(self.outcome)}</strong> ({escape(self.measure)})</p>"
         return head + table(["family", "analysis", "k", "estimate", "CI", "PI", "p", "tau²", "I²", "note"], rows)
 
@@ -176,10 +264,13 @@ class SensitivityResult:
         table = {"label": [row["analysis"] for row in rows], "yi": [row["estimate"] for row in rows],
                  "ci_low": [row["ci_low"] for row in rows], "ci_high": [row["ci_high"] for row in rows],
                  "group": [row["family"] for row in rows], "k": [row["k"] for row in rows],
-                 "tau2": [f"{row['tau2']:.3f}" for row in rows], "i2": [f"{row['i2']:.0f}%" for row in rows]}
+                 "tau2": [f"{row['tau2']:.3f}" for row in rows],
+                 "i2": ["" if is_missing(row["i2"]) else f"{row['i2']:.0f}%" for row in rows]}
         missing = [row["analysis"] for row in self.rows if row not in rows]
         footnotes = [f"Each row is a separate meta-analysis of {self.outcome} ({self.measure}); "
                      f"primary: {self.primary.settings}."]
+        if any(row.get("model") == "bayes" for row in rows):
+            footnotes.append("Bayesian rows: posterior median and central credible interval of mu; τ²: posterior median.")
         if missing:
             footnotes.append("No poolable studies: " + ", ".join(missing))
         kw = dict(xlabel=MEASURE_LABELS.get(self.measure, self.measure), columns={"k": "k", "tau2": "τ²",

@@ -71,6 +71,9 @@ class Analysis:
     #: SMDs of change scores and of final values pooled together on request (Handbook 10.5.2)
     combined_change_final: bool = False
 
+    #: the model (``freq``; :class:`ldn_evidence.review.bayes_analysis.BayesAnalysis` is ``bayes``)
+    model = "freq"
+
     @property
     def knha_narrower_than_z(self) -> bool:
         """Whether the overall Hartung-Knapp interval is narrower than the Wald z interval (then
@@ -151,6 +154,7 @@ class Analysis:
             return [{c: json_safe(row.get(c)) for c in cols} for row in rows]
 
         out = {
+            "model": self.model,
             "outcome": self.outcome, "measure": self.measure, "method": self.method, "test": self.test,
             "level": self.level, "r": self.r, "by": self.by, "exclude": list(self.exclude),
             "settings": self.settings, "notes": list(self.notes),

@@ -38,8 +38,8 @@ from ..effects.from_records import Terms, effect_for_outcome, outcome_entries
 from ..errors import ReviewError
 from ..models import meta_analysis, meta_regression, subgroup_analysis
 from ..records import StudyCollection, read_studies
-from ..vocabulary import BINARY_MEASURES, CONTINUOUS_MEASURES, DESIGN_GROUP_ORDER, DESIGN_SHORT, design_group, \
-    normalize_method, normalize_test
+from ..vocabulary import BINARY_MEASURES, CONTINUOUS_MEASURES, DESIGN_GROUP_ORDER, DESIGN_SHORT, MODELS, \
+    design_group, normalize_method, normalize_test
 from .alternatives import SensitivityResult, sensitivity_specs
 from .analysis import EFFECT_COLUMNS, Analysis, honesty_notes, path_stem
 from .outcomes import outcome_spec
@@ -256,22 +256,43 @@ class Review(StudyCollection):
         return grade_review(self, outcomes, method=method, test=test, r=r, level=level).to_frame()
 
     def sensitivity(self, outcome: str | None = None, measure: str | None = None, method: str | None = None,
-                    test: str | None = None, r: float | None = None, progress=None) -> "SensitivityResult":
+                    test: str | None = None, r: float | None = None, progress=None, model: str = "freq",
+                    prior=None) -> "SensitivityResult":
         """Re-run the analysis under every reasonable alternative choice (Cochrane Handbook 10.14):
         all nine tau² estimators, every other test (Hartung-Knapp, its modification, Wald z),
         the within-person correlation r from 0.2 to 0.8, change and final SMDs combined,
         randomized only, controlled only, parallel RCTs only, without high risk of bias, without
-        numbers from secondary reports or conference abstracts, first-line vs add-on use.
-        ``method`` and ``test`` default to the protocol's (:meth:`analysis_defaults`).
+        numbers from secondary reports or conference abstracts, first-line vs add-on use; and
+        the Bayesian random-effects model of the primary analysis's studies with the tau prior's
+        scale at 0.25, 0.5 and 1 beside the protocol's prior (family ``Bayesian: tau prior``, one
+        vectorised call). ``method`` and ``test`` default to the protocol's (:meth:`analysis_defaults`).
+
+        ``model="bayes"``: the primary analysis and every alternative but the tau² estimators and
+        tests (which the Bayesian model does not have) are Bayesian, fitted in one vectorised
+        call, with the frequentist primary analysis as a row beside them. ``prior``: as
+        :meth:`analyse`.
 
         ``progress`` is an optional callable receiving (done, total) after each analysis.
         """
+        from .alternatives import FREQUENTIST_ONLY_FAMILIES
+
+        model = _check_model(model)
         outcome = self.outcome_id(outcome)
         measure = outcome_spec(outcome, self.protocol).measure if measure is None else measure.upper()
         method, test = self.analysis_defaults(method, test)
-        specs = sensitivity_specs(self, measure, method, test, r)
-        rows = []
-        primary = None
+        specs = [spec for spec in sensitivity_specs(self, measure, method, test, r)
+                 if model == "freq" or spec["family"] not in FREQUENTIST_ONLY_FAMILIES]
+        analyses, rows = self._sensitivity_fits(outcome, specs, progress)
+        primary = analyses[0]
+        rows, primary = _bayes_sensitivity(self, outcome, measure, specs, analyses, rows, model, prior)
+        if progress is not None:
+            progress(len(specs) + 1, len(specs) + 1)
+        return SensitivityResult(outcome=outcome, measure=measure, rows=rows, primary=primary,
+                                 protocol=self.protocol)
+
+    def _sensitivity_fits(self, outcome: str, specs: list[dict], progress) -> tuple[list, list[dict]]:
+        """The frequentist analysis of each alternative (None where it failed) and its table row."""
+        analyses, rows = [], []
         for i, spec in enumerate(specs):
             kw = {k: v for k, v in spec.items() if k not in ("family", "label")}
             note = ""
@@ -281,15 +302,14 @@ class Review(StudyCollection):
                     a = self.analyse(outcome, by="none", **kw)
             except Exception as exc:  # noqa: BLE001 - e.g. an estimator that does not converge
                 a, note = None, f"{type(exc).__name__}: {exc}"
-            if i == 0:
-                if a is None:
-                    raise ReviewError(f"the primary analysis failed: {note}")
-                primary = a
+            if i == 0 and a is None:
+                raise ReviewError(f"the primary analysis failed: {note}")
             res = a.overall if a is not None else None
             if a is not None and res is None:
                 note = "no poolable studies"
             elif a is not None and a.notes and any("k = 1" in n for n in a.notes):
                 note = "k = 1"
+            analyses.append(a)
             rows.append({
                 "family": spec["family"], "analysis": spec["label"], "k": 0 if res is None else res.k,
                 "estimate": math.nan if res is None else res.estimate,
@@ -298,11 +318,11 @@ class Review(StudyCollection):
                 "pvalue": math.nan if res is None else res.pvalue, "tau2": math.nan if res is None else res.tau2,
                 "i2": math.nan if res is None else res.i2,
                 "studies": "" if a is None else ", ".join(row["label"] for row in a.rows), "note": note,
+                "model": "freq", "prob_benefit": math.nan,
             })
             if progress is not None:
-                progress(i + 1, len(specs))
-        return SensitivityResult(outcome=outcome, measure=measure, rows=rows, primary=primary,
-                                 protocol=self.protocol)
+                progress(i + 1, len(specs) + 1)
+        return analyses, rows
 
     def analysis_defaults(self, method: str | None = None, test: str | None = None) -> tuple[str, str]:
         """The tau² estimator and test an analysis uses: those asked for, else the protocol's
@@ -318,7 +338,7 @@ class Review(StudyCollection):
                 test: str | None = None, by: str | None = None, exclude: Sequence[str] = (),
                 r: float | None = None, level: float = 95, include_secondary: bool = True,
                 only: Sequence[str] | None = None, tags: Sequence[str] | None = None,
-                combine_change_final: bool = False) -> "Analysis":
+                combine_change_final: bool = False, model: str = "freq", prior=None) -> "Analysis":
         """Random-effects meta-analysis of one outcome, overall and by subgroup.
 
         Parameters
@@ -355,11 +375,21 @@ class Review(StudyCollection):
             combine them). By default, when both kinds are present, the final-value SMDs are
             pooled and the change-score SMDs are listed as not pooled, with that reason; True
             pools them all and says so in the notes and under the forest plot.
+        model : {"freq", "bayes"}
+            ``freq``: the frequentist random-effects model (``method``, ``test``). ``bayes``: the
+            Bayesian normal-normal hierarchical model as well, all studies and each subgroup in one
+            vectorised call (:class:`ldn_evidence.review.bayes_analysis.BayesAnalysis`; the
+            frequentist fit stays beside it).
+        prior : mapping or BayesPrior, optional
+            ``model="bayes"``: the prior, e.g. ``{"tau": "halfnormal", "scale": 1.0}`` (default:
+            the protocol's for the outcome and measure, :meth:`Protocol.prior_for`).
 
         Returns
         -------
         Analysis
+            (a :class:`~ldn_evidence.review.bayes_analysis.BayesAnalysis` for ``model="bayes"``)
         """
+        model = _check_model(model)
         method, test = self.analysis_defaults(method, test)
         by = self.subgroup_variable(by)
         outcome = self.outcome_id(outcome)
@@ -377,11 +407,18 @@ class Review(StudyCollection):
             notes.append(f"no study gives a poolable {attrs['measure']} for {outcome}")
         notes += _analysis_notes(pooled, by, attrs, tags, only)
         notes += honesty_notes(attrs["measure"], overall, bool(mixed and combine_change_final))
-        return Analysis(outcome=outcome, measure=attrs["measure"], method=method, test=test, level=level,
-                        r=attrs["r"], by=by, exclude=tuple(exclude), rows=pooled, not_pooled_rows=not_pooled,
-                        overall=overall, subgroups=subgroups, subgroup_test=subgroup_test, notes=notes,
-                        scale=attrs["scale"], protocol=self.protocol, review=self,
-                        combined_change_final=bool(mixed and combine_change_final))
+        analysis = Analysis(outcome=outcome, measure=attrs["measure"], method=method, test=test, level=level,
+                            r=attrs["r"], by=by, exclude=tuple(exclude), rows=pooled, not_pooled_rows=not_pooled,
+                            overall=overall, subgroups=subgroups, subgroup_test=subgroup_test, notes=notes,
+                            scale=attrs["scale"], protocol=self.protocol, review=self,
+                            combined_change_final=bool(mixed and combine_change_final))
+        if model == "bayes":
+            from .bayes_analysis import bayes_analysis  # numpy/scipy of the Bayesian core: when asked for
+
+            return bayes_analysis(analysis, prior)
+        if prior is not None:
+            raise ReviewError("prior= applies to model='bayes' only")
+        return analysis
 
     def _restriction(self, exclude, only, tags) -> list[str] | None:
         """The study ids an analysis is restricted to (None: all), checked against the review."""
@@ -467,6 +504,43 @@ class Review(StudyCollection):
         if left_out:
             fit.notes.append(f"left out (moderator not recorded): {', '.join(left_out)}")
         return fit
+
+
+def _bayes_sensitivity(review: Review, outcome: str, measure: str, specs: list[dict], analyses: list, rows: list,
+                       model: str, prior) -> tuple[list[dict], Any]:
+    """The sensitivity rows with the Bayesian ones: the prior-scale family beside the frequentist
+    rows, or (model bayes) every alternative fitted Bayesian with the frequentist primary beside;
+    and the primary analysis. Without a prior on the measure's scale (an MD, an RD), the
+    frequentist table says so in the family's one row."""
+    from .alternatives import BAYES_FAMILY, bayes_spec_rows, prior_scale_rows
+    from .bayes_analysis import benefit_of, bayes_analysis, resolve_prior
+
+    primary = analyses[0]
+    try:
+        resolved = resolve_prior(review.protocol, outcome, measure, prior)
+    except ReviewError as exc:
+        if model == "bayes":
+            raise
+        return rows + [{"family": BAYES_FAMILY, "analysis": f"no prior on the {measure} scale", "k": 0,
+                        "estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan, "pi_low": math.nan,
+                        "pi_high": math.nan, "pvalue": math.nan, "tau2": math.nan, "i2": math.nan, "studies": "",
+                        "note": str(exc).split(":")[0], "model": "bayes", "prob_benefit": math.nan}], primary
+    benefit = benefit_of(review.protocol, outcome, measure)
+    if model == "freq":
+        return rows + prior_scale_rows(primary, resolved, benefit), primary
+    freq_row = dict(rows[0], family="Frequentist (beside)")
+    out = bayes_spec_rows(specs, analyses, resolved, primary.level, benefit)
+    r_text = next((part for part in specs[0]["label"].split(", ") if part.startswith("r = ")), None)
+    out[0]["analysis"] = f"Bayesian, {resolved.short()}" + (f", {r_text}" if r_text else "")
+    return out + prior_scale_rows(primary, resolved, benefit) + [freq_row], bayes_analysis(primary, prior)
+
+
+def _check_model(model) -> str:
+    """``freq`` or ``bayes`` (vocabulary.MODELS); ReviewError naming the choices otherwise."""
+    m = str(model).strip().lower()
+    if m not in MODELS:
+        raise ReviewError(f"unknown model {model!r}; choose one of: {', '.join(MODELS)}")
+    return m
 
 
 def _split_rows(rows: list[dict], only, excluded: set, include_secondary: bool) -> tuple[list, list]:

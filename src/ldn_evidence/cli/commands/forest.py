@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import click
 
-from .._options import FIGURE_FORMATS, UserError, analyse, analysis_options, load_review, lower, resolve_output
+from .._options import FIGURE_FORMATS, UserError, analyse, analysis_options, load_review, lower, model_option, \
+    resolve_output
 
 __all__ = ["forest"]
 
 
 @click.command()
 @analysis_options
+@model_option()
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="File to write [default: forest-<outcome>.<format>].")
 @click.option("--format", "fmt", type=click.Choice(FIGURE_FORMATS), default=None,
@@ -17,7 +19,8 @@ __all__ = ["forest"]
 @click.option("--dpi", type=click.IntRange(50, 600), default=100, show_default=True,
               help="Resolution of a PNG (300 for print).")
 @click.pass_context
-def forest(ctx, outcome, measure, method, test, by, exclude, tags, r, level, combine_change_final, output, fmt, dpi):
+def forest(ctx, outcome, measure, method, test, by, exclude, tags, r, level, combine_change_final, model, output, fmt,
+           dpi):
     """Forest plot of one outcome.
 
     Studies by design, subgroup and overall diamonds, prediction interval, test for subgroup
@@ -26,7 +29,9 @@ def forest(ctx, outcome, measure, method, test, by, exclude, tags, r, level, com
     Prints the file written and the pooled result in one line. Defaults: the protocol's first
     outcome (pain for the bundled review) and its measure (SMD, Hedges' g), REML tau², Hartung-Knapp
     intervals, Q-profile tau² CI, prediction interval, subgroups by the protocol's first variable
-    (design), r = 0.5 for crossover and pre-post effects.
+    (design), r = 0.5 for crossover and pre-post effects. With --model bayes: each study's observed
+    estimate with its shrinkage estimate, the posterior of the mean effect by subgroup and overall,
+    the predictive interval, and the frequentist result beside it.
 
     \b
     Examples:
@@ -39,13 +44,15 @@ def forest(ctx, outcome, measure, method, test, by, exclude, tags, r, level, com
       ldn-evidence forest --exclude younger2013 --r 0.3     # a sensitivity analysis
       ldn-evidence forest --outcome symptom_severity --tag carvalho_skare_2023   # the seed's picture
       ldn-evidence --studies bcg forest --by alloc          # another review: the BCG vaccine trials
+      ldn-evidence forest --model bayes                     # Bayesian: -> forest-pain-bayes.png
     """
     review = load_review(ctx)
     outcome = review.outcome_id(lower(outcome))
-    output, fmt = resolve_output(output, fmt, f"forest-{outcome}")
+    model = lower(model)
+    output, fmt = resolve_output(output, fmt, f"forest-{outcome}" + ("-bayes" if model == "bayes" else ""))
     analysis = analyse(ctx, outcome, measure, method, test, by, exclude, tags, r, level, combine_change_final,
-                       review=review)
-    if analysis.overall is None:
+                       review=review, model=model)
+    if analysis.overall is None or (model == "bayes" and analysis.posterior is None):
         raise UserError(f"nothing to plot: {analysis.one_line()}")
     save = {"format": fmt, "dpi": dpi}
     if fmt == "png":

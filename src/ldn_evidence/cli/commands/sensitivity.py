@@ -12,7 +12,7 @@ from ..._format import json_safe
 from ..._version import provenance
 from ...vocabulary import MEASURES, RATIO_MEASURES, T_TESTS
 from .._options import FIGURE_FORMATS, UpperChoice, UserError, check_figure_folder, echo_json, finite_range, \
-    load_review, lower, method_option, outcome_option, test_option
+    load_review, lower, method_option, model_option, outcome_option, test_option
 
 __all__ = ["sensitivity"]
 
@@ -23,6 +23,7 @@ __all__ = ["sensitivity"]
               help="Effect measure [default: SMD, or RR for a binary outcome].")
 @method_option("tau² estimator of the primary analysis")
 @test_option()
+@model_option()
 @click.option("--r", "r", type=finite_range(-0.99, 0.99), default=None, metavar="R",
               help="Within-person correlation of the primary analysis [default: the review's, 0.5].")
 @click.option("--permutations", type=click.IntRange(100, 100_000), default=1000, show_default=True,
@@ -37,16 +38,18 @@ __all__ = ["sensitivity"]
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
               help="Output format of the review-level table (json also holds the diagnostics).")
 @click.pass_context
-def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot_dir, plot_fmt, dpi, fmt):
+def sensitivity(ctx, outcome, measure, method, test, model, r, permutations, seed, plot_dir, plot_fmt, dpi, fmt):
     """Sensitivity analyses of one outcome.
 
     How much do the pooled results lean on single studies and on our assumptions?
 
     Re-runs the analysis with all nine tau² estimators, z vs Hartung-Knapp, the within-person
     correlation r from 0.2 to 0.8, randomized / controlled / parallel RCTs only, without high risk
-    of bias, without secondary numbers, and first-line vs add-on use; then the diagnostics of the
-    primary analysis: leave-one-out, influence, Egger's and Begg's tests, trim-and-fill,
-    permutation test and GOSH.
+    of bias, without secondary numbers, and first-line vs add-on use; beside them the Bayesian
+    random-effects model with the tau prior's scale at 0.25, 0.5 and 1 and the review's prior;
+    then the diagnostics of the primary analysis: leave-one-out, influence, Egger's and Begg's
+    tests, trim-and-fill, permutation test and GOSH (of the frequentist fit). With --model bayes
+    every alternative is fitted Bayesian, the frequentist primary analysis beside them.
 
     \b
     Examples:
@@ -55,6 +58,7 @@ def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot
       ldn-evidence sensitivity --outcome adverse_events --plot figures/ --plot-format pdf
       ldn-evidence sensitivity --format csv > sensitivity.csv
       ldn-evidence sensitivity --method DL --test z --r 0.3
+      ldn-evidence sensitivity --model bayes
     """
     if plot_dir:
         check_figure_folder(plot_dir)
@@ -70,7 +74,7 @@ def sensitivity(ctx, outcome, measure, method, test, r, permutations, seed, plot
 
     try:
         result = review.sensitivity(lower(outcome), measure=measure, method=method, test=test, r=r,
-                                    progress=progress)
+                                    progress=progress, model=lower(model))
     finally:
         if bar is not None:
             bar.render_finish()
