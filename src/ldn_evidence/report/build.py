@@ -121,7 +121,7 @@ def _build(review, outcomes: list[str], since, jobs, progress) -> tuple:
     analyses = {o: primary_analysis(review, o) for o in outcomes}
     tasks = _tasks(review, outcomes, analyses, sof_rows, earlier, strict=since is not None)
     tasks.append(("PRISMA", lambda: prisma_section(review)))  # the last task: this process's first
-    tick = _Steps(len(tasks) + 3, progress)
+    tick = _Steps(len(tasks) + 4, progress)
     tick("question and summary of findings")
     done = run_shared(tasks, jobs, tick)
     meta = header(review, __version__, _built_date(), _changes.file_commit(review.path))
