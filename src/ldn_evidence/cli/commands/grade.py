@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..._format import integer_columns
 from .._options import (UserError, check_writable_folder, finite_range, level_option, load_review, method_option,
                         split_ids, test_option)
 
@@ -61,7 +62,7 @@ def grade(ctx, outcomes, fmt, output, method, test, r, level):
     if fmt == "json":
         text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "csv":
-        text = result.to_frame().to_csv(index=False)
+        text = integer_columns(result.to_frame()).to_csv(index=False)
     elif fmt == "html":
         text = sof.sof_html(result)
     elif fmt == "md":

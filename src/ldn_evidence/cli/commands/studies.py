@@ -93,7 +93,7 @@ def studies(ctx: click.Context, fmt: str) -> None:
         outcomes = sorted({o["outcome"] for o in r["outcomes"]}, key=lambda o: (rank.get(o, len(rank)), o))
         shown = ", ".join(outcomes[:3]) + (f" +{len(outcomes) - 3}" if len(outcomes) > 3 else "")
         table.append((r["id"], r["label"], "" if r["year"] is None else str(r["year"]), r["design"],
-                      "" if r["n"] is None else str(r["n"]), dose, r["line_of_therapy"], shown))
+                      "" if r["n"] is None else str(r["n"]), dose, str(r["line_of_therapy"]).replace("_", "-"), shown))
     echo_table(("id", "study", "year", "design", "n", "dose", "line", "outcomes"), table)
     click.echo(f"\n{len(rows)} studies; review version {review.info.version}, last search "
                f"{review.info.last_search or 'not recorded'}")

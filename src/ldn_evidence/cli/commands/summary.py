@@ -37,6 +37,8 @@ def summary(ctx, outcome, measure, method, test, by, exclude, tags, r, level, co
     if fmt == "json":
         echo_json(analysis.to_dict())
     elif fmt == "csv":
-        click.echo(analysis.summary_frame().to_csv(index=False), nl=False)
+        from ...review.analysis import summary_with_settings
+
+        click.echo(summary_with_settings(analysis).to_csv(index=False), nl=False)
     else:
         click.echo(str(analysis))
