@@ -1,6 +1,7 @@
 """Speed of the sensitivity analyses against metafor (a script, not a test).
 
     cd /work/main && PYTHONPATH=src python benchmarks/sensitivity.py [--repeat 5] [--r-reml]
+    cd /work/main && PYTHONPATH=src python benchmarks/sensitivity.py --scale [--no-r]
 
 1. GOSH over all 32,767 subsets of k = 15 studies: ours with REML (the slower estimator:
    Fisher scoring per subset) against metafor's gosh() with DL (its closed-form fast path),
@@ -11,11 +12,22 @@
 
 Goals: our REML GOSH faster than metafor's DL GOSH; our permutation test under 5% of
 metafor's permutest time.
+
+``--scale`` (issue 15 item 6) times every diagnostic of a REML + knha model at k = 100, 1,000 and
+10,000 (GOSH: 10^5 random subsets at k = 1,000; permutations: 1,000), each in a fresh process:
+wall clock, CPU time and peak resident memory (the whole process: interpreter, numpy, scipy,
+pandas included). Targets: within 30 s and 1 GB at k = 10,000, GOSH at k = 1,000 with 10^5
+subsets within 1 GB. Beside them metafor 3.8-1 on the same data where it finishes: every
+diagnostic at k = 100, rma()/regtest()/trimfill() at k = 1,000 (one REML rma() there takes
+seconds: it forms the k x k matrix P and multiplies it, O(k^3)); at k = 10,000 not attempted
+(leave1out() alone would be 10^4 such fits of an 800 MB matrix). Rscript runs under a 4 GB
+address-space limit and a 10-minute timeout.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -64,11 +76,119 @@ def best(f, repeat):
     return min(times), statistics.median(times), out
 
 
+
+SCALE_CALLS = {
+    "leave_one_out": "res.leave_one_out()", "influence": "res.influence()", "cumulative": "res.cumulative()",
+    "egger_test": "res.egger_test()", "rank_test": "res.rank_test()", "trim_and_fill": "res.trim_and_fill()",
+    "permutation_test (1,000)": "res.permutation_test(n=1000, seed=1)",
+    "gosh (10^3 subsets)": "res.gosh(max_subsets=10**3, seed=1)",
+    "gosh (10^5 subsets)": "res.gosh(max_subsets=10**5, seed=1)",
+}
+SCALE_CHILD = r"""
+import json, resource, sys, time, warnings
+import numpy as np
+sys.path.insert(0, {src!r})
+warnings.simplefilter("ignore")
+from ldn_evidence.models import meta_analysis
+import pandas, scipy.stats  # loaded before the clock starts, as in a session that has used them
+rng = np.random.default_rng(1)
+v = rng.uniform(0.01, 0.3, {k}); y = rng.normal(0.3, np.sqrt(v + 0.05)) + 0.3 * np.sqrt(v)
+res = meta_analysis(y, v, method="REML", test="knha")
+t0, c0 = time.perf_counter(), time.process_time()
+{call}
+print(json.dumps({{"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+R_SCALE = r"""
+suppressPackageStartupMessages(library(metafor))
+args <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(args[1]); which <- strsplit(args[2], "|", fixed = TRUE)[[1]]
+res <- rma(d$yi, d$vi, method = "REML", test = "knha")
+calls <- list(rma = function() rma(d$yi, d$vi, method = "REML", test = "knha"),
+              leave_one_out = function() leave1out(res), influence = function() influence(res),
+              cumulative = function() cumul(res), egger_test = function() regtest(res),
+              rank_test = function() ranktest(res), trim_and_fill = function() trimfill(res),
+              "permutation_test (1,000)" = function() permutest(res, iter = 1000, progbar = FALSE),
+              "gosh (10^3 subsets)" = function() gosh(res, subsets = 1e3, progbar = FALSE))
+for (name in which) {
+  t <- tryCatch(system.time(calls[[name]]())[["elapsed"]], error = function(e) NA)
+  cat(sprintf('{"name": "%s", "elapsed": %s}\n', name, ifelse(is.na(t), "null", sprintf("%.3f", t))))
+}
+"""
+
+
+def _ours(k, call):
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    code = SCALE_CHILD.format(src=src, k=k, call=call)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
+    if out.returncode != 0:
+        return {"error": out.stderr.strip().splitlines()[-1]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _metafor(k, names):
+    """metafor's times for ``names`` at k (same data as ours), or {} without Rscript."""
+    if not names or not shutil.which("Rscript"):
+        return {}
+    rng = np.random.default_rng(1)
+    v = rng.uniform(0.01, 0.3, k)
+    y = rng.normal(0.3, np.sqrt(v + 0.05)) + 0.3 * np.sqrt(v)
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "d.csv"
+        csv.write_text("yi,vi\n" + "\n".join(f"{a!r},{b!r}" for a, b in zip(y.tolist(), v.tolist())) + "\n")
+        script = Path(tmp) / "scale.R"
+        script.write_text(R_SCALE)
+        joined = "|".join(names)             # names hold commas ("permutation_test (1,000)")
+        cmd = f"ulimit -v 4000000; exec Rscript {script} {csv} '{joined}'"
+        try:
+            out = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=600)
+        except subprocess.TimeoutExpired as exc:
+            out = subprocess.CompletedProcess(cmd, 1, exc.stdout.decode() if exc.stdout else "", "timeout")
+    times = {}
+    for line in out.stdout.splitlines():
+        if line.startswith("{"):
+            row = json.loads(line)
+            times[row["name"]] = row["elapsed"]
+    return times
+
+
+def scale(run_r=True):
+    """Every diagnostic at k = 100, 1,000, 10,000: ours (wall, CPU, peak RSS) beside metafor's time."""
+    print(f"REML + knha; ours in a fresh process each (cpus={os.cpu_count()}); metafor 3.8-1 where it finishes")
+    print(f"{'diagnostic':<26}{'k':>7}{'ours wall':>11}{'ours CPU':>10}{'peak RSS':>10}{'metafor':>10}{'ratio':>8}")
+    small = [n for n in SCALE_CALLS if n != "gosh (10^5 subsets)"]
+    large = [n for n in SCALE_CALLS if not n.startswith("gosh")]
+    # (k, ours, metafor's): metafor's GOSH at k = 100 takes 12 s per 1,000 subsets, so 10^3 there
+    plan = [(100, small, small), (1000, large, ["egger_test", "trim_and_fill"]), (10_000, large, []),
+            (1000, ["gosh (10^5 subsets)"], [])]
+    for k, ours, r_names in plan:
+        theirs = _metafor(k, r_names) if run_r else {}
+        for name in ours:
+            m = _ours(k, SCALE_CALLS[name])
+            t = theirs.get(name)
+            if "error" in m:
+                print(f"{name:<26}{k:>7,}  {m['error'][:60]}")
+                continue
+            mf = "-" if name not in r_names or not run_r else ("failed" if t is None else f"{t:.2f} s")
+            ratio = f"{m['wall'] / t:.4f}" if isinstance(t, (int, float)) and t > 0 else ""
+            print(f"{name:<26}{k:>7,}{m['wall']:>9.2f} s{m['cpu']:>8.2f} s{m['rss_mb']:>7.0f} MB{mf:>10}{ratio:>8}")
+    if run_r:
+        one = _metafor(1000, ["rma"]).get("rma")
+        if one:
+            print(f"\nmetafor: one REML rma() at k = 1,000 takes {one:.2f} s; leave1out() there would be 1,000 of "
+                  "them, at k = 10,000 each fit forms an 800 MB matrix")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--r-reml", action="store_true", help="also time metafor's REML gosh() (slow)")
+    ap.add_argument("--scale", action="store_true", help="every diagnostic at k = 100, 1,000, 10,000")
+    ap.add_argument("--no-r", action="store_true", help="with --scale: ours only")
     a = ap.parse_args()
+    if a.scale:
+        scale(run_r=not a.no_r)
+        return
 
     yi, vi = data()
     res = meta_analysis(yi, vi, method="REML", test="knha")

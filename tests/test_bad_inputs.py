@@ -588,3 +588,139 @@ def test_lock_timeout_nan_is_refused_in_python(tmp_path):
     with pytest.raises(ValueError, match="lock timeout"):
         with studies_lock(tmp_path / "s.yaml", timeout=float("nan")):
             pass
+
+
+# --------------------------------------------------------------------------------------------
+# the meta-analysis functions, rma_batch and the diagnostics (issue 13, the Python API)
+# --------------------------------------------------------------------------------------------
+
+_Y = [0.1, 0.3, 0.35, 0.6, 0.2, 0.5]
+_V = [0.04, 0.05, 0.04, 0.06, 0.03, 0.05]
+_BAD_LEVELS = [0, 0.95, 1, 100, 150, -5, float("nan"), float("inf"), "95", None, True, [95]]
+
+
+def _fitters(level):
+    from ldn_evidence.engine import rma_batch
+
+    return {
+        "meta_analysis": lambda: le.meta_analysis(_Y, _V, level=level),
+        "meta_regression": lambda: le.meta_regression(_Y, _V, [1.0, 2, 3, 4, 5, 6], level=level),
+        "subgroup_analysis": lambda: le.subgroup_analysis(_Y, _V, list("aabbbb"), level=level),
+        "rma_batch": lambda: rma_batch(_Y, _V, level=level),
+        "conf_int": lambda: le.meta_analysis(_Y, _V).conf_int(level),
+        "trim_and_fill": lambda: le.meta_analysis(_Y, _V).trim_and_fill(level=level),
+    }
+
+
+@pytest.mark.parametrize("level", _BAD_LEVELS, ids=repr)
+@pytest.mark.parametrize("fitter", list(_fitters(95)))
+def test_a_level_is_a_percent_in_every_fitter(fitter, level):
+    """0 gave a zero-width CI, 100 +-inf, 150 NaN, 0.95 a 0.95% interval: each is refused, naming level."""
+    if fitter == "trim_and_fill" and level is None:
+        pytest.skip("level=None is trim_and_fill's default (metafor's 95% for the filled data)")
+    with pytest.raises(ValueError, match="level"):
+        _fitters(level)[fitter]()
+
+
+@pytest.mark.parametrize("control,words", [
+    ("fast", "control must be a dict"), ([("maxiter", 5)], "control must be a dict"), (3, "control must be a dict"),
+    ({"max_iter": 5}, "unknown control option"), ({"maxiter": "many"}, "control['maxiter'] must be a positive integer"),
+    ({"maxiter": 0}, "control['maxiter']"), ({"maxiter": 2.5}, "control['maxiter']"),
+    ({"threshold": -1}, "control['threshold'] must be a positive finite"), ({"tol": float("nan")}, "control['tol']"),
+    ({"stepadj": "half"}, "control['stepadj']"), ({"ll0check": "yes"}, "control['ll0check'] must be True or False"),
+    ({"tau2_init": -0.1}, "control['tau2_init']"), ({"tau2_max": 0}, "control['tau2_max']"),
+], ids=lambda x: repr(x)[:30])
+def test_control_of_the_wrong_kind_is_named(control, words):
+    from ldn_evidence.engine import rma_batch
+
+    for fit in (lambda: le.meta_analysis(_Y, _V, control=control),
+                lambda: le.meta_regression(_Y, _V, [1.0, 2, 3, 4, 5, 6], control=control),
+                lambda: le.subgroup_analysis(_Y, _V, list("aabbbb"), control=control),
+                lambda: rma_batch(_Y, _V, control=control)):
+        with pytest.raises(ValueError, match=re.escape(words)):
+            fit()
+
+
+def test_meta_analysis_pairs_series_by_their_index():
+    """Same labels in another order: paired by label, not by position (which gave another estimate)."""
+    yi = pd.Series([0.1, 0.9, 0.5], index=["a", "b", "c"])
+    vi = pd.Series([0.5, 0.02, 0.01], index=["c", "b", "a"])        # a: 0.01, b: 0.02, c: 0.5
+    got = le.meta_analysis(yi, vi, method="DL", test="z")
+    want = le.meta_analysis([0.1, 0.9, 0.5], [0.01, 0.02, 0.5], method="DL", test="z", labels=["a", "b", "c"])
+    by_position = le.meta_analysis([0.1, 0.9, 0.5], [0.5, 0.02, 0.01], method="DL", test="z")
+    assert got.estimate == pytest.approx(want.estimate, rel=1e-14)
+    assert abs(got.estimate - by_position.estimate) > 0.1
+    assert got.labels == ["a", "b", "c"]
+    labels = pd.Series(["A", "B", "C"], index=["a", "b", "c"])[["c", "a", "b"]]
+    assert le.meta_analysis(yi, vi, labels=labels).labels == ["A", "B", "C"]
+
+
+def test_meta_analysis_refuses_series_with_other_labels():
+    yi = pd.Series([0.1, 0.9, 0.5], index=["a", "b", "c"])
+    with pytest.raises(ValueError, match="'yi' and 'vi' are pandas Series with different indexes"):
+        le.meta_analysis(yi, pd.Series([0.01, 0.01, 0.5], index=["a", "b", "z"]))
+    with pytest.raises(ValueError, match="argument 'labels' is a pandas object indexed"):
+        le.meta_analysis(yi, yi * 0 + 0.1, labels=pd.Series(["A", "B", "C"], index=[0, 1, 2]))
+
+
+def test_moderators_and_groups_are_paired_by_the_index_too():
+    idx = ["s1", "s2", "s3", "s4", "s5", "s6"]
+    yi, vi = pd.Series(_Y, index=idx), pd.Series(_V, index=idx)
+    x = pd.DataFrame({"dose": [1.0, 2, 3, 4, 5, 6]}, index=idx)
+    r = le.meta_regression(yi, vi, x.iloc[::-1])
+    assert r.coef == pytest.approx(le.meta_regression(yi, vi, x).coef, rel=1e-13) and r.names == ["intercept", "dose"]
+    g = pd.Series(list("aabbbb"), index=idx)
+    s = le.subgroup_analysis(yi, vi, g.iloc[::-1], method="DL")
+    assert s.subgroups["a"].k == 2 and s.subgroups["a"].labels == ["s1", "s2"]
+    with pytest.raises(ValueError, match="argument 'groups'"):
+        le.subgroup_analysis(yi, vi, pd.Series(list("aabbbb"), index=range(6)))
+
+
+def test_masked_arrays_are_missing_not_their_hidden_values():
+    from ldn_evidence.engine import rma_batch
+
+    yi = np.ma.array(_Y, mask=[False, False, True, False, False, False])
+    with pytest.raises(ValueError, match=r"study '3' \(index 2\): yi is masked"):
+        le.meta_analysis(yi, _V)
+    # rma_batch: a masked entry is an absent study
+    b = rma_batch(yi, _V, method="DL")
+    keep = [0, 1, 3, 4, 5]
+    ref = le.meta_analysis(np.array(_Y)[keep], np.array(_V)[keep], method="DL", test="z")
+    assert b.k[0] == 5 and b.estimate[0] == pytest.approx(ref.estimate, rel=1e-14)
+
+
+@pytest.mark.parametrize("yi,vi,words", [
+    ([0.1, float("nan")], [0.1, 0.1], "yi[0, 1] = nan"), ([0.1, 0.2], [0.1, -1.0], "vi[0, 1] = -1.0"),
+    ([0.1, 0.2], [0.1, 0.2, 0.3], "differ in shape"), ([[[0.1]]], [[[0.1]]], "must be of shape"),
+    (["a", "b"], [0.1, 0.1], "yi must be numeric"),
+], ids=["nan", "negative_vi", "lengths", "3d", "text"])
+def test_rma_batch_refuses_what_it_cannot_fit(yi, vi, words):
+    from ldn_evidence.engine import rma_batch
+
+    with pytest.raises(ValueError, match=re.escape(words)):
+        rma_batch(yi, vi)
+
+
+@pytest.mark.parametrize("call,words", [
+    (lambda r: r.permutation_test(n="many"), "n must be a whole number >= 2"),
+    (lambda r: r.permutation_test(n=1.5), "n must be a whole number"),
+    (lambda r: r.permutation_test(seed="x"), "seed must be None, a non-negative integer"),
+    (lambda r: r.permutation_test(exact="yes"), "exact must be True or False"),
+    (lambda r: r.gosh(max_subsets=float("nan")), "max_subsets must be a whole number"),
+    (lambda r: r.gosh(seed=-1), "seed must be"),
+    (lambda r: r.leave_one_out(chunk_size=0), "chunk_size must be a whole number >= 1"),
+    (lambda r: r.cumulative(order=[0.0, 1, 2, 3, 4, 5]), "order must be a permutation"),
+    (lambda r: r.cumulative(by=[2001, 2002]), "by has 2 values"),
+    (lambda r: r.egger_test(predictor="n"), "unknown predictor 'n'"),
+    (lambda r: r.egger_test(model="glm"), "model must be 'rma' or 'lm'"),
+    (lambda r: r.egger_test(predictor="ni", ni=["a"] * 6), "ni must be 6 positive"),
+    (lambda r: r.rank_test(exact="no"), "exact must be True or False"),
+    (lambda r: r.trim_and_fill(estimator="L1"), "estimator must be 'L0', 'R0' or 'Q0'"),
+    (lambda r: r.trim_and_fill(side="up"), "side must be 'left', 'right' or None"),
+    (lambda r: r.trim_and_fill(maxiter=0), "maxiter must be a whole number"),
+    (lambda r: r.update(methd="DL"), "unknown argument(s) 'methd'"),
+], ids=lambda c: None)
+def test_diagnostics_name_their_bad_argument(call, words):
+    r = le.meta_analysis(_Y, _V)
+    with pytest.raises((ValueError, TypeError), match=re.escape(words)):
+        call(r)

@@ -335,3 +335,19 @@ def test_the_wheel_ships_the_templates(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for template in (REPO / "src" / "ldn_evidence" / "report" / "templates").iterdir():
         assert f"ldn_evidence/report/templates/{template.name}" in names
+
+
+def test_a_binary_outcome_has_its_sequential_analysis_on_its_own_scale():
+    """The TSA of a binary outcome is Wetterslev's (relative risk reduction of the control risk),
+    the same as `ldn-evidence tsa --outcome adverse_events`, not 'not available'."""
+    from ldn_evidence.report.outcome import living_parts
+    from ldn_evidence.review.tsa import trial_sequential_analysis
+
+    review = le.load_studies()
+    tsa = living_parts(review, "adverse_events")["tsa"]
+    assert "svg" in tsa, tsa
+    direct = trial_sequential_analysis(review, "adverse_events")
+    assert tsa["json"]["measure"] == "RR" and tsa["conclusion"] == direct.conclusion
+    assert tsa["json"]["ris"] == direct.ris.ris
+    assert any("relative risk reduction 20%" in a for a in tsa["assumptions"])
+    assert "an effect of 0.2" not in direct.conclusion   # a binary effect is named as a risk reduction

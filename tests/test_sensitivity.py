@@ -1,4 +1,4 @@
-"""ldn_evidence.sensitivity: consistency with single fits, GOSH/permutation mechanics, edge cases.
+"""ldn_evidence.diagnostics: consistency with single fits, GOSH/permutation mechanics, edge cases.
 (Agreement with metafor is in test_sensitivity_reference.py.)"""
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ldn_evidence import sensitivity as sens
+from ldn_evidence import diagnostics as sens
+from ldn_evidence.diagnostics.small_study import _kendall_test
 from ldn_evidence.models import meta_analysis, rma_batch
 
 
@@ -146,16 +147,24 @@ def test_egger_needs_ni_for_sample_size_predictors(res):
 
 
 def test_kendall_exact_distribution_small_n():
-    # P(T <= q) by enumeration of all permutations of 5
+    # the exact two-sided p-value (scipy's kendalltau, as R's cor.test(exact=TRUE)) against the
+    # distribution of the number of inversions counted over all permutations of 5
     from itertools import permutations
 
     n = 5
     counts = np.zeros(11)
+    perms = {}
     for perm in permutations(range(n)):
         inv = sum(perm[i] > perm[j] for i in range(n) for j in range(i + 1, n))
         counts[inv] += 1
-    for q in range(11):
-        assert sens._kendall_cdf(q, n) == pytest.approx(counts[: q + 1].sum() / 120, abs=1e-14)
+        perms.setdefault(inv, perm)
+    cdf = np.cumsum(counts) / 120
+    for inv, perm in perms.items():
+        q = 10 - inv                                  # concordant pairs
+        want = min(1.0, 2 * min(cdf[q], 1 - (cdf[q - 1] if q > 0 else 0.0)))
+        tau, p, exact = _kendall_test(np.arange(n, dtype=float), np.array(perm, dtype=float))
+        assert exact and tau == pytest.approx((q - inv) / 10, abs=1e-15)
+        assert p == pytest.approx(want, abs=1e-14)
 
 
 def test_k1_and_type_errors():

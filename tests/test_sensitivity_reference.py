@@ -1,4 +1,4 @@
-"""Agreement of ldn_evidence.sensitivity with metafor 3.8-1 (tests/reference/sensitivity/).
+"""Agreement of ldn_evidence.diagnostics with metafor 3.8-1 (tests/reference/sensitivity/).
 
 The JSON is written by tests/reference/sensitivity/make_reference.R; these tests never need R.
 Four data sets (dat.bcg log RR, dat.normand1999 SMD, dat.hackshaw1998 log OR, a synthetic

@@ -16,7 +16,7 @@ __all__ = ["moved", "warn_moved"]
 REMOVED_IN = "0.3"
 #: the old module paths (files in the package that only forward to the new place)
 OLD_MODULES = ("choices", "effect_sizes", "conversions", "designs", "study_effects", "living", "tsa", "cli_living",
-               "distributions")
+               "distributions", "sensitivity")
 
 
 def warn_moved(old: str, new: str) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = ["Problem", "StudiesFileError", "ReviewError", "LivingError", "LockTimeout", "FileChangedError",
-           "ReadOnlyReviewError"]
+           "ReadOnlyReviewError", "ConvergenceError", "ConvergenceWarning"]
 
 
 @dataclass(frozen=True)
@@ -65,3 +65,11 @@ class FileChangedError(LivingError):
 class ReadOnlyReviewError(LivingError):
     """The studies file is the copy installed inside the package (site-packages): not a user's to
     change. Nothing was written."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative tau^2 estimator did not converge (or was reset)."""
+
+
+class ConvergenceError(RuntimeError):
+    """Raised where metafor stops with an error (e.g. Fisher scoring did not converge)."""

@@ -375,6 +375,26 @@ GRADE_DOWNGRADE = {"not_serious": 0, "serious": 1, "very_serious": 2}
 GRADE_UPGRADE_FACTORS = ("large_effect", "dose_response", "plausible_confounding")
 GRADE_UPGRADE_NAMES = {"large_effect": "Large effect", "dose_response": "Dose-response gradient",
                        "plausible_confounding": "Plausible confounding would reduce the effect"}
+
+
+def grade_level_text(level: str | None) -> str:
+    """A certainty level as a summary-of-findings table prints it; an em dash when not rated.
+
+    >>> grade_level_text("low")
+    '\u2295\u2295\u25ef\u25ef Low'
+    """
+    if level is None:
+        return "\u2014"
+    return f"{GRADE_SYMBOLS[level]} {GRADE_LEVEL_NAMES[level]}"
+
+
+def grade_domain_name(domain: str) -> str:
+    """The GRADE wording of a downgrading domain or an upgrading factor.
+
+    >>> grade_domain_name("imprecision"), grade_domain_name("large_effect")
+    ('Imprecision', 'Large effect')
+    """
+    return GRADE_DOMAIN_NAMES.get(domain) or GRADE_UPGRADE_NAMES.get(domain, domain)
 #: an upgrading factor's judgement and the levels it adds
 GRADE_UPGRADES = ("none", "one_level", "two_levels")
 GRADE_UPGRADE = {"none": 0, "one_level": 1, "two_levels": 2}

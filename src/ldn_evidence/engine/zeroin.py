@@ -9,6 +9,12 @@ that R's ``R_zeroin2`` implements (bisection, secant and inverse quadratic inter
 tolerance ``2*eps*|b| + tol/2``), written from the published algorithm, for many roots at
 once: every row is its own root-finding problem, rows that have converged are frozen, and
 only the rows still searching have their function evaluated.
+
+Why not :func:`scipy.optimize.brentq`: it is Brent's method too, but with its own tolerance
+rule (``xtol + rtol * |x|``, default rtol 8.9e-16) and its own choice between interpolation and
+bisection, so it stops at a different point of the interval R's ``uniroot()`` stops in, one
+root at a time. Where the stopping point is the answer (PM's tau^2, the Q-profile bounds, both
+reported by metafor to its tolerance), only the same steps give the same numbers.
 """
 from __future__ import annotations
 

@@ -9,15 +9,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special as sp
 
-from ..engine.batch import KH_TESTS, T_TESTS, BatchFit, normalize_method, normalize_test, redundant_columns, rma_batch
-
-
-class ConvergenceWarning(UserWarning):
-    """An iterative tau^2 estimator did not converge (or was reset)."""
-
-
-class ConvergenceError(RuntimeError):
-    """Raised where metafor stops with an error (e.g. Fisher scoring did not converge)."""
+from .. import diagnostics as _diagnostics
+from .._format import fmt_number, fmt_p, json_safe, p_equals
+from .._result import Result, short
+from ..engine.batch import (KH_TESTS, T_TESTS, BatchFit, normalize_method, normalize_test, redundant_columns, rma_batch,
+                            tau2_profile_ci)
+from ..effects._inputs import checked_arrays
+from ..errors import ConvergenceError, ConvergenceWarning
+from ..vocabulary import check_level
 
 
 _METHOD_NAMES = {
@@ -39,8 +38,7 @@ _TEST_NAMES = {"z": "z (normal) test", "t": "t test (no variance adjustment)",
 @functools.lru_cache(maxsize=16)
 def _z_crit(level):
     """The normal quantile of a two-sided ``level``% interval (the one rma_batch uses)."""
-    alpha = 1.0 - level / 100.0 if level > 1 else 1.0 - level  # as rma_batch
-    return float(sp.ndtri(1.0 - alpha / 2.0))
+    return float(sp.ndtri(1.0 - (1.0 - level / 100.0) / 2.0))
 
 
 def _hk_notes(test, k, s2w, t_half, z_half, ci, z_ci, p, z_p):
@@ -58,9 +56,9 @@ def _hk_notes(test, k, s2w, t_half, z_half, ci, z_ci, p, z_p):
         return True, ["Hartung-Knapp variance factor s2w = 0: the weighted residual sum of squares (Q at the "
                       "fitted tau^2) is 0, the yi do not vary about the estimate, so the knha interval has zero "
                       "width (as metafor's test=\"knha\"); test=\"adhoc\" (modified Hartung-Knapp, factor at "
-                      f"least 1) gives a non-degenerate interval (Wald z: [{_fmt(z_ci[0])}, {_fmt(z_ci[1])}])"]
-    return True, [f"the Hartung-Knapp CI [{_fmt(ci[0])}, {_fmt(ci[1])}] (p {_p_eq(p)}) is narrower than the Wald z CI "
-                  f"[{_fmt(z_ci[0])}, {_fmt(z_ci[1])}] (p {_p_eq(z_p)}): its variance factor s2w = {s2w:.4g} is "
+                      f"least 1) gives a non-degenerate interval (Wald z: [{fmt_number(z_ci[0])}, {fmt_number(z_ci[1])}])"]
+    return True, [f"the Hartung-Knapp CI [{fmt_number(ci[0])}, {fmt_number(ci[1])}] (p {p_equals(p)}) is narrower than the Wald z CI "
+                  f"[{fmt_number(z_ci[0])}, {fmt_number(z_ci[1])}] (p {p_equals(z_p)}): its variance factor s2w = {s2w:.4g} is "
                   f"below (z/t)^2 = {(z_half / t_half) ** 2 * s2w:.4g}; test=\"adhoc\" (modified Hartung-Knapp, "
                   "factor at least 1) is never narrower than z"]
 
@@ -70,9 +68,7 @@ def _hk_notes(test, k, s2w, t_half, z_half, ci, z_ci, p, z_p):
 # ---------------------------------------------------------------------------------------------
 
 
-def _as_1d(x, name):
-    values = getattr(x, "to_numpy", None)
-    arr = np.asarray(values() if callable(values) else x, dtype=float)
+def _as_1d(arr, name):
     if arr.ndim == 0:
         arr = arr[None]
     if arr.ndim != 1:
@@ -80,54 +76,64 @@ def _as_1d(x, name):
     return arr
 
 
-def _labels_for(labels, yi_obj, k):
+def _aligned(value, name, index):
+    """A pandas argument (Series or DataFrame) in the order of the studies' ``index`` (that of the
+    yi/vi Series): reordered when it holds the same labels in another order, refused when its
+    labels differ (pairing by position would attach one study's value to another)."""
+    if index is None or not hasattr(value, "index") or not hasattr(value, "reindex") or value.index.equals(index):
+        return value
+    if (index.is_unique and value.index.is_unique and len(value.index) == len(index)
+            and set(value.index) == set(index)):
+        return value.reindex(index)
+    shown = lambda ix: ", ".join(map(repr, list(ix)[:5])) + (", ..." if len(ix) > 5 else "")  # noqa: E731
+    raise ValueError(f"argument {name!r} is a pandas object indexed [{shown(value.index)}], the studies (yi, vi) "
+                     f"[{shown(index)}]; its rows would be paired by position. Give it the same index or pass an array")
+
+
+def _labels_for(labels, index, k):
     if labels is None:
-        index = getattr(yi_obj, "index", None) if hasattr(yi_obj, "to_numpy") else None
         if index is not None and type(index).__name__ not in ("RangeIndex", "range"):
             return [str(i) for i in index]
         return [str(i + 1) for i in range(k)]
-    labs = [str(x) for x in (labels.tolist() if hasattr(labels, "tolist") else labels)]
+    if isinstance(labels, (str, bytes)):
+        raise ValueError(f"labels must be a sequence of {k} study labels, not a single string")
+    labels = _aligned(labels, "labels", index)
+    try:
+        labs = [str(x) for x in (labels.tolist() if hasattr(labels, "tolist") else labels)]
+    except TypeError:
+        raise ValueError(f"labels must be a sequence of {k} study labels, got {labels!r:.60}") from None
     if len(labs) != k:
         raise ValueError(f"labels has {len(labs)} entries but there are {k} studies")
     return labs
 
 
 def _validate(yi, vi, labels):
-    y = _as_1d(yi, "yi")
-    v = _as_1d(vi, "vi")
+    """yi, vi as float arrays (pandas Series aligned on their index, masked entries missing), the
+    study labels (from ``labels``, else the Series index, else 1..k) and the studies' index.
+
+    Every value must be finite and every vi > 0; the message names the study.
+    """
+    arrays, index = checked_arrays({"yi": yi, "vi": vi})
+    y, v = _as_1d(arrays["yi"], "yi"), _as_1d(arrays["vi"], "vi")
     if y.shape != v.shape:
         raise ValueError(f"yi and vi differ in length ({y.size} vs {v.size})")
     if y.size == 0:
         raise ValueError("no studies: yi and vi are empty")
-    labs = _labels_for(labels, yi, y.size)
+    labs = _labels_for(labels, index, y.size)
     if np.all(np.isfinite(y)) and np.all(np.isfinite(v)) and np.all(v > 0):
-        return y, v, labs
+        return y, v, labs, index
+    masked = {name: np.ma.getmaskarray(x).ravel() if np.ma.isMaskedArray(x) else np.zeros(y.size, bool)
+              for name, x in (("yi", yi), ("vi", vi))}
     for i in range(y.size):
-        if not math.isfinite(y[i]):
-            raise ValueError(f"study {labs[i]!r} (index {i}): yi is {float(y[i])}; effect sizes must be finite")
-        if not math.isfinite(v[i]):
-            raise ValueError(f"study {labs[i]!r} (index {i}): vi is {float(v[i])}; sampling variances must be finite")
+        for name, x, what in (("yi", y, "effect sizes"), ("vi", v, "sampling variances")):
+            if masked[name][i]:
+                raise ValueError(f"study {labs[i]!r} (index {i}): {name} is masked (missing); {what} must be given "
+                                 "for every study (leave the study out instead)")
+            if not math.isfinite(x[i]):
+                raise ValueError(f"study {labs[i]!r} (index {i}): {name} is {float(x[i])}; {what} must be finite")
         if v[i] <= 0:
             raise ValueError(f"study {labs[i]!r} (index {i}): vi = {float(v[i])}; sampling variances must be > 0")
-    return y, v, labs
-
-
-def _f(x):
-    """Plain float (or None for NaN) for to_dict()."""
-    x = float(x)
-    return None if math.isnan(x) else x
-
-
-def _fmt(x, digits=4):
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "NA"
-    return f"{x:.{digits}f}"
-
-
-def _fmt_p(p):
-    if p is None or math.isnan(p):
-        return "NA"
-    return "< .0001" if p < 1e-4 else f"{p:.4f}"
+    return y, v, labs, index
 
 
 def _emit(batch: BatchFit, method, stacklevel=3):
@@ -152,8 +158,8 @@ def _raise_if_failed(batch: BatchFit, what="model"):
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class MetaResult:
+@dataclass(repr=False)
+class MetaResult(Result):
     """Result of a random-effects (or equal-effects) meta-analysis, as metafor's ``rma.uni``.
 
     All statistics are floats; ``weights`` are percent (metafor's ``weights()``). ``zval`` is
@@ -167,7 +173,12 @@ class MetaResult:
     ``tau2_ci_*``, ``i2_ci_*``, ``h2_ci_*`` are the Q-profile interval (Viechtbauer 2007) and
     the I^2/H^2 bounds derived from it as ``confint.rma.uni``; ``pi_*`` the prediction interval
     as ``predict.rma`` (NaN for EE). ``notes`` holds messages about the fit (k = 1, test
-    switched, tau^2 reset, ...).
+    switched, tau^2 reset, ...). ``requested_test`` is the test asked for (``test`` is "z" when
+    k = 1, as metafor); :meth:`update` refits with it.
+
+    The diagnostics are methods (``res.leave_one_out()``, ``res.gosh()`` ...; see
+    :mod:`ldn_evidence.diagnostics`), :meth:`update` refits with changed arguments and
+    :meth:`conf_int` gives the intervals at another level.
     """
 
     estimate: float
@@ -209,6 +220,7 @@ class MetaResult:
     z_ci_high: float = float("nan")
     z_pvalue: float = float("nan")
     knha_narrower_than_z: bool = False
+    requested_test: str | None = None
 
     # -- derived -----------------------------------------------------------------------------
     @property
@@ -254,26 +266,27 @@ class MetaResult:
             df=float(b.df[i]) if test in T_TESTS else float("nan"), vt=float(b.vt[i]),
             s2w=float(b.s2w[i]), iterations=int(b.iterations[i]), notes=list(notes) + hk_notes, control=control,
             z_ci_low=z_ci[0], z_ci_high=z_ci[1], z_pvalue=z_p, knha_narrower_than_z=narrower,
+            requested_test=b.test,
         )
 
     # -- output ------------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        """Plain-Python dictionary (floats, lists; NaN as None)."""
+        """Plain-Python dictionary (floats, lists; NaN and infinities as None)."""
         out = {
             "method": self.method, "test": self.test, "level": self.level, "k": self.k,
-            "estimate": _f(self.estimate), "se": _f(self.se), "zval": _f(self.zval), "pvalue": _f(self.pvalue),
-            "ci_low": _f(self.ci_low), "ci_high": _f(self.ci_high), "df": _f(self.df),
-            "tau2": _f(self.tau2), "se_tau2": _f(self.se_tau2), "tau2_ci_low": _f(self.tau2_ci_low),
-            "tau2_ci_high": _f(self.tau2_ci_high), "tau": _f(self.tau), "i2": _f(self.i2),
-            "i2_ci_low": _f(self.i2_ci_low), "i2_ci_high": _f(self.i2_ci_high), "h2": _f(self.h2),
-            "h2_ci_low": _f(self.h2_ci_low), "h2_ci_high": _f(self.h2_ci_high), "q": _f(self.q),
-            "q_df": self.q_df, "q_pvalue": _f(self.q_pvalue), "pi_low": _f(self.pi_low), "pi_high": _f(self.pi_high),
-            "labels": list(self.labels), "yi": [float(x) for x in self.yi], "vi": [float(x) for x in self.vi],
-            "weights": [float(x) for x in self.weights], "notes": list(self.notes),
-            "s2w": _f(self.s2w), "z_ci_low": _f(self.z_ci_low), "z_ci_high": _f(self.z_ci_high),
-            "z_pvalue": _f(self.z_pvalue), "knha_narrower_than_z": bool(self.knha_narrower_than_z),
+            "estimate": self.estimate, "se": self.se, "zval": self.zval, "pvalue": self.pvalue,
+            "ci_low": self.ci_low, "ci_high": self.ci_high, "df": self.df,
+            "tau2": self.tau2, "se_tau2": self.se_tau2, "tau2_ci_low": self.tau2_ci_low,
+            "tau2_ci_high": self.tau2_ci_high, "tau": self.tau, "i2": self.i2,
+            "i2_ci_low": self.i2_ci_low, "i2_ci_high": self.i2_ci_high, "h2": self.h2,
+            "h2_ci_low": self.h2_ci_low, "h2_ci_high": self.h2_ci_high, "q": self.q,
+            "q_df": self.q_df, "q_pvalue": self.q_pvalue, "pi_low": self.pi_low, "pi_high": self.pi_high,
+            "labels": list(self.labels), "yi": self.yi, "vi": self.vi,
+            "weights": self.weights, "notes": list(self.notes),
+            "s2w": self.s2w, "z_ci_low": self.z_ci_low, "z_ci_high": self.z_ci_high,
+            "z_pvalue": self.z_pvalue, "knha_narrower_than_z": bool(self.knha_narrower_than_z),
         }
-        return out
+        return json_safe(out)
 
     def to_frame(self):
         """One-row pandas DataFrame of the pooled result."""
@@ -295,27 +308,27 @@ class MetaResult:
         if self.method != "EE":
             ci = ""
             if not math.isnan(self.tau2_ci_low):
-                ci = f"  [{lvl} CI {_fmt(self.tau2_ci_low)}, {_fmt(self.tau2_ci_high)}; Q-profile]"
-            lines.append(f"tau^2 (estimated amount of total heterogeneity): {_fmt(self.tau2)} "
-                         f"(SE = {_fmt(self.se_tau2)}){ci}")
-            lines.append(f"tau (square root of estimated tau^2 value):      {_fmt(self.tau)}")
+                ci = f"  [{lvl} CI {fmt_number(self.tau2_ci_low)}, {fmt_number(self.tau2_ci_high)}; Q-profile]"
+            lines.append(f"tau^2 (estimated amount of total heterogeneity): {fmt_number(self.tau2)} "
+                         f"(SE = {fmt_number(self.se_tau2)}){ci}")
+            lines.append(f"tau (square root of estimated tau^2 value):      {fmt_number(self.tau)}")
         i2ci = ""
         if not math.isnan(self.i2_ci_low):
-            i2ci = f"  [{lvl} CI {_fmt(self.i2_ci_low, 2)}%, {_fmt(self.i2_ci_high, 2)}%]"
-        lines.append(f"I^2 (total heterogeneity / total variability):   {_fmt(self.i2, 2)}%{i2ci}")
-        lines.append(f"H^2 (total variability / sampling variability):  {_fmt(self.h2, 2)}")
-        lines += ["", "Test for Heterogeneity:", f"Q(df = {self.q_df}) = {_fmt(self.q)}, p-val {_p_eq(self.q_pvalue)}", ""]
+            i2ci = f"  [{lvl} CI {fmt_number(self.i2_ci_low, 2)}%, {fmt_number(self.i2_ci_high, 2)}%]"
+        lines.append(f"I^2 (total heterogeneity / total variability):   {fmt_number(self.i2, 2)}%{i2ci}")
+        lines.append(f"H^2 (total variability / sampling variability):  {fmt_number(self.h2, 2)}")
+        lines += ["", "Test for Heterogeneity:", f"Q(df = {self.q_df}) = {fmt_number(self.q)}, p-val {p_equals(self.q_pvalue)}", ""]
         stat = "tval" if tdist else "zval"
         lines.append("Model Results:")
         lines.append("")
         head = f"{'estimate':>10} {'se':>9} {stat:>9} " + (f"{'df':>4} " if tdist else "") + \
             f"{'pval':>8} {'ci.lb':>9} {'ci.ub':>9}"
-        row = f"{_fmt(self.estimate):>10} {_fmt(self.se):>9} {_fmt(self.zval):>9} " + \
+        row = f"{fmt_number(self.estimate):>10} {fmt_number(self.se):>9} {fmt_number(self.zval):>9} " + \
             (f"{self.df:>4g} " if tdist else "") + \
-            f"{_fmt_p(self.pvalue):>8} {_fmt(self.ci_low):>9} {_fmt(self.ci_high):>9}"
+            f"{fmt_p(self.pvalue):>8} {fmt_number(self.ci_low):>9} {fmt_number(self.ci_high):>9}"
         lines += [head, row, ""]
         if self.method != "EE":
-            lines.append(f"Prediction interval ({lvl}): [{_fmt(self.pi_low)}, {_fmt(self.pi_high)}]"
+            lines.append(f"Prediction interval ({lvl}): [{fmt_number(self.pi_low)}, {fmt_number(self.pi_high)}]"
                          + (f" (t, df = {self.df:g})" if tdist else " (normal)"))
         for note in self.notes:
             lines.append(f"Note: {note}")
@@ -332,68 +345,201 @@ class MetaResult:
         import html
 
         rows = [("k", self.k), ("method", self.method), ("test", self.test),
-                ("estimate", _fmt(self.estimate)), ("SE", _fmt(self.se)),
-                (f"{self.level:g}% CI", f"{_fmt(self.ci_low)} to {_fmt(self.ci_high)}"),
-                ("p-value", _fmt_p(self.pvalue)),
-                ("tau²", f"{_fmt(self.tau2)} ({_fmt(self.tau2_ci_low)} to {_fmt(self.tau2_ci_high)})"),
-                ("I²", f"{_fmt(self.i2, 1)}% ({_fmt(self.i2_ci_low, 1)} to {_fmt(self.i2_ci_high, 1)})"),
-                ("Q", f"{_fmt(self.q)} (df = {self.q_df}, p {_p_eq(self.q_pvalue)})"),
-                ("prediction interval", f"{_fmt(self.pi_low)} to {_fmt(self.pi_high)}")]
+                ("estimate", fmt_number(self.estimate)), ("SE", fmt_number(self.se)),
+                (f"{self.level:g}% CI", f"{fmt_number(self.ci_low)} to {fmt_number(self.ci_high)}"),
+                ("p-value", fmt_p(self.pvalue)),
+                ("tau²", f"{fmt_number(self.tau2)} ({fmt_number(self.tau2_ci_low)} to {fmt_number(self.tau2_ci_high)})"),
+                ("I²", f"{fmt_number(self.i2, 1)}% ({fmt_number(self.i2_ci_low, 1)} to {fmt_number(self.i2_ci_high, 1)})"),
+                ("Q", f"{fmt_number(self.q)} (df = {self.q_df}, p {p_equals(self.q_pvalue)})"),
+                ("prediction interval", f"{fmt_number(self.pi_low)} to {fmt_number(self.pi_high)}")]
         body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(a))}</th><td>{html.escape(str(b))}</td></tr>"
                        for a, b in rows)
         notes = "".join(f"<p><em>Note: {html.escape(n)}</em></p>" for n in self.notes)
         return f"<table class='meta-result'>{body}</table>{notes}"
 
-    # -- sensitivity and small-study diagnostics (ldn_evidence.sensitivity) --------------------
-    def leave_one_out(self):
-        """Leave-one-out analysis (metafor ``leave1out``); see :func:`ldn_evidence.sensitivity.leave_one_out`."""
-        from ..sensitivity import leave_one_out
-        return leave_one_out(self)
+    # -- refits -------------------------------------------------------------------------------
+    def update(self, **changes):
+        """The model refitted with some arguments changed, as metafor's ``update()``.
 
-    def influence(self):
-        """Influence diagnostics (metafor ``influence``); see :func:`ldn_evidence.sensitivity.influence`."""
-        from ..sensitivity import influence
-        return influence(self)
+        Parameters
+        ----------
+        **changes
+            Any of :func:`meta_analysis`'s arguments (``yi``, ``vi``, ``method``, ``test``,
+            ``level``, ``labels``, ``control``); the others are this model's (``test`` the one
+            asked for, also when k = 1 switched it to z). New ``yi``/``vi`` of another length
+            get labels 1..k unless ``labels`` is given. ``mods`` (moderators, as
+            :func:`meta_regression`'s ``X``) gives the meta-regression with the same settings,
+            as metafor's ``update(res, mods = ~ x)``.
 
-    def baujat(self):
-        """Baujat coordinates (metafor ``baujat``); see :func:`ldn_evidence.sensitivity.baujat`."""
-        from ..sensitivity import baujat
-        return baujat(self)
+        Returns
+        -------
+        MetaResult, or MetaRegressionResult with ``mods``
 
-    def cumulative(self, order=None, *, by=None):
-        """Cumulative meta-analysis (metafor ``cumul``); see :func:`ldn_evidence.sensitivity.cumulative`."""
-        from ..sensitivity import cumulative
-        return cumulative(self, order, by=by)
+        Examples
+        --------
+        >>> res = meta_analysis([0.1, 0.3, 0.5, 0.2], [0.02, 0.03, 0.04, 0.02], method="REML", test="knha")
+        >>> z = res.update(test="z")
+        >>> (z.method, z.test, z.estimate == res.estimate, z.ci_high < res.ci_high)
+        ('REML', 'z', True, True)
+        >>> res.update(mods=[1.0, 2.0, 3.0, 4.0]).names
+        ['intercept', 'x1']
+        """
+        allowed = ("yi", "vi", "method", "test", "level", "labels", "control", "mods")
+        unknown = sorted(set(changes) - set(allowed))
+        if unknown:
+            raise TypeError(f"update() got unknown argument(s) {', '.join(map(repr, unknown))}; it takes "
+                            f"{', '.join(allowed)}")
+        args = {"yi": self.yi, "vi": self.vi, "method": self.method, "test": self.requested_test or self.test,
+                "level": self.level, "labels": self.labels, "control": self.control}
+        if ("yi" in changes or "vi" in changes) and "labels" not in changes:
+            new = changes.get("yi", changes.get("vi"))
+            if np.ndim(new) != 1 or len(new) != self.k:
+                args["labels"] = None
+        mods = changes.pop("mods", None)
+        args.update(changes)
+        if mods is not None:
+            yi, vi = args.pop("yi"), args.pop("vi")
+            return meta_regression(yi, vi, mods, **args)
+        return meta_analysis(**args)
+
+    def conf_int(self, level=95):
+        """Confidence and prediction intervals at another ``level``, without refitting tau^2.
+
+        The model (its estimate, tau^2 and, under knha/adhoc, its variance factor) stays as
+        fitted; only the quantiles change: the CI of the mean and the prediction interval as
+        metafor's ``confint(res, level=)`` and ``predict(res, level=)`` (t with k - 1 df under
+        t, knha and adhoc), the Q-profile CI of tau^2 (and the I^2, H^2 bounds derived from it)
+        searched again at the new level, as ``confint()`` does.
+
+        Parameters
+        ----------
+        level : float
+            Confidence level in percent, in (1, 100).
+
+        Returns
+        -------
+        ConfInt
+
+        Examples
+        --------
+        >>> res = meta_analysis([0.1, 0.3, 0.5, 0.2], [0.02, 0.03, 0.04, 0.02], test="z")
+        >>> ci = res.conf_int(90)
+        >>> ci.level, ci.estimate == res.estimate, ci.ci_high < res.ci_high
+        (90.0, True, True)
+        >>> res.conf_int(95).ci_low == res.ci_low
+        True
+        """
+        level = check_level(level)
+        alpha = 1.0 - level / 100.0
+        tdist = self.test in T_TESTS
+        crit = float(sp.stdtrit(self.df, 1.0 - alpha / 2.0)) if tdist else _z_crit(level)
+        half = crit * self.se
+        nan = float("nan")
+        pi = (nan, nan)
+        if self.method != "EE":
+            half_pi = crit * math.sqrt(self.se ** 2 + self.tau2)
+            pi = (self.estimate - half_pi, self.estimate + half_pi)
+        t_lo = t_hi = nan
+        if self.method != "EE" and self.k > 1:
+            lo, hi, _ = tau2_profile_ci(self.yi, self.vi, [self.tau2], level=level, control=self.control)
+            t_lo, t_hi = float(lo[0]), float(hi[0])
+        vt = self.vt
+        with np.errstate(divide="ignore", invalid="ignore"):
+            i2 = [100.0 * t / (vt + t) if vt + t > 0 else nan for t in (t_lo, t_hi)]
+            h2 = [t / vt + 1.0 if vt > 0 else nan for t in (t_lo, t_hi)]
+        return ConfInt(level=level, test=self.test, df=self.df, estimate=self.estimate, ci_low=self.estimate - half,
+                       ci_high=self.estimate + half, pi_low=pi[0], pi_high=pi[1], tau2=self.tau2, tau2_ci_low=t_lo,
+                       tau2_ci_high=t_hi, i2=self.i2, i2_ci_low=i2[0], i2_ci_high=i2[1], h2=self.h2,
+                       h2_ci_low=h2[0], h2_ci_high=h2[1])
+
+    # -- diagnostics (ldn_evidence.diagnostics) -----------------------------------------------
+    def leave_one_out(self, **kwargs):
+        """Leave-one-out analysis (metafor ``leave1out``); see :func:`ldn_evidence.diagnostics.leave_one_out`."""
+        return _diagnostics.leave_one_out(self, **kwargs)
+
+    def influence(self, **kwargs):
+        """Influence diagnostics (metafor ``influence``); see :func:`ldn_evidence.diagnostics.influence`."""
+        return _diagnostics.influence(self, **kwargs)
+
+    def baujat(self, **kwargs):
+        """Baujat coordinates (metafor ``baujat``); see :func:`ldn_evidence.diagnostics.baujat`."""
+        return _diagnostics.baujat(self, **kwargs)
+
+    def cumulative(self, order=None, *, by=None, **kwargs):
+        """Cumulative meta-analysis (metafor ``cumul``); see :func:`ldn_evidence.diagnostics.cumulative`."""
+        return _diagnostics.cumulative(self, order, by=by, **kwargs)
 
     def egger_test(self, predictor="sei", model="rma", ni=None):
-        """Regression test for asymmetry (metafor ``regtest``); see :func:`ldn_evidence.sensitivity.egger_test`."""
-        from ..sensitivity import egger_test
-        return egger_test(self, predictor=predictor, model=model, ni=ni)
+        """Regression test for asymmetry (metafor ``regtest``); see :func:`ldn_evidence.diagnostics.egger_test`."""
+        return _diagnostics.egger_test(self, predictor=predictor, model=model, ni=ni)
 
-    def rank_test(self):
-        """Rank correlation test (metafor ``ranktest``); see :func:`ldn_evidence.sensitivity.rank_test`."""
-        from ..sensitivity import rank_test
-        return rank_test(self)
+    def rank_test(self, exact=True):
+        """Rank correlation test (metafor ``ranktest``); see :func:`ldn_evidence.diagnostics.rank_test`."""
+        return _diagnostics.rank_test(self, exact=exact)
 
     def trim_and_fill(self, estimator="L0", side=None, **kwargs):
-        """Trim and fill (metafor ``trimfill``); see :func:`ldn_evidence.sensitivity.trim_and_fill`."""
-        from ..sensitivity import trim_and_fill
-        return trim_and_fill(self, estimator=estimator, side=side, **kwargs)
+        """Trim and fill (metafor ``trimfill``); see :func:`ldn_evidence.diagnostics.trim_and_fill`."""
+        return _diagnostics.trim_and_fill(self, estimator=estimator, side=side, **kwargs)
 
     def gosh(self, max_subsets=None, seed=None, **kwargs):
-        """GOSH analysis (metafor ``gosh``); see :func:`ldn_evidence.sensitivity.gosh`."""
-        from ..sensitivity import gosh
-        return gosh(self, max_subsets=max_subsets, seed=seed, **kwargs)
+        """GOSH analysis (metafor ``gosh``); see :func:`ldn_evidence.diagnostics.gosh`."""
+        return _diagnostics.gosh(self, max_subsets=max_subsets, seed=seed, **kwargs)
 
     def permutation_test(self, n=1000, seed=None, **kwargs):
-        """Sign-permutation test (metafor ``permutest``); see :func:`ldn_evidence.sensitivity.permutation_test`."""
-        from ..sensitivity import permutation_test
-        return permutation_test(self, n=n, seed=seed, **kwargs)
+        """Sign-permutation test (metafor ``permutest``); see :func:`ldn_evidence.diagnostics.permutation_test`."""
+        return _diagnostics.permutation_test(self, n=n, seed=seed, **kwargs)
 
 
-def _p_eq(p):
-    s = _fmt_p(p)
-    return s if s.startswith("<") else f"= {s}"
+@dataclass(repr=False)
+class ConfInt(Result):
+    """Intervals of a fitted model at another level (:meth:`MetaResult.conf_int`).
+
+    ``ci_*``: the mean's CI; ``pi_*``: the prediction interval (NaN for EE); ``tau2_ci_*``,
+    ``i2_ci_*``, ``h2_ci_*``: the Q-profile interval and the bounds derived from it (NaN for EE
+    and k = 1). ``to_frame()`` is metafor's ``confint()`` table: one row each for the mean,
+    tau^2, tau, I^2 (%) and H^2 with ``estimate, ci_low, ci_high``.
+    """
+
+    level: float
+    test: str
+    df: float
+    estimate: float
+    ci_low: float
+    ci_high: float
+    pi_low: float
+    pi_high: float
+    tau2: float
+    tau2_ci_low: float
+    tau2_ci_high: float
+    i2: float
+    i2_ci_low: float
+    i2_ci_high: float
+    h2: float
+    h2_ci_low: float
+    h2_ci_high: float
+
+    _repr_fields = ("level", "estimate", "ci_low", "ci_high", "pi_low", "pi_high")
+
+    def to_frame(self):
+        import pandas as pd
+
+        root = lambda x: math.sqrt(x) if x >= 0 else float("nan")  # noqa: E731 (NaN stays NaN)
+        rows = {"estimate": (self.estimate, self.ci_low, self.ci_high),
+                "tau^2": (self.tau2, self.tau2_ci_low, self.tau2_ci_high),
+                "tau": (root(self.tau2), root(self.tau2_ci_low), root(self.tau2_ci_high)),
+                "I^2(%)": (self.i2, self.i2_ci_low, self.i2_ci_high), "H^2": (self.h2, self.h2_ci_low, self.h2_ci_high)}
+        return pd.DataFrame.from_dict(rows, orient="index", columns=["estimate", "ci_low", "ci_high"])
+
+    def summary(self) -> str:
+        lvl = f"{self.level:g}%"
+        lines = [f"{lvl} intervals (the model as fitted; {_TEST_NAMES[self.test]})",
+                 f"  mean:                {fmt_number(self.estimate)} [{fmt_number(self.ci_low)}, {fmt_number(self.ci_high)}]",
+                 f"  prediction interval: [{fmt_number(self.pi_low)}, {fmt_number(self.pi_high)}]",
+                 f"  tau^2:               {fmt_number(self.tau2)} [{fmt_number(self.tau2_ci_low)}, "
+                 f"{fmt_number(self.tau2_ci_high)}] (Q-profile)",
+                 f"  I^2:                 {fmt_number(self.i2, 2)}% [{fmt_number(self.i2_ci_low, 2)}%, "
+                 f"{fmt_number(self.i2_ci_high, 2)}%]"]
+        return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -407,7 +553,10 @@ def meta_analysis(yi, vi, method="REML", test="knha", level=95, labels=None, *, 
     Parameters
     ----------
     yi, vi : array_like or pandas.Series
-        Effect sizes and their sampling variances (all finite, ``vi > 0``).
+        Effect sizes and their sampling variances (all finite, ``vi > 0``). Series are paired
+        by their index (a ``vi`` holding the same labels in another order is reordered; other
+        labels are refused), and the index gives the study labels; masked entries of a
+        ``numpy.ma`` array are missing and refused, naming the study.
     method : {"REML", "ML", "EB", "PM", "DL", "HE", "HS", "SJ", "EE"}
         tau^2 estimator; "FE" is an alias of "EE". Definitions and iteration rules are those
         of metafor's ``rma.uni`` (Viechtbauer 2005).
@@ -422,13 +571,14 @@ def meta_analysis(yi, vi, method="REML", test="knha", level=95, labels=None, *, 
         adjustment. ``"z"``: normal. Other spellings ("hksj", "KH", ...) as
         :func:`~ldn_evidence.engine.batch.normalize_test`.
     level : float
-        Confidence level in percent, for the CI of the mean, the Q-profile CI of tau^2 and the
-        prediction interval.
+        Confidence level in percent, in (1, 100), for the CI of the mean, the Q-profile CI of
+        tau^2 and the prediction interval (a fraction such as 0.95 is refused).
     labels : sequence of str, optional
         Study labels (used in messages and output); defaults to the Series index or 1..k.
     control : dict, optional
         Overrides of the iteration settings (``threshold``, ``maxiter``, ``stepadj``,
-        ``tau2_init``, ``tol``, ``ll0check``, ``tau2_max``).
+        ``tau2_init``, ``tol``, ``ll0check``, ``tau2_max``, ``qprofile_maxiter``); each is
+        checked (:func:`~ldn_evidence.engine.batch.check_control`).
 
     Returns
     -------
@@ -437,7 +587,9 @@ def meta_analysis(yi, vi, method="REML", test="knha", level=95, labels=None, *, 
     Raises
     ------
     ValueError
-        Non-finite ``yi``/``vi`` or ``vi <= 0`` (the message names the study), unknown method/test.
+        Non-finite or masked ``yi``/``vi`` or ``vi <= 0`` (the message names the study), Series
+        with other labels, unknown method/test, a ``level`` that is not a percent in (1, 100),
+        a ``control`` that is not a dict of known settings with valid values.
     ConvergenceError
         Where metafor stops with an error: Fisher scoring (ML/REML/EB) did not converge, or the
         PM search bound is too low. A :class:`ConvergenceWarning` naming the estimator is
@@ -465,7 +617,8 @@ def meta_analysis(yi, vi, method="REML", test="knha", level=95, labels=None, *, 
     """
     method = normalize_method(method)
     test = normalize_test(test)
-    y, v, labs = _validate(yi, vi, labels)
+    level = check_level(level)
+    y, v, labs, _ = _validate(yi, vi, labels)
     notes = []
     if y.size == 1:
         notes.append("k = 1: the result is the single study; tau^2 = 0 and heterogeneity cannot be estimated")
@@ -492,8 +645,8 @@ def meta_analysis(yi, vi, method="REML", test="knha", level=95, labels=None, *, 
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class MetaRegressionResult:
+@dataclass(repr=False)
+class MetaRegressionResult(Result):
     """Mixed-effects meta-regression (metafor ``rma(yi, vi, mods=X)``); arrays per coefficient.
 
     ``qm`` is the omnibus test of all coefficients except the intercept (chi^2 with
@@ -530,6 +683,7 @@ class MetaRegressionResult:
     X: np.ndarray
     labels: list
     notes: list = field(default_factory=list)
+    control: dict | None = None
 
     @property
     def tval(self):
@@ -548,34 +702,65 @@ class MetaRegressionResult:
                              "ci_low": self.ci_low, "ci_high": self.ci_high}, index=list(self.names))
 
     def to_dict(self) -> dict:
-        return {
-            "names": list(self.names), "coef": [float(x) for x in self.coef], "se": [float(x) for x in self.se],
-            "zval": [float(x) for x in self.zval], "pvalue": [float(x) for x in self.pvalue],
-            "ci_low": [float(x) for x in self.ci_low], "ci_high": [float(x) for x in self.ci_high],
-            "tau2": _f(self.tau2), "se_tau2": _f(self.se_tau2), "qm": _f(self.qm), "qm_df": list(self.qm_df),
-            "qm_pvalue": _f(self.qm_pvalue), "qe": _f(self.qe), "qe_df": self.qe_df, "qe_pvalue": _f(self.qe_pvalue),
-            "r2": _f(self.r2), "i2": _f(self.i2), "h2": _f(self.h2), "k": self.k, "method": self.method,
-            "test": self.test, "level": self.level, "notes": list(self.notes),
-        }
+        """Plain, JSON-safe Python: the coefficient arrays as lists, NaN and infinities as None."""
+        return json_safe({
+            "names": list(self.names), "coef": self.coef, "se": self.se, "zval": self.zval, "pvalue": self.pvalue,
+            "ci_low": self.ci_low, "ci_high": self.ci_high, "tau2": self.tau2, "se_tau2": self.se_tau2, "qm": self.qm,
+            "qm_df": list(self.qm_df), "qm_pvalue": self.qm_pvalue, "qe": self.qe, "qe_df": self.qe_df,
+            "qe_pvalue": self.qe_pvalue, "r2": self.r2, "i2": self.i2, "h2": self.h2, "k": self.k,
+            "method": self.method, "test": self.test, "level": self.level, "notes": list(self.notes),
+        })
+
+    def __repr__(self) -> str:
+        coefs = ", ".join(f"{n}={short(float(c))}" for n, c in zip(self.names, self.coef))
+        return (f"MetaRegressionResult(method={self.method!r}, test={self.test!r}, k={self.k}, {coefs}, "
+                f"tau2={short(self.tau2)}, qm_pvalue={short(self.qm_pvalue)})")
+
+    def update(self, **changes):
+        """The meta-regression refitted with some arguments changed, as metafor's ``update()``.
+
+        Takes :func:`meta_regression`'s arguments (``yi``, ``vi``, ``X``, ``method``,
+        ``test``, ``level``, ``labels``, ``control``); the others are this model's.
+
+        >>> r = meta_regression([0.1, 0.3, 0.35, 0.6], [0.04, 0.05, 0.04, 0.06], [1.0, 2.0, 3.0, 4.0])
+        >>> r.update(test="knha").test, r.update(test="knha").names
+        ('knha', ['intercept', 'x1'])
+        """
+        allowed = ("yi", "vi", "X", "method", "test", "level", "labels", "control")
+        unknown = sorted(set(changes) - set(allowed))
+        if unknown:
+            raise TypeError(f"update() got unknown argument(s) {', '.join(map(repr, unknown))}; it takes "
+                            f"{', '.join(allowed)}")
+        args = {"yi": self.yi, "vi": self.vi, "X": self.X[:, 1:], "method": self.method, "test": self.test,
+                "level": self.level, "labels": self.labels, "control": self.control}
+        if ("yi" in changes or "vi" in changes) and "labels" not in changes:
+            new = changes.get("yi", changes.get("vi"))
+            if np.ndim(new) != 1 or len(new) != self.k:
+                args["labels"] = None
+        args.update(changes)
+        out = meta_regression(**args)
+        if "X" not in changes:
+            out.names = list(self.names)
+        return out
 
     def summary(self) -> str:
         stat = "tval" if self.test in T_TESTS else "zval"
         lines = [f"Mixed-effects meta-regression (k = {self.k}; tau^2 estimator: {_METHOD_NAMES[self.method]})",
                  f"Tests and CIs: {_TEST_NAMES[self.test]}", ""]
         if self.method != "EE":
-            lines.append(f"tau^2 (estimated amount of residual heterogeneity): {_fmt(self.tau2)} (SE = {_fmt(self.se_tau2)})")
-            lines.append(f"I^2 (residual heterogeneity / unaccounted variability): {_fmt(self.i2, 2)}%")
-        lines.append(f"R^2 (amount of heterogeneity accounted for): {_fmt(self.r2, 2)}%")
-        lines += ["", f"Test for Residual Heterogeneity: QE(df = {self.qe_df}) = {_fmt(self.qe)}, p-val {_p_eq(self.qe_pvalue)}"]
+            lines.append(f"tau^2 (estimated amount of residual heterogeneity): {fmt_number(self.tau2)} (SE = {fmt_number(self.se_tau2)})")
+            lines.append(f"I^2 (residual heterogeneity / unaccounted variability): {fmt_number(self.i2, 2)}%")
+        lines.append(f"R^2 (amount of heterogeneity accounted for): {fmt_number(self.r2, 2)}%")
+        lines += ["", f"Test for Residual Heterogeneity: QE(df = {self.qe_df}) = {fmt_number(self.qe)}, p-val {p_equals(self.qe_pvalue)}"]
         if self.test in T_TESTS:
-            lines.append(f"Test of Moderators: F(df1 = {self.qm_df[0]}, df2 = {self.qm_df[1]}) = {_fmt(self.qm)}, "
-                         f"p-val {_p_eq(self.qm_pvalue)}")
+            lines.append(f"Test of Moderators: F(df1 = {self.qm_df[0]}, df2 = {self.qm_df[1]}) = {fmt_number(self.qm)}, "
+                         f"p-val {p_equals(self.qm_pvalue)}")
         else:
-            lines.append(f"Test of Moderators: QM(df = {self.qm_df[0]}) = {_fmt(self.qm)}, p-val {_p_eq(self.qm_pvalue)}")
+            lines.append(f"Test of Moderators: QM(df = {self.qm_df[0]}) = {fmt_number(self.qm)}, p-val {p_equals(self.qm_pvalue)}")
         lines += ["", f"{'':<14}{'estimate':>10} {'se':>9} {stat:>9} {'pval':>8} {'ci.lb':>9} {'ci.ub':>9}"]
         for i, n in enumerate(self.names):
-            lines.append(f"{str(n)[:13]:<14}{_fmt(self.coef[i]):>10} {_fmt(self.se[i]):>9} {_fmt(self.zval[i]):>9} "
-                         f"{_fmt_p(self.pvalue[i]):>8} {_fmt(self.ci_low[i]):>9} {_fmt(self.ci_high[i]):>9}")
+            lines.append(f"{str(n)[:13]:<14}{fmt_number(self.coef[i]):>10} {fmt_number(self.se[i]):>9} {fmt_number(self.zval[i]):>9} "
+                         f"{fmt_p(self.pvalue[i]):>8} {fmt_number(self.ci_low[i]):>9} {fmt_number(self.ci_high[i]):>9}")
         for note in self.notes:
             lines.append(f"Note: {note}")
         return "\n".join(lines) + "\n"
@@ -588,8 +773,8 @@ class MetaRegressionResult:
                 f"qm_pvalue={self.qm_pvalue:.4g})")
 
     def _repr_html_(self) -> str:
-        return self.to_frame().to_html() + f"<p>tau² = {_fmt(self.tau2)}; QM = {_fmt(self.qm)} " \
-            f"(p {_p_eq(self.qm_pvalue)}); R² = {_fmt(self.r2, 2)}%</p>"
+        return self.to_frame().to_html() + f"<p>tau² = {fmt_number(self.tau2)}; QM = {fmt_number(self.qm)} " \
+            f"(p {p_equals(self.qm_pvalue)}); R² = {fmt_number(self.r2, 2)}%</p>"
 
 
 def _design(X, k):
@@ -657,8 +842,9 @@ def meta_regression(yi, vi, X, method="REML", test="z", level=95, labels=None, *
     """
     method = normalize_method(method)
     test = normalize_test(test)
-    y, v, labs = _validate(yi, vi, labels)
-    mods, names = _design(X, y.size)
+    level = check_level(level)
+    y, v, labs, index = _validate(yi, vi, labels)
+    mods, names = _design(_aligned(X, "X", index), y.size)
     Xd = np.column_stack([np.ones(y.size), mods])
     p = Xd.shape[1]
     k = y.size
@@ -714,7 +900,7 @@ def meta_regression(yi, vi, X, method="REML", test="z", level=95, labels=None, *
         tau2=float(b.tau2[0]), se_tau2=float(b.se_tau2[0]), qm=float(b.qm[0]), qm_df=qm_df,
         qm_pvalue=float(b.qm_pvalue[0]), qe=float(b.q[0]), qe_df=int(b.q_df[0]), qe_pvalue=float(b.q_pvalue[0]),
         r2=r2, i2=float(b.i2[0]), h2=float(b.h2[0]), k=k, method=method, test=test, level=float(level), yi=y, vi=v,
-        X=Xd, labels=labs, notes=notes,
+        X=Xd, labels=labs, notes=notes, control=control,
     )
 
 
@@ -723,9 +909,10 @@ def meta_regression(yi, vi, X, method="REML", test="z", level=95, labels=None, *
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class GroupEstimate:
-    """Pooled estimate of one subgroup from the common-tau^2 meta-regression."""
+@dataclass(repr=False)
+class GroupEstimate(Result):
+    """Pooled estimate of one subgroup from the common-tau^2 meta-regression (``ci_*`` at the
+    model's level, t or z as its test)."""
 
     name: str
     k: int
@@ -735,9 +922,16 @@ class GroupEstimate:
     ci_high: float
     tau2: float
 
+    _repr_fields = ("name", "k", "estimate", "ci_low", "ci_high", "tau2")
 
-@dataclass
-class SubgroupResult:
+    def summary(self) -> str:
+        return (f"Subgroup {self.name} (k = {self.k}; common tau^2 = {fmt_number(self.tau2)}): "
+                f"{fmt_number(self.estimate)} (SE = {fmt_number(self.se)}) [{fmt_number(self.ci_low)}, "
+                f"{fmt_number(self.ci_high)}]")
+
+
+@dataclass(repr=False)
+class SubgroupResult(Result):
     """Subgroup analysis.
 
     ``tau2 == "separate"`` (default, Cochrane Handbook 10.11.3 / R meta): ``subgroups`` maps
@@ -774,35 +968,40 @@ class SubgroupResult:
         return pd.DataFrame(rows).set_index("group")
 
     def to_dict(self) -> dict:
-        return {
+        """Plain, JSON-safe Python; each subgroup and the overall model as their own ``to_dict()``."""
+        return json_safe({
             "tau2_mode": self.tau2_mode, "method": self.method, "test": self.test, "level": self.level,
-            "q_between": _f(self.q_between), "q_between_df": self.q_between_df,
-            "q_between_pvalue": _f(self.q_between_pvalue),
-            "subgroups": {n: (r.to_dict() if hasattr(r, "to_dict") else {k: (_f(v) if isinstance(v, float) else v)
-                          for k, v in r.__dict__.items()}) for n, r in self.subgroups.items()},
+            "q_between": self.q_between, "q_between_df": self.q_between_df,
+            "q_between_pvalue": self.q_between_pvalue,
+            "subgroups": {n: r.to_dict() for n, r in self.subgroups.items()},
             "overall": None if self.overall is None else self.overall.to_dict(),
             "notes": list(self.notes),
-        }
+        })
+
+    def __repr__(self) -> str:
+        return (f"SubgroupResult(tau2={self.tau2_mode!r}, method={self.method!r}, test={self.test!r}, "
+                f"groups={len(self.subgroups)}, q_between={short(self.q_between)}, "
+                f"q_between_pvalue={short(self.q_between_pvalue)})")
 
     def summary(self) -> str:
         lines = [f"Subgroup analysis ({'separate' if self.tau2_mode == 'separate' else 'common'} tau^2; "
                  f"method {self.method}; test {self.test})", ""]
         lines.append(f"{'group':<20}{'k':>4} {'estimate':>10} {'ci.lb':>9} {'ci.ub':>9} {'tau^2':>9}")
         for name, r in self.subgroups.items():
-            lines.append(f"{str(name)[:19]:<20}{r.k:>4} {_fmt(r.estimate):>10} {_fmt(r.ci_low):>9} "
-                         f"{_fmt(r.ci_high):>9} {_fmt(r.tau2):>9}")
+            lines.append(f"{str(name)[:19]:<20}{r.k:>4} {fmt_number(r.estimate):>10} {fmt_number(r.ci_low):>9} "
+                         f"{fmt_number(r.ci_high):>9} {fmt_number(r.tau2):>9}")
         o = self.overall
         if o is None:
             lines.append(f"{'overall':<20}{'':>4} {'NA':>10} {'NA':>9} {'NA':>9} {'NA':>9}")
         else:
-            lines.append(f"{'overall':<20}{o.k:>4} {_fmt(o.estimate):>10} {_fmt(o.ci_low):>9} {_fmt(o.ci_high):>9} "
-                         f"{_fmt(o.tau2):>9}")
+            lines.append(f"{'overall':<20}{o.k:>4} {fmt_number(o.estimate):>10} {fmt_number(o.ci_low):>9} {fmt_number(o.ci_high):>9} "
+                         f"{fmt_number(o.tau2):>9}")
         if self.tau2_mode == "common" and self.test in T_TESTS:
             lines += ["", f"Test for subgroup differences: F(df1 = {self.q_between_df}, df2 = "
-                          f"{self.regression.qm_df[1]}) = {_fmt(self.q_between)}, p-val {_p_eq(self.q_between_pvalue)}"]
+                          f"{self.regression.qm_df[1]}) = {fmt_number(self.q_between)}, p-val {p_equals(self.q_between_pvalue)}"]
         else:
-            lines += ["", f"Test for subgroup differences: Q(df = {self.q_between_df}) = {_fmt(self.q_between)}, "
-                          f"p-val {_p_eq(self.q_between_pvalue)}"]
+            lines += ["", f"Test for subgroup differences: Q(df = {self.q_between_df}) = {fmt_number(self.q_between)}, "
+                          f"p-val {p_equals(self.q_between_pvalue)}"]
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines) + "\n"
 
@@ -814,8 +1013,8 @@ class SubgroupResult:
                 f"q_between={self.q_between:.4g}, p={self.q_between_pvalue:.4g})")
 
     def _repr_html_(self) -> str:
-        return self.to_frame().to_html() + f"<p>Q between = {_fmt(self.q_between)} (df = {self.q_between_df}, " \
-            f"p {_p_eq(self.q_between_pvalue)})</p>"
+        return self.to_frame().to_html() + f"<p>Q between = {fmt_number(self.q_between)} (df = {self.q_between_df}, " \
+            f"p {p_equals(self.q_between_pvalue)})</p>"
 
 
 def subgroup_analysis(yi, vi, groups, method="REML", test="knha", level=95, labels=None, *, tau2="separate",
@@ -855,10 +1054,40 @@ def subgroup_analysis(yi, vi, groups, method="REML", test="knha", level=95, labe
     """
     method = normalize_method(method)
     test = normalize_test(test)
-    y, v, labs = _validate(yi, vi, labels)
+    level = check_level(level)
+    y, v, labs, index = _validate(yi, vi, labels)
+    if tau2 not in ("separate", "common"):
+        raise ValueError(f"tau2 must be 'separate' or 'common', got {tau2!r}")
+    names, garr = _groups_of(groups, index, labs)
+    group_notes = []
+    try:
+        overall = meta_analysis(y, v, method=method, test=test, level=level, labels=labs, control=control)
+    except ConvergenceError as e:
+        overall = None
+        group_notes.append(f"no overall (all-studies) estimate: {e} The subgroups and the test for subgroup "
+                           "differences do not depend on it.")
+    settings = dict(method=method, test=test, level=level, control=control)
+    if tau2 == "separate":
+        subgroups, qb = _separate_subgroups(y, v, labs, names, garr, **settings)
+        dfb = len(names) - 1
+        return SubgroupResult(subgroups=subgroups, q_between=qb, q_between_df=dfb,
+                              q_between_pvalue=float(sp.chdtrc(dfb, qb)), overall=overall, tau2_mode="separate",
+                              method=method, test=test, level=float(level), notes=group_notes)
+    subgroups, reg = _common_subgroups(y, v, labs, names, garr, **settings)
+    return SubgroupResult(subgroups=subgroups, q_between=reg.qm, q_between_df=len(names) - 1,
+                          q_between_pvalue=reg.qm_pvalue, overall=overall, tau2_mode="common", method=method,
+                          test=test, level=float(level), regression=reg, notes=group_notes + list(reg.notes))
+
+
+def _groups_of(groups, index, labs):
+    """The group names (sorted as R's factor levels when sortable, else in order of appearance)
+    and each study's group number; ValueError for a missing group or fewer than two groups."""
+    if isinstance(groups, (str, bytes)):
+        raise ValueError("groups must give the group of each study, not a single string")
+    groups = _aligned(groups, "groups", index)
     g = list(groups.tolist() if hasattr(groups, "tolist") else groups)
-    if len(g) != y.size:
-        raise ValueError(f"groups has {len(g)} entries but there are {y.size} studies")
+    if len(g) != len(labs):
+        raise ValueError(f"groups has {len(g)} entries but there are {len(labs)} studies")
     for i, gi in enumerate(g):
         if gi is None or (isinstance(gi, float) and math.isnan(gi)):
             raise ValueError(f"study {labs[i]!r} (index {i}): missing group")
@@ -869,52 +1098,41 @@ def subgroup_analysis(yi, vi, groups, method="REML", test="knha", level=95, labe
         pass
     if len(names) < 2:
         raise ValueError("subgroup analysis needs at least two groups")
-    group_notes = []
-    try:
-        overall = meta_analysis(y, v, method=method, test=test, level=level, labels=labs, control=control)
-    except ConvergenceError as e:
-        overall = None
-        group_notes.append(f"no overall (all-studies) estimate: {e} The subgroups and the test for subgroup "
-                           "differences do not depend on it.")
-    garr = np.array([names.index(x) for x in g])
+    return names, np.array([names.index(x) for x in g])
 
-    if tau2 == "separate":
-        masks = garr[None, :] == np.arange(len(names))[:, None]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            b = rma_batch(np.broadcast_to(y, masks.shape), np.broadcast_to(v, masks.shape), mask=masks,
-                          method=method, test=test, level=level, qprofile=True, control=control)
-        if not b.converged.all():
-            failed = ", ".join(repr(str(names[j])) for j in np.flatnonzero(~b.converged))
-            msg = next((m for m in b.messages if "did not converge" in m or "tau2_max" in m),
-                       f"{method} estimator failed")
-            warnings.warn(f"subgroup(s) {failed}: {msg}", ConvergenceWarning, stacklevel=2)
-            raise ConvergenceError(f"subgroup(s) {failed}: {msg}. Try another method (e.g. method='DL' or 'PM') or "
-                                   "control={'maxiter': ..., 'stepadj': 0.5}.")
-        subgroups = {}
-        for j, name in enumerate(names):
-            sel = masks[j]
-            notes = []
-            if sel.sum() == 1:
-                notes.append("k = 1: the result is the single study; tau^2 = 0")
-            r = MetaResult._from_batch(b, j, y[sel], v[sel], [labs[i] for i in np.flatnonzero(sel)], notes=notes,
-                                       control=control, present=sel)
-            subgroups[str(name)] = r
-        est = b.beta[:, 0]
-        sez = b.se_model[:, 0]
-        w = 1.0 / sez**2
-        pooled = np.sum(w * est) / np.sum(w)
-        qb = float(np.sum(w * (est - pooled) ** 2))
-        dfb = len(names) - 1
-        return SubgroupResult(subgroups=subgroups, q_between=qb, q_between_df=dfb,
-                              q_between_pvalue=float(sp.chdtrc(dfb, qb)), overall=overall, tau2_mode="separate",
-                              method=method, test=test, level=float(level), notes=group_notes)
-    if tau2 != "common":
-        raise ValueError("tau2 must be 'separate' or 'common'")
+
+def _separate_subgroups(y, v, labs, names, garr, *, method, test, level, control):
+    """One random-effects model per subgroup (one batch fit) and Cochran's Q between their estimates
+    (inverse-variance weights from the model-based SEs)."""
+    masks = garr[None, :] == np.arange(len(names))[:, None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        b = rma_batch(np.broadcast_to(y, masks.shape), np.broadcast_to(v, masks.shape), mask=masks,
+                      method=method, test=test, level=level, qprofile=True, control=control)
+    if not b.converged.all():
+        failed = ", ".join(repr(str(names[j])) for j in np.flatnonzero(~b.converged))
+        msg = next((m for m in b.messages if "did not converge" in m or "tau2_max" in m),
+                   f"{method} estimator failed")
+        warnings.warn(f"subgroup(s) {failed}: {msg}", ConvergenceWarning, stacklevel=3)
+        raise ConvergenceError(f"subgroup(s) {failed}: {msg}. Try another method (e.g. method='DL' or 'PM') or "
+                               "control={'maxiter': ..., 'stepadj': 0.5}.")
+    subgroups = {}
+    for j, name in enumerate(names):
+        sel = masks[j]
+        notes = ["k = 1: the result is the single study; tau^2 = 0"] if sel.sum() == 1 else []
+        subgroups[str(name)] = MetaResult._from_batch(b, j, y[sel], v[sel], [labs[i] for i in np.flatnonzero(sel)],
+                                                      notes=notes, control=control, present=sel)
+    est = b.beta[:, 0]
+    w = 1.0 / b.se_model[:, 0] ** 2
+    pooled = np.sum(w * est) / np.sum(w)
+    return subgroups, float(np.sum(w * (est - pooled) ** 2))
+
+
+def _common_subgroups(y, v, labs, names, garr, *, method, test, level, control):
+    """The meta-regression on the group factor (first group the reference) and each group's estimate."""
     dummies = (garr[:, None] == np.arange(1, len(names))[None, :]).astype(float)
-    import_names = [f"group[{n}]" for n in names[1:]]
     reg = meta_regression(y, v, dummies, method=method, test=test, level=level, labels=labs, control=control)
-    reg.names = ["intercept"] + import_names
+    reg.names = ["intercept"] + [f"group[{n}]" for n in names[1:]]
     L = np.column_stack([np.ones(len(names)), np.vstack([np.zeros(len(names) - 1), np.eye(len(names) - 1)])])
     est = L @ reg.coef
     se = np.sqrt(np.einsum("gp,pq,gq->g", L, reg.vcov, L))
@@ -926,6 +1144,4 @@ def subgroup_analysis(yi, vi, groups, method="REML", test="knha", level=95, labe
                                        ci_low=float(est[j] - crit * se[j]), ci_high=float(est[j] + crit * se[j]),
                                        tau2=reg.tau2)
                  for j, n in enumerate(names)}
-    return SubgroupResult(subgroups=subgroups, q_between=reg.qm, q_between_df=len(names) - 1,
-                          q_between_pvalue=reg.qm_pvalue, overall=overall, tau2_mode="common", method=method,
-                          test=test, level=float(level), regression=reg, notes=group_notes + list(reg.notes))
+    return subgroups, reg

@@ -42,6 +42,7 @@ from .files import (
     studies_lock,
 )
 from .protocol import Protocol, protocol_problems
+from .published import published_problems
 from .schema import ReviewInfo, StudyRecord
 from .validate import error_loc, error_message, field_path, file_checks, validate_study
 from .yaml import dump_yaml, fast_parse, line_of, merge_node, parse_yaml, plain
@@ -267,7 +268,10 @@ def _collect(doc: Any, name: str, p: Path, cls: type, text: str, document: Any) 
         problems += probs
     problems += file_checks(name, nodes, studies)
     if info is not None:
-        problems += protocol_problems(info.protocol or default_protocol(), name, nodes, studies)
+        protocol = info.protocol or default_protocol()
+        problems += protocol_problems(protocol, name, nodes, studies)
+        problems += published_problems(info.published_analyses, name, doc, studies,
+                                       tuple(o.id for o in protocol.outcomes), tuple(protocol.all_contrasts))
     if problems:
         raise StudiesFileError(problems)
     collection = cls(info, [s for s in studies if s is not None], document=document, path=p)

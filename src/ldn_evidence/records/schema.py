@@ -43,6 +43,7 @@ from ..vocabulary import (
 )
 from .grade import GradeOverrides
 from .protocol import Protocol, Slug
+from .published import PublishedAnalysis
 
 __all__ = [
     "StudyRecord", "ReviewInfo", "Citation", "Registration", "Population", "Intervention", "RiskOfBias",
@@ -717,6 +718,9 @@ class ReviewInfo(_Model):
     grade: GradeOverrides = Field(default_factory=dict, description="reviewers' GRADE judgements per outcome")
     protocol: Protocol | None = Field(None, description="the review's question, outcomes, arms and labels "
                                       "(records/protocol.py); without it, the bundled review's")
+    published_analyses: list[PublishedAnalysis] = Field(
+        default_factory=list, description="published meta-analyses and reviews of the question, to reconcile "
+        "with this one (records/published.py)")
     note: str | None = None
 
     @field_validator("last_search")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._format import fmt_p, is_missing, wrap_words
+from .._format import fmt_p, is_missing, json_safe, wrap_words
 from ..vocabulary import COHORT_DESIGNS, CONTINUOUS_MEASURES, CONTROLLED_DESIGNS, HIGH_RISK_JUDGEMENTS, \
     MEASURE_LABELS, NO_COMPARATOR, RATIO_MEASURES, REVIEW_METHODS, TEST_SHORT
 from .analysis import shown
@@ -195,6 +195,21 @@ class SensitivityResult:
             frame.attrs["scale"] = (f"{self.measure} (log_* columns: natural log of the ratio; tau2: "
                                     "between-study variance of the log ratios)")
         return frame
+
+    def to_frame(self):
+        """The result protocol's table: :attr:`table`."""
+        return self.table
+
+    def to_dict(self) -> dict:
+        """Plain JSON: the outcome, measure, scale, the primary analysis and one record per analysis
+        (NaN and infinities as None)."""
+        frame = self.table
+        return {"outcome": self.outcome, "measure": self.measure, "scale": frame.attrs["scale"],
+                "primary": self.primary.to_dict(), "analyses": json_safe(frame.to_dict("records"))}
+
+    def summary(self) -> str:
+        """The result protocol's text: what ``print()`` shows."""
+        return str(self)
 
     def __str__(self) -> str:
         head, tau = (self.measure, "tau²*") if self.ratio else ("estimate", "tau²")

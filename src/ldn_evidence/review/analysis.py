@@ -152,6 +152,14 @@ class Analysis:
         frame.attrs.update(outcome=self.outcome, measure=self.measure, settings=self.settings)
         return frame
 
+    def to_frame(self):
+        """The result protocol's table: :meth:`summary_frame` (one row per subgroup and overall)."""
+        return self.summary_frame()
+
+    def summary(self) -> str:
+        """The result protocol's text: what ``print()`` shows."""
+        return str(self)
+
     def to_dict(self) -> dict:
         """Plain-JSON description: settings, pooled results, studies and those not pooled."""
         def records(rows, cols):

@@ -52,6 +52,8 @@ from ..effects.from_records import outcome_entries
 from ..errors import ReviewError
 from ..records import schema as _rec
 from ..vocabulary import (
+    grade_domain_name,
+    grade_level_text,
     CONTROLLED_DESIGNS,
     GRADE_DOMAIN_NAMES,
     GRADE_DOMAINS,
@@ -477,10 +479,18 @@ class GradeResult:
             rows.append(row)
         return pd.DataFrame(rows)
 
+    def summary(self) -> str:
+        """The result protocol's text: the summary-of-findings table as ``print()`` shows it."""
+        return str(self)
+
     def __str__(self) -> str:
         from .sof import sof_text
 
         return sof_text(self)
+
+    def __repr__(self) -> str:
+        rated = ", ".join(f"{o.spec.id} {o.certainty or 'not rated'}" for o in self.outcomes)
+        return f"<GradeResult {len(self.outcomes)} outcomes: {rated}>"
 
     def _repr_html_(self) -> str:
         from .sof import sof_html
@@ -688,12 +698,5 @@ def _dose_response(rows, studies, start: str, spec: OutcomeSpec) -> rules.Rating
     return rules.propose_dose_response(slope, p, benefit_sign=benefit, start=start, k=len(keep))
 
 
-def level_text(level: str | None) -> str:
-    """``⊕⊕◯◯ Low``; an em dash when the certainty is not rated."""
-    if level is None:
-        return "\u2014"
-    return f"{GRADE_SYMBOLS[level]} {GRADE_LEVEL_NAMES[level]}"
-
-
-def domain_name(domain: str) -> str:
-    return GRADE_DOMAIN_NAMES.get(domain) or GRADE_UPGRADE_NAMES.get(domain, domain)
+level_text = grade_level_text
+domain_name = grade_domain_name

@@ -255,6 +255,21 @@ class Review(StudyCollection):
 
         return grade_review(self, outcomes, method=method, test=test, r=r, level=level).to_frame()
 
+    def reconcile(self, outcome: str | None = None, analyses: Sequence[str] | None = None, r: float | None = None):
+        """The published meta-analyses of ``outcome`` (``review.published_analyses``) reconciled
+        with this review, as a DataFrame: one row per rung of each ladder, from their published
+        estimate (step ``a``) through their trials with their method (``b``), this review's effect
+        derivations (``c``), every trial pooled now (``d``) to this review's defaults (``e``, one
+        setting per sub-step; the last row of a ladder is this review's result). Columns: ``analysis,
+        label, outcome, step, name, measure, method, test, k, studies, estimate, ci_low, ci_high,
+        i2, tau2, change, what_changed, assumptions, note``. The full result, with the gaps, the
+        candidate explanations and the figure, is
+        :func:`ldn_evidence.review.reconcile.reconcile_review`.
+        """
+        from .reconcile import reconcile_review
+
+        return reconcile_review(self, outcome, analyses=analyses, r=r).to_frame()
+
     def sensitivity(self, outcome: str | None = None, measure: str | None = None, method: str | None = None,
                     test: str | None = None, r: float | None = None, progress=None, model: str = "freq",
                     prior=None) -> "SensitivityResult":

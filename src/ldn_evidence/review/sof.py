@@ -23,11 +23,16 @@ from __future__ import annotations
 
 import html
 import textwrap
+from typing import TYPE_CHECKING
 
 from .._format import fmt_number
 from ..vocabulary import GRADE_DOMAINS, GRADE_UPGRADE_FACTORS, RATIO_MEASURES
-from .grade import GradeResult, OutcomeCertainty, domain_name, level_text
+from ..vocabulary import grade_domain_name as domain_name
+from ..vocabulary import grade_level_text as level_text
 from . import grade_rules as rules
+
+if TYPE_CHECKING:  # the types only: grade.py imports this module inside its display methods
+    from .grade import GradeResult, OutcomeCertainty
 
 __all__ = ["effect_text", "absolute_text", "sof_rows", "sof_text", "sof_markdown", "sof_html", "sof_docx",
            "judgement_rows"]

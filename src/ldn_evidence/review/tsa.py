@@ -79,6 +79,17 @@ class TSAResult:
             "provenance": provenance(self.file_hash),
         }
 
+    def to_frame(self):
+        """The result protocol's table: one row per trial added (a copy of ``steps``)."""
+        frame = self.steps.copy()
+        frame.attrs.update(outcome=self.outcome, measure=self.measure, information_size=self.information_size,
+                           conclusion=self.conclusion)
+        return frame
+
+    def summary(self) -> str:
+        """The result protocol's text: what ``print()`` shows."""
+        return str(self)
+
     def __str__(self) -> str:
         lines = [f"Trial sequential analysis of {self.outcome} ({self.measure}), {self.method} random effects",
                  "  " + self.ris.describe()]
@@ -232,11 +243,12 @@ def trial_sequential_analysis(review, outcome: str | None = None, mird: float = 
         "futility": [b.futility[i] if b.futility is not None else math.nan for i in look_index],
     })
     last = steps.iloc[-1]
+    effect = f"a relative risk reduction of {mird:.0%}" if binary else f"an effect of {mird:g}"
     if abs(last["z"]) >= last["upper"]:
         concl = ("the Z-curve crosses the monitoring boundary: firm evidence of "
-                 + ("benefit" if last["z"] > 0 else "harm") + f" for an effect of {mird:g}")
+                 + ("benefit" if last["z"] > 0 else "harm") + f" for {effect}")
     elif futility and last["t"] < 1 and abs(last["z"]) < last["futility"]:
-        concl = f"the Z-curve is inside the futility wedge: an effect of {mird:g} is unlikely"
+        concl = f"the Z-curve is inside the futility wedge: {effect} is unlikely"
     elif last["t"] >= 1:
         concl = "the required information size is reached without crossing a boundary: no effect of that size"
     else:

@@ -100,8 +100,51 @@ def sensitivity(ctx, outcome, measure, method, test, model, r, permutations, see
             click.echo(f"wrote {path}", err=fmt != "text")
 
 
+def _caveat(notes) -> str | None:
+    """The small-k caveat among a result's notes ("not assessable (k < 10): ..."), or None."""
+    return next((n for n in notes if n.startswith("not assessable")), None)
+
+
+def _small_study_lines(found, stat, name, show, scaled, lines, summary):
+    """Egger, Begg and trim-and-fill: the numbers on the reader's scale (``show``; ratios back-transformed,
+    log values beside them via ``scaled``), marked "not assessable (k < 10)" below 10 studies."""
+    def mark(key, notes):
+        caveat = _caveat(notes)
+        summary[key]["assessable"] = caveat is None
+        summary[key]["note"] = caveat
+        return "not assessable (k < 10); " if caveat else ""
+
+    if "Egger's regression test" in found:
+        e = found["Egger's regression test"]
+        df = "" if e.df != e.df else f", df = {e.df:g}"
+        summary["egger"] = scaled({"statistic": e.zval, "df": e.df, "pvalue": e.pvalue}, limit_estimate=e.estimate)
+        text = (f"{stat} = {e.zval:.3f}{df}, p = {e.pvalue:.3f}; limit {name} {show(e.estimate):.3f} "
+                f"[{show(e.ci_low):.2f}, {show(e.ci_high):.2f}] (predictor: {e.predictor})")
+        lines.append(f"  Egger's regression test: {mark('egger', e.notes)}{text}")
+    if "rank correlation test" in found:
+        b = found["rank correlation test"]
+        summary["rank_test"] = {"tau": b.tau, "pvalue": b.pvalue, "exact": bool(b.exact)}
+        lines.append(f"  Begg's rank correlation test: {mark('rank_test', b.notes)}Kendall's tau = {b.tau:.3f}, "
+                     f"p = {b.pvalue:.3f}{' (exact)' if b.exact else ''}")
+    if "trim-and-fill" in found:
+        tf = found["trim-and-fill"]
+        summary["trim_and_fill"] = scaled({"k0": tf.k0, "side": tf.side}, estimate=tf.estimate, ci_low=tf.ci_low,
+                                          ci_high=tf.ci_high)
+        text = (f"{tf.k0} studies imputed on the {tf.side} ({tf.estimator}); filled {name} {show(tf.estimate):.3f} "
+                f"[{show(tf.ci_low):.2f}, {show(tf.ci_high):.2f}]"
+                + (" (z test, as metafor's trimfill)" if tf.k0 else ""))
+        lines.append(f"  trim-and-fill: {mark('trim_and_fill', tf.notes)}{text}")
+
+
 def diagnostics_of(analysis, permutations, seed) -> dict:
-    """Diagnostics of the primary analysis's overall model (each skipped with a reason when k is too small)."""
+    """Diagnostics of the primary analysis's overall model (each skipped with a reason when k is too small).
+
+    Below 10 studies Egger's test, Begg's test, trim-and-fill and GOSH are marked "not
+    assessable (k < 10)" (Cochrane Handbook 13.3.5.4), in the text and in the JSON summary
+    (``assessable``, ``note``), and their numbers still given.
+    """
+    from ...diagnostics import MIN_K_ASYMMETRY  # numpy: imported when the diagnostics run, not for --help
+
     res = analysis.overall
     lines = [f"Diagnostics of the primary analysis (k = {res.k}):"]
     summary: dict = {}
@@ -151,27 +194,7 @@ def diagnostics_of(analysis, permutations, seed) -> dict:
         flagged = [str(i) for i in inf.index[inf["inf"].astype(bool)]] if "inf" in inf else []
         lines.append(f"  influential studies (metafor's criteria): {', '.join(flagged) or 'none'}")
         summary["influential"] = flagged
-    stat = "t" if res.test in T_TESTS else "z"
-    if "Egger's regression test" in found:
-        e = found["Egger's regression test"]
-        df = "" if e.df != e.df else f", df = {e.df:g}"
-        text = (f"{stat} = {e.zval:.3f}{df}, p = {e.pvalue:.3f}; limit {name} {show(e.estimate):.3f} "
-                f"[{show(e.ci_low):.2f}, {show(e.ci_high):.2f}] (predictor: {e.predictor})")
-        lines.append(f"  Egger's regression test: {text}")
-        summary["egger"] = scaled({"statistic": e.zval, "df": e.df, "pvalue": e.pvalue}, limit_estimate=e.estimate)
-    if "rank correlation test" in found:
-        b = found["rank correlation test"]
-        lines.append(f"  Begg's rank correlation test: Kendall's tau = {b.tau:.3f}, p = {b.pvalue:.3f}"
-                     f"{' (exact)' if b.exact else ''}")
-        summary["rank_test"] = {"tau": b.tau, "pvalue": b.pvalue, "exact": bool(b.exact)}
-    if "trim-and-fill" in found:
-        tf = found["trim-and-fill"]
-        text = (f"{tf.k0} studies imputed on the {tf.side} ({tf.estimator}); filled {name} {show(tf.estimate):.3f} "
-                f"[{show(tf.ci_low):.2f}, {show(tf.ci_high):.2f}]"
-                + (" (z test, as metafor's trimfill)" if tf.k0 else ""))
-        lines.append(f"  trim-and-fill: {text}")
-        summary["trim_and_fill"] = scaled({"k0": tf.k0, "side": tf.side}, estimate=tf.estimate, ci_low=tf.ci_low,
-                                          ci_high=tf.ci_high)
+    _small_study_lines(found, "t" if res.test in T_TESTS else "z", name, show, scaled, lines, summary)
     if "permutation test" in found:
         pt = found["permutation test"]
         kind = f"exact, {pt.n} sign patterns" if pt.exact else f"{pt.n} permutations, MC SE {pt.mc_se:.3f}"
@@ -180,9 +203,17 @@ def diagnostics_of(analysis, permutations, seed) -> dict:
     if "GOSH" in found:
         g = found["GOSH"]
         est = g["estimate"].dropna()
-        lines.append(f"  GOSH: {len(g)} subsets, {name + ' ' if ratio else 'estimates '}from {show(est.min()):.3f} to "
-                     f"{show(est.max()):.3f}")
+        caveat = _caveat(g.attrs.get("notes", []))
+        lines.append(f"  GOSH: {'not assessable (k < 10); ' if caveat else ''}{len(g)} subsets, "
+                     f"{name + ' ' if ratio else 'estimates '}from {show(est.min()):.3f} to {show(est.max()):.3f}")
         summary["gosh_subsets"] = int(len(g))
+        summary["gosh"] = {"subsets": int(len(g)), "estimate_min": float(est.min()), "estimate_max": float(est.max()),
+                           "assessable": caveat is None, "note": caveat}
+    if res.k < MIN_K_ASYMMETRY:
+        lines.append(f"  Egger's and Begg's tests, trim-and-fill, the funnel plot and GOSH are not assessable with "
+                     f"k = {res.k} < {MIN_K_ASYMMETRY} studies: too little power to tell chance from real "
+                     "asymmetry (Cochrane Handbook 13.3.5.4); their numbers are shown, not interpreted.")
+        summary["small_study_caveat"] = lines[-1].strip()
     return {"text": "\n".join(lines), "summary": summary, "found": found}
 
 
