@@ -44,6 +44,7 @@ SCRIPTS = {
     "make_bayes_examples.py": (["bayes-forest.png", "bayes-posteriors.png"], []),
     "make_bayes_review_examples.py": (["bayes-ldn-pain-forest.png", "bayes-ldn-pain-posterior.png",
                                        "bayes-ldn-fiq-posterior.png"], [LDN]),
+    "make_reconcile_page.py": (["reconcile-pain.png"], [LDN]),
     "make_report_screenshot.py": (["report.png"], [LDN]),
 }
 NEEDS_CHROMIUM = {"make_report_screenshot.py"}
@@ -119,8 +120,8 @@ def main(argv: list[str]) -> int:
             continue
         print(f"$ python docs/{script}", flush=True)
         subprocess.run([sys.executable, str(HERE / script)], cwd=ROOT, check=True)
-        manifest.update(record(script))
-    MANIFEST.write_text(json.dumps(dict(sorted(manifest.items())), indent=1) + "\n", encoding="utf-8")
+        manifest.update(record(script))  # written after each script: a later failure keeps what is done
+        MANIFEST.write_text(json.dumps(dict(sorted(manifest.items())), indent=1) + "\n", encoding="utf-8")
     print(f"wrote {MANIFEST.relative_to(ROOT)}")
     return 0
 
