@@ -29,6 +29,10 @@ def main_():
         shutil.copyfile(default_studies_path(), full)
         # take Due-Bruun 2024 out, then add it back as a reviewer would
         doc = _parse(full.read_text(encoding="utf-8"), "x")
+        # the published meta-analyses name the study among their trials; the example is about
+        # adding a study, so both versions leave them out
+        doc["review"].pop("published_analyses", None)
+        full.write_text(dump_yaml(doc), encoding="utf-8")
         seq = doc["studies"]
         i = [n["id"] for n in seq].index("due_bruun2024")
         (tmp / "due_bruun2024.yaml").write_text("# Due Bruun 2024, extracted 2026-11-25\n" + dump_yaml(seq[i]),

@@ -439,7 +439,7 @@ def test_forest_and_summary_with_model_bayes_on_both_reviews(run, tmp_path, stud
     data = _no_nan(run(*studies, "summary", "--model", "bayes", "--format", "json").stdout)
     assert data["model"] == "bayes" and data["results"][-2]["model"] == "bayes"
     csv = run(*studies, "summary", "--model", "bayes", "--format", "csv").stdout
-    assert csv.startswith("group,model,k,estimate,ci_low,ci_high") and ",freq," in csv and ",bayes," in csv
+    assert csv.startswith("outcome,measure,method,test,level,r,by,group,model,k,estimate,ci_low,ci_high") and ",freq," in csv and ",bayes," in csv
     freq = run(*studies, "summary", "--format", "json")
     assert _no_nan(freq.stdout)["model"] == "freq"
 

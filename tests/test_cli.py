@@ -105,7 +105,8 @@ def test_summary_text_json_csv(run):
     assert data["method"] == "REML" and data["test"] == "adhoc" and data["results"][-1]["group"] == "Overall"
     assert {"k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "pvalue", "tau2", "i2"} <= set(data["results"][0])
     csv = run("summary", "--format", "csv", "--outcome", "fiq")
-    assert csv.stdout.splitlines()[0].startswith("group,k,estimate,ci_low,ci_high,pi_low,pi_high")
+    assert csv.stdout.splitlines()[0].startswith("outcome,measure,model,method,test,level,r,by,group,k,estimate,se,zval,"
+                                                 "df,ci_low,ci_high,pi_low,pi_high")
 
 
 def test_summary_json_equals_python_api(run):

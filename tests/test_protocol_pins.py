@@ -36,6 +36,8 @@ def pinned():
 #: what later versions add beside the pinned results (nothing pinned changes): the model of an
 #: analysis's JSON; the Bayesian rows of the sensitivity table and its model and P(benefit) columns
 ADDED_KEYS = {"model", "prob_benefit"}
+#: the SE, test statistic and its df of each pooled result row (the summary's table shows them)
+ADDED_RESULT_KEYS = {"se", "zval", "df"}
 
 
 def _without_additions(snap: dict) -> dict:
@@ -44,6 +46,9 @@ def _without_additions(snap: dict) -> dict:
                      if row.get("model", "freq") == "freq"]
     for a in snap["analyses"].values():
         a.pop("model", None)
+        for row in a.get("results") or []:
+            for key in ADDED_RESULT_KEYS:
+                row.pop(key, None)
     return snap
 
 

@@ -4,14 +4,19 @@ Two p-value styles exist because two readerships do: ``"metafor"`` prints as met
 ``print.rma`` (4 decimals, ``< .0001``), for methodologists comparing with R; ``"journal"``
 prints as a clinical journal or RevMan does (``p = 0.03``, ``p < 0.001``). Everything that
 leaves the package as JSON goes through :func:`json_safe`: NaN and infinities become ``null``
-(JSON has no NaN), numpy scalars become Python numbers, dates become ISO strings.
+(JSON has no NaN), numpy scalars become Python numbers, dates become ISO strings, and the
+fields that count or date things (:data:`INTEGER_FIELDS`: years, k, n, degrees of freedom)
+are integers even where a table's missing values had made them floats (``2013``, not
+``2013.0``); :func:`integer_columns` does the same for a DataFrame written as CSV.
 
 Examples
 --------
 >>> fmt_number(float("nan")), fmt_number(-0.0001, 2), fmt_p(0.00002), fmt_p(0.0312, style="journal")
 ('NA', '0.00', '< .0001', 'p = 0.03')
->>> json_safe({"tau2": float("inf"), "k": 3})
-{'tau2': None, 'k': 3}
+>>> json_safe({"tau2": float("inf"), "k": 3, "year": 2013.0})
+{'tau2': None, 'k': 3, 'year': 2013}
+>>> wrap_words("Rodríguez-Freire (INNOVA) 2025", 16)
+['Rodríguez-Freire', '(INNOVA) 2025']
 """
 from __future__ import annotations
 
@@ -19,7 +24,13 @@ import datetime as _dt
 import math
 from typing import Any
 
-__all__ = ["fmt_number", "fmt_p", "json_safe", "is_missing"]
+__all__ = ["fmt_number", "fmt_p", "json_safe", "is_missing", "INTEGER_FIELDS", "integer_columns", "wrap_words"]
+
+#: fields that count or date things: integers in JSON and CSV whenever their value is integral
+INTEGER_FIELDS = frozenset({
+    "year", "k", "n", "cum_n", "n_analysed", "n_randomized", "n_enrolled", "n_fibromyalgia", "q_df", "df",
+    "events", "total", "participants", "studies", "k_pooled", "k_not_pooled", "q_between_df",
+})
 
 
 def is_missing(x: Any) -> bool:
@@ -95,7 +106,7 @@ def json_safe(value: Any) -> Any:
     [1.0, None, [2, 3]]
     """
     if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
+        return {str(k): _integral(json_safe(v)) if k in INTEGER_FIELDS else json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
     if isinstance(value, bool) or value is None or isinstance(value, str):
@@ -111,3 +122,44 @@ def json_safe(value: Any) -> Any:
     if hasattr(value, "item"):
         return json_safe(value.item())
     return value
+
+
+def _integral(x: Any) -> Any:
+    """An integral float as an int (2013.0 -> 2013); anything else unchanged."""
+    if isinstance(x, float) and x.is_integer():
+        return int(x)
+    return x
+
+
+def integer_columns(frame):
+    """A copy of a DataFrame whose :data:`INTEGER_FIELDS` columns holding only integral numbers
+    (and missing values) are integers (pandas ``Int64``), so that CSV shows ``2013``, not
+    ``2013.0``, and an empty cell for a missing value.
+
+    >>> import pandas as pd
+    >>> integer_columns(pd.DataFrame({"year": [2013.0, None], "yi": [0.5, 1.0]})).to_csv(index=False).split()
+    ['year,yi', '2013,0.5', ',1.0']
+    """
+    import pandas as pd
+
+    out = frame.copy()
+    for col in out.columns:
+        if col not in INTEGER_FIELDS or out[col].dtype == bool:
+            continue
+        values = pd.to_numeric(out[col], errors="coerce")
+        given = out[col].notna()
+        if values[given].isna().any():  # something that is not a number: leave the column alone
+            continue
+        finite = values[given]
+        if len(finite) and not (finite == finite.round()).all():
+            continue
+        out[col] = values.astype("Int64")
+    return out
+
+
+def wrap_words(text: Any, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` characters, broken between words (a word longer
+    than ``width`` keeps its own line whole); at least one line."""
+    import textwrap
+
+    return textwrap.wrap(str(text), width, break_long_words=False, break_on_hyphens=False) or [""]

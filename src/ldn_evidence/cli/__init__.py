@@ -13,6 +13,7 @@ from .commands.forest import forest
 from .commands.grade import grade
 from .commands.import_sheet import import_sheet
 from .commands.init import init
+from .commands.outcomes import outcomes
 from .commands.prisma import prisma
 from .commands.reconcile import reconcile
 from .commands.report import report
@@ -25,8 +26,8 @@ from .commands.tsa import tsa
 from .commands.validate import validate
 from .main import main, run
 
-for _command in (forest, summary, studies, validate, schema, sensitivity, add, diff, prisma, cumulative, tsa, rob,
-                 grade, init, import_sheet, export, report, reconcile):
+for _command in (forest, summary, studies, outcomes, validate, schema, sensitivity, add, diff, prisma, cumulative, tsa,
+                 rob, grade, init, import_sheet, export, report, reconcile):
     main.add_command(_command)
 del _command
 

@@ -19,7 +19,7 @@ __all__ = ["UserError", "EXIT_USAGE", "EXIT_FAILURE", "EXIT_BROKEN_PIPE", "EXIT_
            "analysis_options", "analyse", "test_option", "method_option", "model_option", "level_option", "studies_path", "load_review", "split_ids",
            "outcome_option", "lower",
            "resolve_output", "check_writable_folder", "check_figure_folder", "FIGURE_FORMATS", "echo_json",
-           "finite_range"]
+           "echo_table", "echo_csv", "finite_range"]
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -119,8 +119,9 @@ def analysis_options(f):
 def outcome_option(what: str = "Outcome"):
     """``--outcome``: any outcome id of the selected review (default: its protocol's first)."""
     return click.option("--outcome", default=None, metavar="OUTCOME",
-                        help=f"{what}: an outcome id of the review's protocol (case-insensitive) [default: "
-                             "the protocol's first outcome, e.g. pain for the bundled review].")
+                        help=f"{what}: an outcome id of the review's protocol (case-insensitive; "
+                             "`ldn-evidence outcomes` lists them and marks those with nothing poolable) "
+                             "[default: the protocol's first outcome, e.g. pain for the bundled review].")
 
 
 def studies_path(ctx: click.Context) -> Path:
@@ -165,6 +166,28 @@ def echo_json(value) -> None:
     from .._format import json_safe
 
     click.echo(json.dumps(json_safe(value), indent=2, ensure_ascii=False, allow_nan=False))
+
+
+def echo_table(header, rows) -> None:
+    """Print rows of strings as aligned columns under a header and a rule of dashes."""
+    table = [tuple(header)] + [tuple(str(c) for c in row) for row in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for j, row in enumerate(table):
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        if j == 0:
+            click.echo("  ".join("-" * w for w in widths))
+
+
+def echo_csv(rows: list[dict], columns) -> None:
+    """Print dicts as CSV with these columns (others left out)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    click.echo(buf.getvalue(), nl=False)
 
 
 def check_writable_folder(folder: str | os.PathLike, what: str) -> None:

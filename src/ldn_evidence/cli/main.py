@@ -35,7 +35,20 @@ def _short(text: str) -> str:
 
 
 class _Group(click.Group):
-    """Turns expected errors into a message and an exit status instead of a traceback."""
+    """Turns expected errors into a message and an exit status instead of a traceback, and lists
+    each command with its whole one-line description."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list: each command's first docstring sentence, whole. Click cuts it to fit
+        one line of the terminal (ending in "..."); here it wraps instead."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.short_help or cmd.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
         debug = bool(ctx.params.get("debug"))

@@ -256,18 +256,30 @@ def _c_loader():
     return _Loader
 
 
-#: what makes the fast path step aside: a possible anchor, alias or tag indicator after
-#: white space or flow punctuation, or a merge key (a false alarm only costs speed)
-_CAREFUL = re.compile(r"(?:^|[\s\[\]{},])[&*!]|<<")
+#: what makes the fast path step aside. YAML allows node properties (an anchor ``&a``, a tag
+#: ``!t``) and aliases (``*a``) only where a node starts: at the start of a line (after the
+#: indentation), after a block indicator (``- ``, ``? ``, ``: ``, ``--- ``) or a flow indicator
+#: (``[``, ``{``, ``,``), spaces between. So ``&``, ``*`` or ``!`` there, a ``<<`` key there, or a
+#: directive (``%YAML 1.1`` would change how scalars read) sends the text to the round-trip
+#: parser. Inside prose ("Sloan & Wyrwich", "p*q", "x!") they are not at a node start and the fast
+#: path reads the file. A match inside a quoted or folded string is a false alarm, which costs
+#: only speed; a property the pattern missed would be read silently, so the pattern errs that way.
+_CAREFUL = re.compile(r"(?:^\ufeff?|[-?:\[{,])[ \t]*(?:[&*!]|<<[ \t]*:)|^%", re.MULTILINE)
 
 
 def _shape_is_plain(data: Any) -> bool:
-    """Nesting within :data:`MAX_DEPTH` and only string keys (checked without recursion)."""
+    """Nesting within :data:`MAX_DEPTH`, only string keys, and no mapping or list reached twice
+    (what an alias the pattern above had missed would make); checked without recursion."""
     stack = [(data, 1)]
+    seen: set[int] = set()
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             return False
+        if isinstance(node, (dict, list)):
+            if id(node) in seen:
+                return False
+            seen.add(id(node))
         if isinstance(node, dict):
             if not all(isinstance(k, str) for k in node):
                 return False

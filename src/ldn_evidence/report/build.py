@@ -93,8 +93,8 @@ class _Steps:
 
 def _tasks(review, outcomes, analyses, sof_rows, earlier, strict) -> list:
     """The build's independent tasks, heaviest first (see :mod:`.schedule`): the cumulative and
-    sequential analyses of the outcomes with two or more studies (they load pandas and
-    scipy.optimize), the reconciliation with published meta-analyses (pandas too), the
+    sequential analyses of the outcomes with two or more studies (they load pandas), the
+    reconciliation with published meta-analyses (pandas too), the
     risk-of-bias figure, what changed, then each outcome's section, those with the most studies
     first."""
     heavy = sorted((o for o in outcomes if needs_living(analyses[o])), key=lambda o: -analyses[o].k)
@@ -112,21 +112,23 @@ def _tasks(review, outcomes, analyses, sof_rows, earlier, strict) -> list:
 def _build(review, outcomes: list[str], since, jobs, progress) -> tuple:
     """Every section: (header, sections by id, outcome sections in order, changes section).
 
-    The question, the PRISMA figure and the primary analyses come first (the figure loads
-    matplotlib's fonts, which a forked worker then shares); then this process and the worker
-    share the rest (:func:`.schedule.run_shared`).
+    The question, the summary of findings and the primary analyses come first (no figures:
+    the worker is forked before either process has imported matplotlib, so that the two import
+    it at the same time rather than one after the other); then this process and the worker
+    share the rest (:func:`.schedule.run_shared`), this process starting with the PRISMA figure.
     """
     earlier = _changes.earlier_version(review.path, since)  # a bad --since fails before any work
-    sections = [protocol_section(review), prisma_section(review)]
+    sections = [protocol_section(review)]
     sof, sof_rows = sof_section(review)
     analyses = {o: primary_analysis(review, o) for o in outcomes}
     tasks = _tasks(review, outcomes, analyses, sof_rows, earlier, strict=since is not None)
+    tasks.append(("PRISMA", lambda: prisma_section(review)))  # the last task: this process's first
     tick = _Steps(len(tasks) + 4, progress)
-    tick("question and PRISMA")
+    tick("question and summary of findings")
     done = run_shared(tasks, jobs, tick)
     meta = header(review, __version__, _built_date(), _changes.file_commit(review.path))
-    sections += [studies_section(review), done["risk of bias"], sof, done["reconciliation"]]
-    tick("studies, GRADE, reconciliation")
+    sections += [done["PRISMA"], studies_section(review), done["risk of bias"], sof, done["reconciliation"]]
+    tick("characteristics of studies")
     results = []
     for o in outcomes:
         section = done[f"outcome {o}"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from .._format import fmt_p, is_missing
+from .._format import fmt_p, is_missing, wrap_words
 from ..vocabulary import METHOD_SHORT, RATIO_MEASURES
 from .analysis import _short_reason, shown
 from .outcomes import favours
@@ -79,14 +79,20 @@ def bayes_text(a) -> str:
         head = a.measure if ratio else "estimate"
         lines.append(f"  {'':24s} {'k':>3s}  {'model':14s} {head:>9s} {f'{a.level:g}% CrI / CI':>17s} "
                      f"{'PI':>17s} {'P(benefit)':>10s} {'tau':>6s}")
+        rest: list[str] = []  # the rest of a long group name, wrapped between words into the next rows
         for row in a.summary_rows():
             pi = "" if is_missing(row["pi_low"]) else f"[{row['pi_low']:.2f}, {row['pi_high']:.2f}]"
             last = (f"{fmt_prob(row['prob_benefit']):>10s}" if row["model"] == "bayes"
                     else f"{'p = ' + fmt_p(row['pvalue'], 'short'):>10s}")
-            group = str(row["group"])[:24] if row["model"] == "bayes" else ""
+            if row["model"] == "bayes":
+                lines += [f"  {more}" for more in rest]
+                group, *rest = wrap_words(row["group"], 24)
+            else:
+                group = rest.pop(0) if rest else ""
             tau = "" if is_missing(row["tau"]) else f"{row['tau']:6.2f}"
             lines.append(f"  {group:24s} {int(row['k']):3d}  {_model_label(a, row):14s} {row['estimate']:9.3f} "
                          f"[{row['ci_low']:6.2f}, {row['ci_high']:6.2f}] {pi:>17s} {last} {tau:>6s}")
+        lines += [f"  {more}" for more in rest]
         inequality, side = benefit_words(a)
         lines.append("  estimate: posterior median (Bayesian) or pooled estimate; interval: central credible or "
                      "confidence interval; PI: for a new study; tau: posterior median or the square root of tau²"

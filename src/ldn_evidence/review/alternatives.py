@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._format import fmt_p, is_missing, json_safe
+from .._format import fmt_p, is_missing, json_safe, wrap_words
 from ..vocabulary import COHORT_DESIGNS, CONTINUOUS_MEASURES, CONTROLLED_DESIGNS, HIGH_RISK_JUDGEMENTS, \
     MEASURE_LABELS, NO_COMPARATOR, RATIO_MEASURES, REVIEW_METHODS, TEST_SHORT
 from .analysis import shown
@@ -221,8 +221,10 @@ class SensitivityResult:
             if row["family"] != family:
                 family = row["family"]
                 lines.append(f"  {family}")
+            name = wrap_words(row["analysis"], 42)  # a long name goes on between words, never cut
             if row["k"] == 0 or is_missing(row["estimate"]):
-                lines.append(f"    {row['analysis'][:42]:42s} {row['k']:3d}  {row['note'] or 'no studies'}")
+                lines.append(f"    {name[0]:42s} {row['k']:3d}  {row['note'] or 'no studies'}")
+                lines += [f"    {more}" for more in name[1:]]
                 continue
             est, lo, hi, pl, ph = shown(self.measure, row["estimate"], row["ci_low"], row["ci_high"],
                                          row["pi_low"], row["pi_high"])
@@ -230,9 +232,10 @@ class SensitivityResult:
             bayes = row.get("model") == "bayes"
             p = f"Pb {_prob(row['prob_benefit'])}" if bayes else fmt_p(row["pvalue"], "short")
             i2 = "" if is_missing(row["i2"]) else f"{row['i2']:4.0f}%"
-            lines.append(f"    {row['analysis'][:42]:42s} {row['k']:3d} {est:9.3f} "
+            lines.append(f"    {name[0]:42s} {row['k']:3d} {est:9.3f} "
                          f"[{lo:6.2f}, {hi:6.2f}] {pi:>17s} {p:>7s} "
                          f"{row['tau2']:6.3f} {i2:>5s}" + (f"  ({row['note']})" if row["note"] else ""))
+            lines += [f"    {more}" for more in name[1:]]
         if any(row.get("model") == "bayes" for row in self.rows):
             lines.append("  Bayesian rows: posterior median, central credible and predictive intervals, posterior median "
                          "of tau²; Pb: the posterior probability of a benefit")

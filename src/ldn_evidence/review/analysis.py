@@ -17,13 +17,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._format import fmt_p, is_missing, json_safe
+from .._format import fmt_p, integer_columns, is_missing, json_safe, wrap_words
 from .._version import provenance
-from ..vocabulary import BINARY_MEASURES, MEASURE_LABELS, METHOD_SHORT, RATIO_MEASURES, TEST_SHORT, rob_domain_name, \
-    rob_domains
+from ..vocabulary import BINARY_MEASURES, MEASURE_LABELS, METHOD_SHORT, RATIO_MEASURES, T_TESTS, TEST_SHORT, \
+    rob_domain_name, rob_domains
 from .outcomes import favours
 
-__all__ = ["Analysis", "honesty_notes", "EFFECT_COLUMNS", "SUMMARY_COLUMNS", "shown", "path_stem", "rob_domain_columns"]
+__all__ = ["Analysis", "summary_with_settings", "honesty_notes", "EFFECT_COLUMNS", "SUMMARY_COLUMNS", "shown", "path_stem", "rob_domain_columns"]
 
 
 EFFECT_COLUMNS = (
@@ -31,6 +31,10 @@ EFFECT_COLUMNS = (
     "n", "dose", "outcome", "instrument", "timepoint", "measure", "yi", "vi", "sei", "ci_low", "ci_high", "path",
     "derivation", "assumptions", "uses_r", "r", "source", "source_kind", "secondary", "rob_overall", "rob_tool",
     "included", "reason")
+
+
+#: width of the group-name column of the printed table (longer names wrap between words)
+_GROUP_WIDTH = 24
 
 
 def shown(measure: str, *values: float) -> tuple[float, ...]:
@@ -269,19 +273,10 @@ class Analysis:
         if self.overall is None:
             lines.append("  no poolable studies")
         else:
-            head = self.measure if self.measure in RATIO_MEASURES else "estimate"
-            lines.append(f"  {'':24s} {'k':>3s} {head:>9s} {'95% CI':>17s} {'PI':>17s} {'p':>7s} "
-                         f"{'tau²':>6s} {'I²':>5s}")
-            for row in self.summary_rows():
-                est, lo, hi, pl, ph = shown(self.measure, row["estimate"], row["ci_low"], row["ci_high"],
-                                             row["pi_low"], row["pi_high"])
-                pi = "" if is_missing(pl) else f"[{pl:.2f}, {ph:.2f}]"
-                lines.append(f"  {str(row['group'])[:24]:24s} {int(row['k']):3d} {est:9.3f} "
-                             f"[{lo:6.2f}, {hi:6.2f}] {pi:>17s} {fmt_p(row['pvalue'], 'short'):>7s} "
-                             f"{row['tau2']:6.3f} {row['i2']:4.0f}%")
+            lines += self._text_table()
             if self.measure in RATIO_MEASURES:
-                lines.append(f"  ({self.measure} and its intervals back-transformed from the log scale; "
-                             "tau² on the log scale)")
+                lines.append(f"  ({self.measure} and its intervals back-transformed from the log scale; SE, "
+                             f"{self._stat_name()} and tau² on the log scale)")
             if self.subgroup_test is not None:
                 q, df, p = self.subgroup_test
                 lines.append(f"  Test for subgroup differences: Q = {q:.2f}, df = {df}, p = {fmt_p(p, 'short')}")
@@ -292,6 +287,36 @@ class Analysis:
             for row in self.not_pooled_rows:
                 lines.append(f"    {row['label']}: {row['reason']}")
         return "\n".join(lines)
+
+    def _stat_name(self) -> str:
+        """``t`` under a t-based test (t, knha, adhoc), else ``z``."""
+        return "t" if self.test in T_TESTS else "z"
+
+    def _text_table(self) -> list[str]:
+        """The printed table: per subgroup and overall, k, estimate, SE, CI, z or t (with its
+        df), p, prediction interval, tau² with its Q-profile CI and I²; a group name longer than
+        its column is wrapped between words onto the next lines, never cut."""
+        head = self.measure if self.measure in RATIO_MEASURES else "estimate"
+        stat = "t (df)" if self._stat_name() == "t" else "z"
+        ci = f"{self.level:g}% CI"
+        out = [f"  {'':{_GROUP_WIDTH}s} {'k':>3s} {head:>9s} {'SE':>6s} {ci:>17s} {stat:>10s} {'p':>7s} "
+               f"{'PI':>17s} {'tau² [' + ci + ']':>22s} {'I²':>4s}"]
+        for row in self.summary_rows():
+            est, lo, hi, pl, ph = shown(self.measure, row["estimate"], row["ci_low"], row["ci_high"],
+                                         row["pi_low"], row["pi_high"])
+            pi = "" if is_missing(pl) else f"[{pl:.2f}, {ph:.2f}]"
+            z = "" if is_missing(row["zval"]) else f"{row['zval']:.2f}"
+            if z and not is_missing(row["df"]):
+                z += f" ({row['df']:g})"
+            tau = f"{row['tau2']:.3f}"
+            if not is_missing(row["tau2_ci_low"]):
+                tau += f" [{row['tau2_ci_low']:.2f}, {row['tau2_ci_high']:.2f}]"
+            name = wrap_words(row["group"], _GROUP_WIDTH)
+            out.append(f"  {name[0]:{_GROUP_WIDTH}s} {int(row['k']):3d} {est:9.3f} {row['se']:6.3f} "
+                       f"[{lo:6.2f}, {hi:6.2f}] {z:>10s} {fmt_p(row['pvalue'], 'short'):>7s} {pi:>17s} "
+                       f"{tau:>22s} {row['i2']:3.0f}%")
+            out += [f"  {more}" for more in name[1:]]
+        return out
 
     def __repr__(self) -> str:
         more = f"; {len(self.not_pooled_rows)} not pooled" if self.not_pooled_rows else ""
@@ -322,6 +347,33 @@ class Analysis:
                            (f"{row['label']}: {row['reason']}" for row in self.not_pooled_rows)))
         out.append(details(f"{len(self.notes)} notes", self.notes))
         return "".join(out)
+
+
+def summary_with_settings(analysis):
+    """:meth:`Analysis.summary_frame` as a CSV stands alone: every row also names the outcome,
+    measure, model, tau² method, test, level (percent), r and subgrouping variable, and carries
+    the test for subgroup differences (``q_between``, ``q_between_df``, ``q_between_pvalue``;
+    empty without subgroups). Counts and degrees of freedom are integers (pandas ``Int64``).
+    Works for a :class:`~ldn_evidence.review.bayes_analysis.BayesAnalysis` too.
+
+    Examples
+    --------
+    >>> import ldn_evidence as le
+    >>> frame = summary_with_settings(le.load_studies().analyse("pain"))
+    >>> list(frame.columns[:8]), frame["group"].tolist()[-1], str(frame["k"].dtype)
+    (['outcome', 'measure', 'model', 'method', 'test', 'level', 'r', 'by'], 'Overall', 'Int64')
+    """
+    frame = analysis.summary_frame()
+    settings = {"outcome": analysis.outcome, "measure": analysis.measure, "model": analysis.model,
+                "method": analysis.method, "test": analysis.test, "level": analysis.level, "r": analysis.r,
+                "by": analysis.by}
+    if "model" in frame.columns:  # a Bayesian table names the model of each row
+        del settings["model"]
+    for i, (key, value) in enumerate(settings.items()):
+        frame.insert(i, key, value)
+    q, df, p = analysis.subgroup_test if analysis.subgroup_test is not None else (None, None, None)
+    frame["q_between"], frame["q_between_df"], frame["q_between_pvalue"] = q, df, p
+    return integer_columns(frame)
 
 
 def path_stem(path: str) -> str:
@@ -459,12 +511,13 @@ def _row(name, res, measure: str = "") -> dict:
     return row
 
 
-SUMMARY_COLUMNS = ("group", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "pvalue", "tau2",
+SUMMARY_COLUMNS = ("group", "k", "estimate", "se", "zval", "df", "ci_low", "ci_high", "pi_low", "pi_high", "pvalue", "tau2",
                     "tau2_ci_low", "tau2_ci_high", "i2", "q", "q_df", "q_pvalue")
 
 
 def _row_log(name, res) -> dict:
-    return {"group": name, "k": res.k, "estimate": res.estimate, "ci_low": res.ci_low, "ci_high": res.ci_high,
+    return {"group": name, "k": res.k, "estimate": res.estimate, "se": res.se, "zval": res.zval, "df": res.df,
+            "ci_low": res.ci_low, "ci_high": res.ci_high,
             "pi_low": res.pi_low, "pi_high": res.pi_high, "pvalue": res.pvalue, "tau2": res.tau2,
             "tau2_ci_low": res.tau2_ci_low, "tau2_ci_high": res.tau2_ci_high, "i2": res.i2, "q": res.q,
             "q_df": res.q_df, "q_pvalue": res.q_pvalue}

@@ -16,6 +16,8 @@ Examples
 """
 from __future__ import annotations
 
+from .._format import integer_columns
+
 __all__ = ["references", "effect_sizes_csv", "EXPORT_FORMATS", "reference_entries", "EFFECT_EXPORT_COLUMNS"]
 
 #: what ``ldn-evidence export --format`` writes
@@ -114,4 +116,4 @@ def effect_sizes_csv(review, r: float | None = None, level: float = 95) -> str:
     if not frames:
         return pd.DataFrame(columns=list(EFFECT_EXPORT_COLUMNS)).to_csv(index=False)
     table = pd.concat(frames, ignore_index=True)
-    return table[list(EFFECT_EXPORT_COLUMNS)].to_csv(index=False)
+    return integer_columns(table[list(EFFECT_EXPORT_COLUMNS)]).to_csv(index=False)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from ..errors import ReviewError
 
-__all__ = ["outcome_spec", "default_measure", "is_binary", "favours", "outcome_title", "pooled_outcomes",
+__all__ = ["outcome_spec", "default_measure", "is_binary", "favours", "outcome_title", "pooled_outcomes", "outcome_overview",
            "CONTINUOUS_OUTCOMES", "BINARY_OUTCOMES", "OUTCOMES", "OUTCOME_TITLES", "BENEFIT_OUTCOMES"]
 
 
@@ -73,6 +73,45 @@ def outcome_title(outcome: str, protocol=None) -> str:
 def favours(outcome: str, controlled: bool, protocol=None) -> tuple[str, str]:
     """Labels under the axis, left then right (:meth:`Protocol.favours`)."""
     return _protocol(protocol).favours(outcome, controlled)
+
+
+def outcome_overview(review) -> list[dict]:
+    """Every outcome of the review's protocol, in its order: what ``--outcome`` takes and what
+    each would pool with the review's default analysis.
+
+    Each row has ``outcome`` (the id), ``name``, ``kind`` (continuous or binary), ``pooled`` (the
+    protocol's ``pooled``: False means recorded but never pooled), ``measure`` (the default
+    measure, None when not pooled), ``studies`` (how many studies report it), ``k`` (how many
+    the default analysis pools; None when not pooled) and ``poolable`` (``k > 0``). For a pooled
+    outcome ``studies`` counts what its analysis reads (an outcome may take in others, as FIQ
+    takes FIQR), pooled or not.
+
+    Examples
+    --------
+    >>> import ldn_evidence as le
+    >>> rows = {r["outcome"]: r for r in outcome_overview(le.load_studies())}
+    >>> rows["pain"]["k"] > 0, rows["fatigue"]["poolable"], rows["anxiety"]["pooled"]
+    (True, False, False)
+    """
+    import warnings
+
+    reported: dict[str, set] = {}
+    for study in review.studies:
+        for entry in study.outcomes:
+            reported.setdefault(entry.outcome, set()).add(study.id)
+    rows = []
+    for spec in review.protocol.outcomes:
+        k, studies = None, reported.get(spec.id, set())
+        if spec.pooled:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                analysis = review.analyse(spec.id)
+            k = analysis.k
+            studies = {row["study"] for row in analysis.rows + analysis.not_pooled_rows}
+        rows.append({"outcome": spec.id, "name": spec.name, "kind": spec.kind, "pooled": bool(spec.pooled),
+                     "measure": spec.measure if spec.pooled else None, "studies": len(studies),
+                     "k": k, "poolable": bool(k)})
+    return rows
 
 
 def _legacy(name: str):

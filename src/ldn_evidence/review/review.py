@@ -701,10 +701,11 @@ def _groups(rows: list[dict], by: str) -> list[str]:
     if by == "randomized":
         return ["Randomized" if row["randomized"] else "Not randomized" for row in rows]
     if by == "blinding":
-        return [str(row["blinding"]) for row in rows]
+        return [str(row["blinding"]).replace("_", " ") for row in rows]  # "not applicable", not a code
     if by == "source":
         return ["Secondary/conference numbers" if row["secondary"] else "Primary sources" for row in rows]
-    return [str(row["moderators"].get(by, "not recorded")) for row in rows]  # a categorical moderator
+    # a categorical moderator: its values as words ("high dose", not "high_dose")
+    return [str(row["moderators"].get(by, "not recorded")).replace("_", " ") for row in rows]
 
 
 def load_studies(path: str | os.PathLike | None = None) -> Review:

@@ -26,6 +26,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from .._format import wrap_words
 from .._version import provenance
 from ..diagnostics.tsa import RIS, Boundaries, boundary_curve, diversity, group_sequential_boundaries, \
     required_information_size
@@ -100,8 +101,10 @@ class TSAResult:
         for _, r in self.steps.iterrows():
             yr = "" if r["year"] is None or (isinstance(r["year"], float) and math.isnan(r["year"])) else str(int(r["year"]))
             fut = "" if not math.isfinite(r["futility"]) else f"{r['futility']:6.2f}"
-            lines.append(f"  {str(r['label'])[:22]:22s} {yr:>5s} {r['n']:5.0f} {r['cum_n']:6.0f} {r['t']:6.3f} "
+            name = wrap_words(r["label"], 22)  # a long label goes on between words, never cut
+            lines.append(f"  {name[0]:22s} {yr:>5s} {r['n']:5.0f} {r['cum_n']:6.0f} {r['t']:6.3f} "
                          f"{r['estimate']:9.3f} {r['z']:6.2f} {r['upper']:6.2f} {fut:>6s}")
+            lines += [f"  {more}" for more in name[1:]]
         lines.append(f"  conclusion: {self.conclusion}")
         for a in self.assumptions:
             lines.append(f"  assumption: {a}")

@@ -15,7 +15,9 @@ __all__ = ["add"]
               help="How long to wait for another writer of the studies file.")
 @click.pass_context
 def add(ctx, record, dry_run, lock_timeout):
-    """Add the study record(s) in RECORD (one mapping or a list) to the studies file.
+    """Add study records to the review's studies file.
+
+    RECORD holds one study mapping or a list of them.
 
     Validates each record (exit 2 with file:line: study: field messages), refuses duplicates
     (same id, DOI, PMID, PMCID or registration number, or a near-identical title in the same

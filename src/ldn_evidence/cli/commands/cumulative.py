@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from ..._format import is_missing
+from ..._format import integer_columns, is_missing
 from ..._version import provenance
 from ...vocabulary import MEASURES
 from .._options import (UpperChoice, UserError, echo_json, finite_range, load_review, lower, method_option,
@@ -29,8 +29,10 @@ __all__ = ["cumulative"]
               help="Format of the printed table.")
 @click.pass_context
 def cumulative(ctx, outcome, measure, method, test, r, exclude, output, dpi, fmt):
-    """Cumulative meta-analysis by publication year: after each year's studies, k, estimate,
-    CI, prediction interval, tau² and I² (studies without a year enter last).
+    """Cumulative meta-analysis by publication year.
+
+    After each year's studies: k, estimate, CI, prediction interval, tau² and I² (studies
+    without a year enter last).
 
     \b
     Examples:
@@ -53,7 +55,7 @@ def cumulative(ctx, outcome, measure, method, test, r, exclude, output, dpi, fmt
         echo_json({"outcome": outcome, "measure": measure, "settings": analysis.settings,
                    "steps": frame.to_dict("records"), "provenance": provenance(review.file_hash)})
     elif fmt == "csv":
-        click.echo(frame.to_csv(index=False), nl=False)
+        click.echo(integer_columns(frame).to_csv(index=False), nl=False)
     else:
         click.echo(f"Cumulative meta-analysis of {outcome} ({measure}) by year — {analysis.settings}")
         click.echo(f"  {'year':7s} {'k':>3s} {'estimate':>9s} {'95% CI':>17s} {'tau²':>6s} {'I²':>5s}  added")

@@ -24,9 +24,11 @@ __all__ = ["diff"]
 @click.option("--changed-only", is_flag=True, help="List only the outcomes whose pooled result changed.")
 @click.pass_context
 def diff(ctx, old, new, rev, fmt, outcomes, measure, method, test, changed_only):
-    """Compare two versions of a studies file: studies added, removed and changed (field by
-    field, old -> new) and every outcome's pooled estimate, CI, PI, tau² and I² before -> after,
-    flagging a changed conclusion (the CI now crosses or excludes the null; the direction flips).
+    """What changed between two versions of a studies file.
+
+    Studies added, removed and changed (field by field, old -> new) and every outcome's pooled
+    estimate, CI, PI, tau² and I² before -> after, flagging a changed conclusion (the CI now
+    crosses or excludes the null; the direction flips).
 
     \b
     Examples:

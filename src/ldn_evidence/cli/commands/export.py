@@ -17,9 +17,10 @@ __all__ = ["export"]
               help="csv: within-person correlation for crossover/pre-post effects [default: the review's].")
 @click.pass_context
 def export(ctx, fmt, output, r):
-    """Export the review: its included studies' references (RIS for reference managers, BibTeX
-    for LaTeX) or a CSV of every effect size of every pooled outcome with its path, derivation,
-    assumptions and source.
+    """Export references (RIS, BibTeX) or effect sizes (CSV).
+
+    The included studies' references (RIS for reference managers, BibTeX for LaTeX) or a CSV of
+    every effect size of every pooled outcome with its path, derivation, assumptions and source.
 
     \b
     Examples:

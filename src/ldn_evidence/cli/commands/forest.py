@@ -21,8 +21,10 @@ __all__ = ["forest"]
 @click.pass_context
 def forest(ctx, outcome, measure, method, test, by, exclude, tags, r, level, combine_change_final, model, output, fmt,
            dpi):
-    """Forest plot of one outcome: studies by design, subgroup and overall diamonds,
-    prediction interval, test for subgroup differences, derivation footnotes.
+    """Forest plot of one outcome.
+
+    Studies by design, subgroup and overall diamonds, prediction interval, test for subgroup
+    differences, derivation footnotes.
 
     Prints the file written and the pooled result in one line. Defaults: the protocol's first
     outcome (pain for the bundled review) and its measure (SMD, Hedges' g), REML tau², Hartung-Knapp

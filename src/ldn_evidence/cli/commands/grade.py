@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..._format import integer_columns
 from .._options import (UserError, check_writable_folder, finite_range, level_option, load_review, method_option,
                         split_ids, test_option)
 
@@ -29,10 +30,12 @@ FORMATS = ("text", "json", "csv", "html", "md", "docx")
 @level_option()
 @click.pass_context
 def grade(ctx, outcomes, fmt, output, method, test, r, level):
-    """GRADE per outcome and the summary of findings: for each outcome of the protocol, the
-    evidence (controlled studies), each domain's proposed judgement with its reason and the final
-    one (reviewers override in the studies file: review.grade.<outcome>.<domain>), the
-    certainty, the relative and absolute effects and the plain-language statement.
+    """GRADE per outcome and the summary of findings.
+
+    For each outcome of the protocol, the evidence (controlled studies), each domain's
+    proposed judgement with its reason and the final one (reviewers override in the studies
+    file: review.grade.<outcome>.<domain>), the certainty, the relative and absolute effects
+    and the plain-language statement.
 
     \b
     Examples:
@@ -59,7 +62,7 @@ def grade(ctx, outcomes, fmt, output, method, test, r, level):
     if fmt == "json":
         text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "csv":
-        text = result.to_frame().to_csv(index=False)
+        text = integer_columns(result.to_frame()).to_csv(index=False)
     elif fmt == "html":
         text = sof.sof_html(result)
     elif fmt == "md":

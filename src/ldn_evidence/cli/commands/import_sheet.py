@@ -33,7 +33,9 @@ __all__ = ["import_sheet"]
 @click.option("--lock-timeout", type=finite_range(0, 3600), default=30, show_default=True, metavar="SECONDS")
 def import_sheet(sheet, outcome, measure, target, design, title, outcome_name, higher_is_better, intervention,
                  comparator, moderators, dry_run, lock_timeout):
-    """Import an extraction sheet: one row per study x outcome, with metafor's column names.
+    """Import an extraction sheet (metafor's column names).
+
+    One row per study x outcome.
 
     \b
     Data columns (one set per row):  ai bi ci di | ai n1i ci n2i | m1i sd1i n1i m2i sd2i n2i

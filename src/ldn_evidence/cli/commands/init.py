@@ -10,9 +10,11 @@ __all__ = ["init"]
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option("--title", default=None, help="The review's title [default: 'A living systematic review'].")
 def init(folder, title):
-    """Start a new review: write FOLDER/studies.yaml, a valid, commented studies file with a protocol
-    to edit (question, outcomes, arms, labels, subgroups) and one example study, ready for `add`
-    and `import`. Never overwrites an existing review.
+    """Start a new review: a commented studies file.
+
+    Writes FOLDER/studies.yaml, a valid, commented studies file with a protocol to edit
+    (question, outcomes, arms, labels, subgroups) and one example study, ready for `add` and
+    `import`. Never overwrites an existing review.
 
     \b
     Examples:

@@ -15,7 +15,9 @@ __all__ = ["prisma"]
 @click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True)
 @click.pass_context
 def prisma(ctx, output, fmt, dpi):
-    """PRISMA 2020 flow diagram from review.prisma in the studies file.
+    """PRISMA 2020 flow diagram of the review.
+
+    Drawn from review.prisma in the studies file.
 
     Counts that are not recorded are drawn as "n = ?" (never filled in or computed).
 

@@ -24,8 +24,9 @@ __all__ = ["reconcile"]
               help="Within-person correlation for crossover effects [default: the review's].")
 @click.pass_context
 def reconcile(ctx, outcome, analyses, fmt, plot, dpi, r):
-    """Published meta-analyses against this review: for each published pooled result of the
-    outcome (review.published_analyses), a ladder from their number to this review's, changing
+    """Published meta-analyses of one outcome against this review, rung by rung.
+
+    For each published pooled result of the outcome (review.published_analyses), a ladder from their number to this review's, changing
     one thing per rung: (a) their published estimate; (b) their trials with their measure,
     tau² estimator and CI method; (c) this review's effect derivations; (d) every trial pooled
     now; (e) this review's defaults, one setting at a time. Where (b) does not reproduce (a),

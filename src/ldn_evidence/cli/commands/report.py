@@ -40,8 +40,10 @@ def _progress(enabled: bool):
                    "commit that changed the studies file].")
 @click.pass_context
 def report(ctx, folder, since):
-    """The review's static web site: one self-contained page (no network resources; figures
-    inline SVG) and its data as CSV and JSON.
+    """The review's static web site, with its data files.
+
+    One self-contained page (no network resources; figures inline SVG) and its data as CSV and
+    JSON.
 
     The page has the question and searches, versions and the studies file's SHA-256, the
     PRISMA flow, the characteristics of included studies, and for every outcome the pooled

@@ -22,9 +22,11 @@ __all__ = ["rob"]
               help="Resolution of a PNG (300 for print).")
 @click.pass_context
 def rob(ctx, outcome, kind, output, fmt, dpi):
-    """Risk-of-bias figures in robvis's layout: one row per study and one column per domain
-    (RoB 2 D1-D5 and ROBINS-I D1-D7 in their own panels, the domains named in a legend), and
-    bars of the share of information at each judgement per domain.
+    """Risk-of-bias figures in robvis's layout.
+
+    One row per study and one column per domain (RoB 2 D1-D5 and ROBINS-I D1-D7 in their own
+    panels, the domains named in a legend), and bars of the share of information at each
+    judgement per domain.
 
     \b
     Examples:

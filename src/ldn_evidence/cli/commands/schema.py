@@ -16,8 +16,10 @@ __all__ = ["schema"]
               help="The schema of a whole studies file (review: and studies:) [default].")
 @click.pass_context
 def schema(ctx, what: str) -> None:
-    """Print a JSON Schema (draft 2020-12) for editor validation while typing; the selected
-    review's outcome ids, contrasts and comparators are listed as the fields' choices.
+    """Print a JSON Schema of the studies file, for editors.
+
+    A JSON Schema (draft 2020-12) for editor validation while typing; the selected review's
+    outcome ids, contrasts and comparators are listed as the fields' choices.
 
     By default the schema of a whole studies file; --record for a file given to
     `ldn-evidence add`. A schema checks names, types, ranges and patterns; `ldn-evidence

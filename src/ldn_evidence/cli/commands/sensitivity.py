@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..._format import json_safe
+from ..._format import integer_columns, json_safe
 from ..._version import provenance
 from ...vocabulary import MEASURES, RATIO_MEASURES, T_TESTS
 from .._options import FIGURE_FORMATS, UpperChoice, UserError, check_figure_folder, echo_json, finite_range, \
@@ -39,7 +39,9 @@ __all__ = ["sensitivity"]
               help="Output format of the review-level table (json also holds the diagnostics).")
 @click.pass_context
 def sensitivity(ctx, outcome, measure, method, test, model, r, permutations, seed, plot_dir, plot_fmt, dpi, fmt):
-    """How much do the pooled results lean on single studies and on our assumptions?
+    """Sensitivity analyses of one outcome.
+
+    How much do the pooled results lean on single studies and on our assumptions?
 
     Re-runs the analysis with all nine tau² estimators, z vs Hartung-Knapp, the within-person
     correlation r from 0.2 to 0.8, randomized / controlled / parallel RCTs only, without high risk
@@ -88,7 +90,7 @@ def sensitivity(ctx, outcome, measure, method, test, model, r, permutations, see
                "provenance": provenance(review.file_hash)}
         echo_json(out)
     elif fmt == "csv":
-        click.echo(result.table.to_csv(index=False), nl=False)
+        click.echo(integer_columns(result.table).to_csv(index=False), nl=False)
     else:
         click.echo(str(result))
         click.echo("")

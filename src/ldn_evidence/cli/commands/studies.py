@@ -6,7 +6,7 @@ import io
 
 import click
 
-from .._options import echo_json, load_review
+from .._options import echo_json, echo_table, load_review
 
 __all__ = ["studies"]
 
@@ -58,11 +58,16 @@ def _study_summary(study) -> dict:
               show_default=True, help="Output format.")
 @click.pass_context
 def studies(ctx: click.Context, fmt: str) -> None:
-    """List the encoded studies.
+    """List the encoded studies, with the ids --exclude takes.
+
+    One line per study: its id (what --exclude, `diff` and the studies file use), label, year,
+    design, participants, dose, line of therapy and outcomes (`ldn-evidence outcomes` lists
+    the outcome ids).
 
     \b
     Examples:
       ldn-evidence studies
+      ldn-evidence forest --exclude younger2013      # an id from the first column
       ldn-evidence studies --format json | jq '.[] | {id, n, design}'
       ldn-evidence studies --format csv > studies.csv
     """
@@ -82,18 +87,13 @@ def studies(ctx: click.Context, fmt: str) -> None:
             w.writerow({**r, "outcomes": ";".join(sorted({o["outcome"] for o in r["outcomes"]}))})
         click.echo(buf.getvalue(), nl=False)
         return
-    header = ("study", "year", "design", "n", "dose", "line", "outcomes")
-    table = [header]
+    table = []
     for r in rows:
         dose = "" if r["dose_mg_per_day"] is None else f"{r['dose_mg_per_day']:g} mg"
         outcomes = sorted({o["outcome"] for o in r["outcomes"]}, key=lambda o: (rank.get(o, len(rank)), o))
         shown = ", ".join(outcomes[:3]) + (f" +{len(outcomes) - 3}" if len(outcomes) > 3 else "")
-        table.append((r["label"], "" if r["year"] is None else str(r["year"]), r["design"],
-                      "" if r["n"] is None else str(r["n"]), dose, r["line_of_therapy"], shown))
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    for j, row in enumerate(table):
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
-        if j == 0:
-            click.echo("  ".join("-" * w for w in widths))
+        table.append((r["id"], r["label"], "" if r["year"] is None else str(r["year"]), r["design"],
+                      "" if r["n"] is None else str(r["n"]), dose, str(r["line_of_therapy"]).replace("_", "-"), shown))
+    echo_table(("id", "study", "year", "design", "n", "dose", "line", "outcomes"), table)
     click.echo(f"\n{len(rows)} studies; review version {review.info.version}, last search "
                f"{review.info.last_search or 'not recorded'}")

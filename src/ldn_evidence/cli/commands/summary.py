@@ -15,7 +15,10 @@ __all__ = ["summary"]
               help="Output format.")
 @click.pass_context
 def summary(ctx, outcome, measure, method, test, by, exclude, tags, r, level, combine_change_final, model, fmt):
-    """Pooled results per subgroup and overall: k, estimate, CI, prediction interval, p, tau², I².
+    """Pooled results per subgroup and overall, as a table.
+
+    k, estimate, SE, CI, the z or t statistic, p, prediction interval, tau² with its CI, I²,
+    and the test for subgroup differences.
 
     With --model bayes: the posterior median and credible interval of the mean effect, the
     predictive interval, P(benefit) and the posterior of tau, per subgroup and overall, each
@@ -34,6 +37,8 @@ def summary(ctx, outcome, measure, method, test, by, exclude, tags, r, level, co
     if fmt == "json":
         echo_json(analysis.to_dict())
     elif fmt == "csv":
-        click.echo(analysis.summary_frame().to_csv(index=False), nl=False)
+        from ...review.analysis import summary_with_settings
+
+        click.echo(summary_with_settings(analysis).to_csv(index=False), nl=False)
     else:
         click.echo(str(analysis))

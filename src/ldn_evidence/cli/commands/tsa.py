@@ -48,8 +48,10 @@ MIRD_RATIO = (1e-4, 10.0)
 @click.pass_context
 def tsa(ctx, outcome, mird, control_risk, sd, alpha, beta, d2, no_futility, information, include_nonrandomized,
         measure, method, r, exclude, output, dpi, fmt):
-    """Trial sequential analysis: cumulative Z-curve of the trials in publication order against
-    Lan-DeMets O'Brien-Fleming boundaries and beta-spending futility boundaries, on the
+    """Trial sequential analysis of one outcome.
+
+    The cumulative Z-curve of the trials in publication order against Lan-DeMets
+    O'Brien-Fleming boundaries and beta-spending futility boundaries, on the
     diversity-adjusted required information size.
 
     Assumptions (printed with the result): SMD scale with SD 1 unless --measure MD --sd; RIS =

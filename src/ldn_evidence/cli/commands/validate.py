@@ -10,7 +10,9 @@ __all__ = ["validate"]
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
 @click.pass_context
 def validate(ctx: click.Context, path: str | None) -> None:
-    """Check a studies file and list every problem (file:line: study: field: message).
+    """Check a studies file and list every problem.
+
+    Each problem as file:line: study: field: message.
 
     PATH may be a whole studies file or a file holding one study record or a list of them (what
     `ldn-evidence add` takes), checked against the protocol of the review --studies selects.
