@@ -29,6 +29,7 @@ REFUSED = [
     "a:\t&x 1\n",                       # tab before the anchor
     "base: {x: 1}\nc:\n  <<: {x: 1}\n",  # merge keys
     "a: {<<: {b: 1}}\n",
+    "{<<}\n",  # a merge key without its colon (found by the property test below)
     "%YAML 1.1\n---\na: yes\n",         # a directive (YAML 1.1 would read yes as true)
 ]
 

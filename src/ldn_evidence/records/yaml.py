@@ -259,12 +259,13 @@ def _c_loader():
 #: what makes the fast path step aside. YAML allows node properties (an anchor ``&a``, a tag
 #: ``!t``) and aliases (``*a``) only where a node starts: at the start of a line (after the
 #: indentation), after a block indicator (``- ``, ``? ``, ``: ``, ``--- ``) or a flow indicator
-#: (``[``, ``{``, ``,``), spaces between. So ``&``, ``*`` or ``!`` there, a ``<<`` key there, or a
+#: (``[``, ``{``, ``,``), spaces between. So ``&``, ``*`` or ``!`` there, a ``<<`` there (a merge
+#: key, also without its colon: ``{<<}`` is a flow mapping whose key is ``<<``), or a
 #: directive (``%YAML 1.1`` would change how scalars read) sends the text to the round-trip
 #: parser. Inside prose ("Sloan & Wyrwich", "p*q", "x!") they are not at a node start and the fast
 #: path reads the file. A match inside a quoted or folded string is a false alarm, which costs
 #: only speed; a property the pattern missed would be read silently, so the pattern errs that way.
-_CAREFUL = re.compile(r"(?:^\ufeff?|[-?:\[{,])[ \t]*(?:[&*!]|<<[ \t]*:)|^%", re.MULTILINE)
+_CAREFUL = re.compile(r"(?:^\ufeff?|[-?:\[{,])[ \t]*(?:[&*!]|<<)|^%", re.MULTILINE)
 
 
 def _shape_is_plain(data: Any) -> bool:
