@@ -4,9 +4,18 @@ Errors a user can fix (a broken studies file, a bad option, a request the review
 print one clear message to stderr and exit with status 2; Ctrl-C exits with 130 and a closed
 pipe with 141, quietly; anything else is a failure of ours (status 1). No traceback reaches the
 user unless ``--debug`` is given.
+
+When a command has finished, :func:`run` calls :func:`gc.freeze`: the interpreter's last garbage
+collections at exit would otherwise walk and free every object the command made (about 100,000:
+matplotlib's, pydantic's, the review's), 0.2-0.3 s of a one-second ``ldn-evidence forest``
+(measured with py-spy: ``gc_collect_main`` during finalization). Frozen objects are left to the
+operating system. Unlike ``os._exit`` this skips nothing else: atexit handlers run, buffered
+output is flushed, files and locks are closed as before (they are released by reference
+counting and context managers, not by the cyclic collector).
 """
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -126,9 +135,11 @@ def main(ctx: click.Context, studies_path: str | None, debug: bool) -> None:
 
 
 def run() -> None:
-    """The ``ldn-evidence`` console script."""
+    """The ``ldn-evidence`` console script (its objects frozen for the exit; see the module)."""
     try:
         main()
     except KeyboardInterrupt:  # before a command started (e.g. while importing)
         click.echo("interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    finally:
+        gc.freeze()
