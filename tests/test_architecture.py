@@ -230,3 +230,20 @@ def test_largest_functions_are_named_steps():
                 if n > 120:
                     long.append(f"{module}.{node.name} ({n} lines)")
     assert not long, "functions over 120 lines: " + ", ".join(sorted(long))
+
+
+def test_every_name_a_module_exports_exists():
+    """Each name in a module's ``__all__`` is one of its attributes (so ``from m import *`` and
+    the API docs work; a stale entry is an AttributeError for the user)."""
+    import importlib
+    import warnings
+
+    missing = {}
+    for module in sorted(GRAPH):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            mod = importlib.import_module(module)
+            gone = [name for name in getattr(mod, "__all__", ()) if not hasattr(mod, name)]
+        if gone:
+            missing[module] = gone
+    assert not missing, f"__all__ names that do not exist: {missing}"

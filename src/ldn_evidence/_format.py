@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import textwrap
 from typing import Any
 
 __all__ = ["fmt_number", "fmt_p", "json_safe", "is_missing", "INTEGER_FIELDS", "integer_columns", "wrap_words"]
@@ -160,6 +161,4 @@ def integer_columns(frame):
 def wrap_words(text: Any, width: int) -> list[str]:
     """``text`` in lines of at most ``width`` characters, broken between words (a word longer
     than ``width`` keeps its own line whole); at least one line."""
-    import textwrap
-
     return textwrap.wrap(str(text), width, break_long_words=False, break_on_hyphens=False) or [""]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -12,12 +13,11 @@ from scipy import special as sp
 from .. import diagnostics as _diagnostics
 from .._format import fmt_number, fmt_p, json_safe, p_equals
 from .._result import Result, short
+from ..effects._inputs import checked_arrays
 from ..engine.batch import (KH_TESTS, T_TESTS, BatchFit, normalize_method, normalize_test, redundant_columns, rma_batch,
                             tau2_profile_ci)
-from ..effects._inputs import checked_arrays
 from ..errors import ConvergenceError, ConvergenceWarning
 from ..vocabulary import check_level
-
 
 _METHOD_NAMES = {
     "EE": "equal-effects (EE)",
@@ -342,8 +342,6 @@ class MetaResult(Result):
                 f"ci=({self.ci_low:.6g}, {self.ci_high:.6g}), tau2={self.tau2:.6g}, i2={self.i2:.4g})")
 
     def _repr_html_(self) -> str:
-        import html
-
         rows = [("k", self.k), ("method", self.method), ("test", self.test),
                 ("estimate", fmt_number(self.estimate)), ("SE", fmt_number(self.se)),
                 (f"{self.level:g}% CI", f"{fmt_number(self.ci_low)} to {fmt_number(self.ci_high)}"),
@@ -767,11 +765,6 @@ class MetaRegressionResult(Result):
 
     __str__ = summary
 
-    def __repr__(self) -> str:
-        return (f"MetaRegressionResult(method={self.method!r}, test={self.test!r}, k={self.k}, "
-                f"coef={dict(zip(self.names, (float(f'{c:.6g}') for c in self.coef)))}, tau2={self.tau2:.6g}, "
-                f"qm_pvalue={self.qm_pvalue:.4g})")
-
     def _repr_html_(self) -> str:
         return self.to_frame().to_html() + f"<p>tau² = {fmt_number(self.tau2)}; QM = {fmt_number(self.qm)} " \
             f"(p {p_equals(self.qm_pvalue)}); R² = {fmt_number(self.r2, 2)}%</p>"
@@ -1006,11 +999,6 @@ class SubgroupResult(Result):
         return "\n".join(lines) + "\n"
 
     __str__ = summary
-
-    def __repr__(self) -> str:
-        groups = ", ".join(f"{n}: k={r.k}, {r.estimate:.4g}" for n, r in self.subgroups.items())
-        return (f"SubgroupResult(tau2={self.tau2_mode!r}, method={self.method!r}, {groups}; "
-                f"q_between={self.q_between:.4g}, p={self.q_between_pvalue:.4g})")
 
     def _repr_html_(self) -> str:
         return self.to_frame().to_html() + f"<p>Q between = {fmt_number(self.q_between)} (df = {self.q_between_df}, " \

@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ._layout import wrap_to_width
+
 __all__ = ["ForestLayout", "layout", "Column", "Row"]
 
 # ---------------------------------------------------------------------------------------------
@@ -330,8 +332,6 @@ def _place_horizontally(cols, spans, panel_w, tick_w, rob_w):
 
 def _wrap_full_width(opts, rob_legend, fig_w, width):
     """Title and footnotes wrapped to the figure's width (which grows for a single long word)."""
-    from ._layout import wrap_to_width
-
     inner = fig_w - 2 * MARGIN
     title_lines = wrap_to_width(opts.title, inner, lambda s: width(s, "title")) if opts.title else []
     foot_lines = []

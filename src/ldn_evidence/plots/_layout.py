@@ -2,10 +2,20 @@
 
 Nothing here imports matplotlib at module load: the callers pass in the figure (and so the
 renderer) they are building. Sizes are in inches unless a name says otherwise.
+
+A text's rendered size depends only on the string, the font, the resolution and the hinting
+settings, so measurements are kept for the whole process (:data:`_MEASURED`, keyed by all of
+these), not per figure: a review's figures repeat their headers, axis words and footnotes (the
+bundled review's report measures 1,162 texts, 576 of them different).
 """
 from __future__ import annotations
 
 from typing import Callable, Iterable
+
+#: (text, font, dpi, hinting, hinting factor) -> (width, height, descent) in pixels
+_MEASURED: dict = {}
+#: beyond this many entries the cache starts again (a bound on memory, never reached by a review)
+_MAX_MEASURED = 20_000
 
 
 class TextMeasurer:
@@ -19,22 +29,25 @@ class TextMeasurer:
     def __init__(self, fig):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+        from matplotlib import rcParams
+
         canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
         self.renderer = canvas.get_renderer()
         self.dpi = fig.dpi
-        self._cache: dict = {}
+        self._settings = (self.renderer.dpi, rcParams["text.hinting"], rcParams["text.hinting_factor"])
 
     def size(self, text: str, prop) -> tuple[float, float, float]:
         """(width, height, descent) of one line of ``text`` in inches."""
         if not text:
             return 0.0, 0.0, 0.0
-        key = (text, hash(prop))
-        hit = self._cache.get(key)
+        key = (text, hash(prop), self._settings)
+        hit = _MEASURED.get(key)
         if hit is None:
-            w, h, d = self.renderer.get_text_width_height_descent(text, prop, ismath=False)
-            hit = (w / self.dpi, h / self.dpi, d / self.dpi)
-            self._cache[key] = hit
-        return hit
+            if len(_MEASURED) >= _MAX_MEASURED:
+                _MEASURED.clear()
+            hit = _MEASURED[key] = self.renderer.get_text_width_height_descent(text, prop, ismath=False)
+        w, h, d = hit
+        return w / self.dpi, h / self.dpi, d / self.dpi
 
     def width(self, text: str, prop) -> float:
         return self.size(text, prop)[0]

@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass, field
 
 from ._forest_layout import _num, linear_ticks, log_ticks
+from ._layout import TextMeasurer, wrap_to_width
 
 __all__ = ["bayes_review_forest"]
 
@@ -126,8 +127,6 @@ def bayes_review_forest(blocks, overall, *, xlabel="effect", favours=("", ""), l
     from matplotlib.font_manager import FontProperties
 
     from ._figure import new_figure
-    from ._layout import TextMeasurer, wrap_to_width
-
     def show(v):
         return math.exp(v) if log_scale and v < 700 else v
 

@@ -16,6 +16,10 @@ and GOSH plots say in the figure that asymmetry and patterns cannot be judged re
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
+
+from ._layout import TextMeasurer
+from .forest import forest_plot
 
 __all__ = ["funnel_plot", "baujat_plot", "influence_plot", "leave_one_out_plot", "cumulative_plot", "gosh_plot",
            "SMALL_K", "small_k_caveat"]
@@ -114,8 +118,6 @@ def _trim_ticks(fig):
 
 
 def _z(level_pct):
-    from statistics import NormalDist
-
     return NormalDist().inv_cdf(1 - (1 - level_pct / 100) / 2)
 
 
@@ -226,7 +228,6 @@ def _place_labels(fig, ax, xs, ys, texts, order):
     """Label points greedily (most important first) where the label overlaps no other label,
     no tick label and stays inside the axes; returns the number of labels left out."""
     import numpy as np
-
     from matplotlib.transforms import Bbox
 
     fig.canvas.draw()
@@ -326,8 +327,6 @@ def influence_plot(frame, res=None, *, title=None, per_row=5):
     from matplotlib.font_manager import FontProperties
     from matplotlib.ticker import MaxNLocator
 
-    from ._layout import TextMeasurer
-
     k = len(frame)
     p = 1
     y = np.arange(k)
@@ -390,8 +389,6 @@ def leave_one_out_plot(frame, overall=None, *, xlabel="Effect size", log_scale=F
     """
     import pandas as pd
 
-    from .forest import forest_plot
-
     t = pd.DataFrame({
         "label": [f"Omitting {s}" for s in frame.index],
         "yi": frame["estimate"].to_numpy(float), "ci_low": frame["ci_low"].to_numpy(float),
@@ -422,8 +419,6 @@ def cumulative_plot(frame, *, xlabel="Effect size", log_scale=False, title=None,
     columns are as wide as their texts and the footnotes wrap inside the figure.
     """
     import pandas as pd
-
-    from .forest import forest_plot
 
     by_year = "year" in frame.columns and "added" in frame.columns
     t = pd.DataFrame({

@@ -21,8 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..vocabulary import T_TESTS, normalize_test
-from ._forest_layout import (FONT, ROB, ROB_DOT, ROB_SYMBOL_PT, ROW, SIZE_PT, SMALL_PT, TICK_LEN_PT, TITLE_PT,
-                             FOOT_LINE, MARGIN, Row, layout)
+from ._forest_layout import (FONT, FOOT_LINE, MARGIN, ROB, ROB_DOT, ROB_SYMBOL_PT, ROW, SIZE_PT, SMALL_PT, TICK_LEN_PT,
+                             TITLE_PT, Row, layout)
+from ._layout import TextMeasurer
 
 __all__ = ["forest_plot"]
 
@@ -829,8 +830,6 @@ def forest_plot(table, overall=None, subgroups=None, subgroup_test=None, *,
     ['-0.30 [-0.70, 0.10]', '0.10 [-0.40, 0.60]']
     """
     from ._figure import new_figure
-    from ._layout import TextMeasurer
-
     opts = _options(xlabel, favours, log_scale, footnotes, title, level, null_value, column_groups, totals,
                     label_header)
     d = _prepare_table(table, columns, rob_columns)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._layout import TextMeasurer, wrap_to_width
+
 __all__ = ["prisma_flow", "prisma_boxes"]
 
 _FONT = 9.0
@@ -69,8 +71,6 @@ def prisma_flow(prisma: Any, *, title: str | None = "PRISMA 2020 flow diagram", 
     from matplotlib.patches import FancyArrowPatch, Rectangle
 
     from ._figure import new_figure
-    from ._layout import TextMeasurer, wrap_to_width
-
     boxes = prisma_boxes(prisma)
     fig = new_figure(dpi=dpi)
     m = TextMeasurer(fig)

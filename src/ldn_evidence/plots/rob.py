@@ -36,6 +36,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 from ..vocabulary import ROB2_DOMAINS, ROBINS_I_DOMAINS, rob_domain_name
+from ._layout import TextMeasurer, wrap_to_width
 
 __all__ = ["ROB_STYLE", "rob_traffic_light", "rob_summary", "rob_figure", "judgement_key"]
 
@@ -118,8 +119,6 @@ class _Canvas:
         from matplotlib.font_manager import FontProperties
 
         from ._figure import new_figure
-        from ._layout import TextMeasurer
-
         self.fig = new_figure((4, 4), dpi=DPI)
         self.measure = TextMeasurer(self.fig)
         self.fp = {"text": FontProperties(family=FONT, size=SIZE),
@@ -297,8 +296,6 @@ def _summary(c: _Canvas, panels: list[dict], y: float, weighted: bool, weight_la
 
 
 def _notes(c: _Canvas, y: float, skipped: list[str], footnotes: Sequence[str]) -> float:
-    from ._layout import wrap_to_width
-
     lines = list(footnotes)
     if skipped:
         lines.append(f"Not assessed with RoB 2 or ROBINS-I: {', '.join(skipped)}.")

@@ -11,6 +11,9 @@ labels (from the review's protocol).
 """
 from __future__ import annotations
 
+from ..diagnostics.tsa import boundary_curve
+from ._layout import TextMeasurer, wrap_to_width
+
 __all__ = ["tsa_plot"]
 
 #: boundaries above this Z are drawn at the top of the plot (no realistic Z-curve reaches them)
@@ -22,8 +25,6 @@ FUTILITY = "#2166ac"
 def _curve(result, xmax):
     """Information values and the boundaries there, from near 0 to the end of the x axis."""
     import numpy as np
-
-    from ..diagnostics.tsa import boundary_curve
 
     b = result.boundaries
     size = result.information_size
@@ -90,8 +91,6 @@ def tsa_plot(result, *, title: str | None = None, width: float = 8.0, height: fl
     from matplotlib.transforms import blended_transform_factory
 
     from ._figure import new_figure, stamp
-    from ._layout import TextMeasurer, wrap_to_width
-
     steps = result.steps
     size = result.information_size
     fig = new_figure((width, height), dpi=dpi)

@@ -28,9 +28,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import importlib.util
 import os
 import re
 import stat
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -292,8 +294,6 @@ def refuse_installed_copy(path: str | os.PathLike) -> None:
     package = Path(__file__).resolve().parent.parent
     inside = target == package or package in target.parents
     if not inside:
-        import sysconfig
-
         sites = {sysconfig.get_paths().get(k) for k in ("purelib", "platlib")} - {None}
         inside = any(Path(s).resolve() in target.parents for s in sites)
     if inside:
@@ -304,8 +304,6 @@ def refuse_installed_copy(path: str | os.PathLike) -> None:
 
 
 def _init_hint() -> str:
-    import importlib.util
-
     try:
         found = importlib.util.find_spec("ldn_evidence.cli.commands.init") is not None
     except (ImportError, ValueError):
@@ -328,7 +326,6 @@ def studies_lock(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT, poll: f
     after ``timeout`` seconds.
     """
     import fcntl
-
     import math
 
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) \

@@ -62,7 +62,7 @@ from ..vocabulary import (
 )
 from .yaml import line_of
 
-__all__ = ["Protocol", "AnalysisDefaults", "BayesPrior", "MuPrior", "DEFAULT_PRIOR", "ProtocolIntervention", "ProtocolComparator", "ProtocolOutcome",
+__all__ = ["Protocol", "AnalysisDefaults", "BayesPrior", "MuPrior", "DEFAULT_PRIOR_REASON", "ProtocolIntervention", "ProtocolComparator", "ProtocolOutcome",
            "Moderator", "MinimalImportantDifference", "SummaryOfFindings", "protocol_problems", "Slug"]
 
 #: an identifier as records spell it: lower case, digits and underscores

@@ -39,7 +39,9 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
+from statistics import NormalDist
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -183,9 +185,6 @@ class PooledResult(_Model):
         """The standard error implied by the CI (normal quantile; ratio measures on the log scale)."""
         if self.ci_low is None:
             return None
-        import math
-        from statistics import NormalDist
-
         z = NormalDist().inv_cdf(0.5 + self.ci_level / 200)
         lo, hi = (math.log(self.ci_low), math.log(self.ci_high)) if self.measure in RATIO_MEASURES else (
             self.ci_low, self.ci_high)
@@ -221,8 +220,6 @@ class PerTrialInput(_Model):
         """The SE given, else from the CI with the normal quantile."""
         if self.se is not None:
             return self.se
-        from statistics import NormalDist
-
         return (self.ci_high - self.ci_low) / (2 * NormalDist().inv_cdf(0.5 + self.ci_level / 200))
 
 

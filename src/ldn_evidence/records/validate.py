@@ -14,6 +14,7 @@ Examples
 """
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 from pydantic import ValidationError
@@ -44,8 +45,6 @@ def field_path(loc: tuple, data: Any) -> str:
 def short_repr(value: Any) -> str:
     """A value as a message may quote it: nested containers elided, long strings cut (a 4 MB
     value or a 900-deep list must not flood the terminal or exhaust the stack)."""
-    import reprlib
-
     r = reprlib.Repr()
     r.maxlevel, r.maxstring, r.maxother, r.maxlist, r.maxdict = 2, 60, 60, 4, 4
     return r.repr(value)

@@ -34,8 +34,7 @@ from typing import Any
 from ..errors import Problem, StudiesFileError
 
 __all__ = ["parse_yaml", "fast_parse", "plain", "line_of", "dump_yaml", "merge_node", "round_trip_yaml",
-           "reindented_nodes", "blank_separated", "ensure_trailing_blank", "MAX_DEPTH", "detach_comment_above",
-           "attach_comment_above"]
+           "reindented_nodes", "blank_separated", "ensure_trailing_blank", "MAX_DEPTH"]
 
 #: deepest nesting a studies file may have (the schema needs about 10 levels)
 MAX_DEPTH = 64

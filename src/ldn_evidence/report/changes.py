@@ -19,10 +19,15 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import LivingError
+from ..errors import LivingError, StudiesFileError
+from ..review import load_studies
+from ..review.diff import _fmt_result, diff_reviews
+from .sections import Section
 
 __all__ = ["Earlier", "previous_version", "earlier_version", "file_commit"]
 
@@ -123,10 +128,6 @@ def earlier_version(path: str | os.PathLike, since: str | os.PathLike | None) ->
 
 def _load_earlier(earlier: Earlier):
     """The earlier version as a Review (through a temporary file: the reader takes a path)."""
-    import tempfile
-
-    from ..review import load_studies
-
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / "earlier-studies.yaml"
         p.write_bytes(earlier.text)
@@ -140,10 +141,6 @@ def changes_section(review, earlier: Earlier, outcomes, strict: bool = False):
     ``strict`` (an explicit ``--since``): an earlier version that does not load is an error;
     otherwise the page says why there is no comparison.
     """
-    from ..errors import StudiesFileError
-    from ..review.diff import diff_reviews
-    from .sections import Section
-
     title = "What changed since the previous version"
     if earlier.text is None:
         return Section("changes", title, "changes", {"since": None}, note=earlier.reason)
@@ -156,8 +153,6 @@ def changes_section(review, earlier: Earlier, outcomes, strict: bool = False):
         return Section("changes", title, "changes", {"since": earlier.name},
                        note=f"{earlier.name} does not load with this version ({len(exc.problems)} problems, first: "
                             f"{exc.problems[0]}); no comparison")
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         d = diff_reviews(old, review, outcomes=outcomes, old_name=earlier.name, new_name=f"{review.path.name} (this page)")
@@ -179,6 +174,4 @@ def _value(v, limit: int = 160) -> str:
 
 
 def _result_text(r, measure: str) -> str:
-    from ..review.diff import _fmt_result
-
     return _fmt_result(r, measure)

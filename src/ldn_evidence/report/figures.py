@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 
 from markupsafe import Markup, escape
 
@@ -55,8 +56,6 @@ def _repeated_ids_as_classes(text: str) -> str:
     >>> _repeated_ids_as_classes('<g id="a"><text id="l">x</text><text id="l">y</text></g>')
     '<g id="a"><text class="l">x</text><text class="l">y</text></g>'
     """
-    from collections import Counter
-
     counts = Counter(m.group(1) for m in _ID.finditer(text))
     return _ID.sub(lambda m: f'class="{m.group(1)}"' if counts[m.group(1)] > 1 else m.group(0), text)
 

@@ -28,6 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._format import is_missing
+from ..review.grade import grade_review
+from ..review.reconcile import reconcile_review
+from ..review.rob import rob_plot, rob_table
+from ..review.sof import judgement_rows, sof_rows
 from ..vocabulary import DESIGN_SHORT
 from .cells import number
 from .figures import inline_svg
@@ -206,8 +210,6 @@ def studies_section(review) -> Section:
 
 def rob_section(review) -> Section:
     """Risk-of-bias figures of every study (:func:`ldn_evidence.review.rob.rob_plot`)."""
-    from ..review.rob import rob_plot, rob_table
-
     if not any(row["tool"] for row in rob_table(review)):
         return Section("rob", "Risk of bias", "unavailable", available=True,
                        note="No study in the studies file has a RoB 2 or ROBINS-I assessment recorded.")
@@ -242,8 +244,6 @@ def _call(producer) -> tuple[Any, str | None]:
 
 
 def _sof_outcome(o, row: dict, notes: dict) -> dict:
-    from ..review.sof import judgement_rows
-
     return {"row": row, "notes": [(m, notes[m]) for m in row["marks"]], "judgements": judgement_rows(o)}
 
 
@@ -251,9 +251,6 @@ def sof_section(review) -> tuple[Section, dict]:
     """Summary of findings and GRADE (:func:`ldn_evidence.review.grade.grade_review`), and each
     outcome's part of it."""
     title = "Summary of findings"
-    from ..review.grade import grade_review
-    from ..review.sof import sof_rows
-
     result, error = _call(lambda: grade_review(review))
     if error:
         return Section("sof", title, "unavailable", available=False, note=f"The summary of findings {error}"), {}
@@ -272,8 +269,6 @@ def reconcile_section(review) -> Section:
     (:func:`ldn_evidence.review.reconcile.reconcile_review`): the ladders side by side, each
     ladder's gap between their published result and their trials refitted, the rungs as a
     table, and the publications not reconciled with the reason."""
-    from ..review.reconcile import reconcile_review
-
     title = "Reconciliation with published meta-analyses"
     if not review.info.published_analyses:
         return Section("reconcile", title, "unavailable", available=True,

@@ -6,9 +6,11 @@ from __future__ import annotations
 import math
 
 from .._format import fmt_p, is_missing, wrap_words
+from .._html import details, escape, interval, table
+from ..errors import ReviewError
 from ..vocabulary import METHOD_SHORT, RATIO_MEASURES
 from .analysis import _short_reason, shown
-from .outcomes import favours
+from .outcomes import favours, outcome_title
 
 __all__ = ["bayes_text", "bayes_html", "forest_args", "benefit_words", "fmt_prob", "prob_is"]
 
@@ -121,9 +123,6 @@ def bayes_text(a) -> str:
 
 def bayes_html(a) -> str:
     """Jupyter's display of a BayesAnalysis: one table row per group and model (ratios as ratios)."""
-    from .._html import details, escape, interval, table
-    from .outcomes import outcome_title
-
     rows = []
     for row in a.summary_rows():
         bayes = row["model"] == "bayes"
@@ -156,8 +155,6 @@ def _block(name, rows, post) -> dict:
 
 def forest_args(a, **kwargs) -> tuple[tuple, dict]:
     """The arguments :meth:`BayesAnalysis.forest` passes to the forest plot (plain, picklable)."""
-    from ..errors import ReviewError
-
     if a.posterior is None:
         raise ReviewError(f"nothing to plot: {a.one_line()}")
     if len(a.subgroup_posteriors) > 1:

@@ -10,19 +10,20 @@ Examples
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._format import fmt_p, is_missing, json_safe, wrap_words
-from ..vocabulary import COHORT_DESIGNS, CONTINUOUS_MEASURES, CONTROLLED_DESIGNS, HIGH_RISK_JUDGEMENTS, \
-    MEASURE_LABELS, NO_COMPARATOR, RATIO_MEASURES, REVIEW_METHODS, TEST_SHORT
+from .._html import escape, interval, table
+from ..vocabulary import (COHORT_DESIGNS, CONTINUOUS_MEASURES, CONTROLLED_DESIGNS, HIGH_RISK_JUDGEMENTS, MEASURE_LABELS,
+                          NO_COMPARATOR, RATIO_MEASURES, REVIEW_METHODS, TEST_SHORT)
+from ._bayes_text import fmt_prob
 from .analysis import shown
 from .outcomes import favours
 
 
 def _prob(p) -> str:
-    from ._bayes_text import fmt_prob
-
     return fmt_prob(p).replace(" ", "")
 
 if TYPE_CHECKING:
@@ -99,8 +100,6 @@ def sensitivity_specs(review: "Review", measure: str = "SMD", method: str = "REM
 def _bayes_row(family: str, label: str, post, rows, note: str = "", benefit=None) -> dict:
     """A table row from a posterior: median, central credible and predictive intervals, the
     posterior median of tau² (the square of tau's: medians keep monotone maps), P(benefit)."""
-    import math
-
     sign = (benefit or {}).get("sign", -1)
     return {"family": family, "analysis": label, "k": post.k, "estimate": post.mu_median, "ci_low": post.mu_ci_low,
             "ci_high": post.mu_ci_high, "pi_low": post.pi_low, "pi_high": post.pi_high, "pvalue": math.nan,
@@ -137,8 +136,6 @@ def prior_scale_rows(primary, prior, benefit=None) -> list[dict]:
 def bayes_spec_rows(specs: list[dict], analyses: list, prior, level: float, benefit=None) -> list[dict]:
     """The Bayesian analysis of each alternative's studies (the analyses run for ``specs``), all
     in one vectorised call; an alternative without studies keeps its note."""
-    import math
-
     from .bayes_analysis import fit_rows_bayes
 
     sets = [a.rows for a in analyses if a is not None and a.rows]
@@ -255,8 +252,6 @@ class SensitivityResult:
 
     def _repr_html_(self) -> str:
         """Jupyter: one row per analysis, grouped by family."""
-        from .._html import escape, interval, table
-
         rows = []
         for row in self.rows:
             if row["k"] == 0 or is_missing(row["estimate"]):

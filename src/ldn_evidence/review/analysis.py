@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._format import fmt_p, integer_columns, is_missing, json_safe, wrap_words
+from .._html import details, escape, interval, table
 from .._version import provenance
-from ..vocabulary import BINARY_MEASURES, MEASURE_LABELS, METHOD_SHORT, RATIO_MEASURES, T_TESTS, TEST_SHORT, \
-    rob_domain_name, rob_domains
-from .outcomes import favours
+from ..records import default_protocol
+from ..vocabulary import (BINARY_MEASURES, MEASURE_LABELS, METHOD_SHORT, RATIO_MEASURES, T_TESTS, TEST_SHORT,
+                          rob_domain_name, rob_domains)
+from .outcomes import favours, outcome_title
 
 __all__ = ["Analysis", "summary_with_settings", "honesty_notes", "EFFECT_COLUMNS", "SUMMARY_COLUMNS", "shown", "path_stem", "rob_domain_columns"]
 
@@ -254,8 +256,6 @@ class Analysis:
         return honesty_notes(self.measure, self.overall, self.combined_change_final)
 
     def _protocol(self):
-        from ..records import default_protocol
-
         return self.protocol or default_protocol()
 
     def _title(self) -> str:
@@ -324,9 +324,6 @@ class Analysis:
 
     def _repr_html_(self) -> str:
         """Jupyter: the pooled results per subgroup and overall, what was not pooled and the notes."""
-        from .._html import details, escape, interval, table
-        from .outcomes import outcome_title
-
         head = self.measure if self.measure in RATIO_MEASURES else "estimate"
         rows = []
         for row in self.summary_rows():

@@ -33,7 +33,11 @@ from typing import Any
 
 from .._format import is_missing, json_safe
 from ..errors import ReviewError
-from ..vocabulary import RATIO_MEASURES, TEST_SHORT, METHOD_SHORT
+from ..models.bayes import bayes_meta_analysis
+from ..models.bayes_priors import make_prior, rhodes_prior, turner_prior
+from ..records.protocol import BayesPrior
+from ..vocabulary import METHOD_SHORT, RATIO_MEASURES, TEST_SHORT
+from ._bayes_text import bayes_html, bayes_text, forest_args as _forest_args, prob_is
 from .analysis import Analysis, shown
 
 __all__ = ["BayesAnalysis", "ResolvedPrior", "resolve_prior", "bayes_analysis", "fit_rows_bayes",
@@ -100,8 +104,6 @@ class ResolvedPrior:
 
 def _tau_prior(spec):
     """A protocol's prior entry as the TauPrior of the model."""
-    from ..models.bayes_priors import make_prior, rhodes_prior, turner_prior
-
     comparison = spec.comparison or "pharmacological vs placebo"
     if spec.tau == "turner":
         return turner_prior(spec.outcome_type, comparison)
@@ -122,8 +124,6 @@ def resolve_prior(protocol, outcome: str, measure: str, prior=None) -> ResolvedP
     'half-Cauchy(scale 0.5) for tau, flat mu'
     """
     from pydantic import ValidationError
-
-    from ..records.protocol import BayesPrior
 
     if prior is None:
         found = protocol.prior_for(outcome, measure)
@@ -215,8 +215,6 @@ def fit_rows_bayes(row_sets, prior: ResolvedPrior, level: float, scales=None):
     Returns one :class:`~ldn_evidence.models.bayes_result.BayesMetaResult` per row set."""
     import numpy as np
 
-    from ..models.bayes import bayes_meta_analysis
-
     labels = list(dict.fromkeys(f"{row['study']}\x00{row['label']}" for rows in row_sets for row in rows))
     col = {key: j for j, key in enumerate(labels)}
     m, k = len(row_sets), len(labels)
@@ -237,8 +235,6 @@ def fit_rows_bayes(row_sets, prior: ResolvedPrior, level: float, scales=None):
 def _scaled(prior: ResolvedPrior, scales):
     """The TauPrior of the prior's family with one scale per row (a family without a scale, an
     empirical prior, is replaced by the half-normal: the weakly informative reference)."""
-    from ..models.bayes_priors import make_prior
-
     s = prior.spec
     if s.tau in ("turner", "rhodes"):
         return make_prior("halfnormal", [float(x) for x in scales])
@@ -325,8 +321,6 @@ class BayesAnalysis(Analysis):
 
     def one_line(self) -> str:
         """E.g. ``pain, SMD (Bayesian): -0.12 [-0.60, 0.37], P(benefit) = 0.70, k = 3, tau 0.21; PI ...``."""
-        from ._bayes_text import prob_is
-
         if self.posterior is None:
             return f"{self.outcome}, {self.measure}: no poolable studies"
         b = self.posterior
@@ -416,8 +410,6 @@ class BayesAnalysis(Analysis):
         return out + super().caveats()
 
     def __str__(self) -> str:
-        from ._bayes_text import bayes_text
-
         return bayes_text(self)
 
     def __repr__(self) -> str:
@@ -427,8 +419,6 @@ class BayesAnalysis(Analysis):
     def _repr_html_(self) -> str:
         """Jupyter: the posterior and the frequentist fit per subgroup and overall, the prior with its
         reason, what was not pooled and the notes."""
-        from ._bayes_text import bayes_html
-
         return bayes_html(self)
 
     def forest(self, **kwargs):
@@ -443,9 +433,7 @@ class BayesAnalysis(Analysis):
         return stamp(bayes_review_forest(*args, **kw), self.file_hash)
 
     def forest_args(self, **kwargs) -> tuple[tuple, dict]:
-        from ._bayes_text import forest_args
-
-        return forest_args(self, **kwargs)
+        return _forest_args(self, **kwargs)
 
     def posterior_figure(self, **kwargs):
         """The marginal posteriors of mu and tau (with the tau prior dashed and the frequentist

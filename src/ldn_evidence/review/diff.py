@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from .._html import details, escape, table
 from .._version import provenance
 from ..errors import LivingError
 from ..vocabulary import RATIO_MEASURES
@@ -148,8 +149,6 @@ class ReviewDiff:
 
     def _repr_html_(self) -> str:
         """Jupyter: studies added, removed and changed, and each outcome's pooled result before -> after."""
-        from .._html import details, escape, table
-
         out = [f"<p>{escape(self.old_name)} &rarr; {escape(self.new_name)}: {len(self.added)} added, "
                f"{len(self.removed)} removed, {len(self.changed)} changed</p>"]
         out.append(details("added", (f"{s['id']} ({s['label']})" for s in self.added)))

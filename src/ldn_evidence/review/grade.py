@@ -43,28 +43,19 @@ True
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 from .._format import json_safe
 from ..effects import conversions as conv
 from ..effects.from_records import outcome_entries
 from ..errors import ReviewError
+from ..models import meta_regression
 from ..records import schema as _rec
-from ..vocabulary import (
-    grade_domain_name,
-    grade_level_text,
-    CONTROLLED_DESIGNS,
-    GRADE_DOMAIN_NAMES,
-    GRADE_DOMAINS,
-    GRADE_LEVEL_NAMES,
-    GRADE_SYMBOLS,
-    GRADE_UPGRADE_FACTORS,
-    GRADE_UPGRADE_NAMES,
-    RATIO_MEASURES,
-    ROBINS_I_JUDGEMENTS,
-)
+from ..vocabulary import (CONTROLLED_DESIGNS, GRADE_DOMAINS, GRADE_UPGRADE_FACTORS, RATIO_MEASURES, ROBINS_I_JUDGEMENTS,
+                          grade_domain_name, grade_level_text)
 from . import grade_rules as rules
+from .sof import effect_text, sof_html, sof_text
 
 __all__ = ["OutcomeSpec", "GradeProtocol", "review_protocol", "DomainResult",
            "OutcomeCertainty", "GradeResult", "grade_review", "grade_outcome", "reference_sd"]
@@ -132,8 +123,6 @@ def review_protocol(review) -> GradeProtocol:
     protocol = getattr(review, "protocol", None) or getattr(review.info, "protocol", None)
     out = _from_protocol(protocol)
     if getattr(review, "has_own_protocol", True) is False:
-        from dataclasses import replace
-
         out = replace(out, source="the bundled review's protocol (the review file has none)")
     return out
 
@@ -463,8 +452,6 @@ class GradeResult:
         upgrading factor its proposal, final judgement, reason and whether reviewers set it."""
         import pandas as pd  # pandas only where a DataFrame is asked for
 
-        from .sof import effect_text
-
         rows = []
         for o in self.outcomes:
             row = {"outcome": o.spec.id, "k": o.k, "n": o.participants, "effect": effect_text(o),
@@ -484,8 +471,6 @@ class GradeResult:
         return str(self)
 
     def __str__(self) -> str:
-        from .sof import sof_text
-
         return sof_text(self)
 
     def __repr__(self) -> str:
@@ -493,8 +478,6 @@ class GradeResult:
         return f"<GradeResult {len(self.outcomes)} outcomes: {rated}>"
 
     def _repr_html_(self) -> str:
-        from .sof import sof_html
-
         return sof_html(self, standalone=False)
 
 
@@ -689,8 +672,6 @@ def _dose_response(rows, studies, start: str, spec: OutcomeSpec) -> rules.Rating
     keep = [i for i, d in enumerate(doses) if d is not None]
     slope = p = None
     if len(keep) >= 3 and len({doses[i] for i in keep}) >= 2:
-        from ..models import meta_regression
-
         fit = meta_regression([rows[i]["yi"] for i in keep], [rows[i]["vi"] for i in keep],
                               [[doses[i]] for i in keep], method="REML", test="z")
         slope, p = float(fit.coef[1]), float(fit.pvalue[1])

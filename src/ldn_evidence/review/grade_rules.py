@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from statistics import median
+from statistics import NormalDist, median
 from typing import Callable, Iterable, Sequence
 
 from ..diagnostics.tsa import required_information_size
@@ -399,8 +399,6 @@ def ois_binary(control_risk: float, rrr: float = 0.25, alpha: float = 0.05, beta
         raise ValueError(f"the control risk must lie strictly between 0 and 1 (got {control_risk})")
     if not 0 < rrr < 1:
         raise ValueError(f"the relative risk reduction must lie strictly between 0 and 1 (got {rrr})")
-    from statistics import NormalDist
-
     z = NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(1 - beta)
     pe = control_risk * (1 - rrr)
     p = (control_risk + pe) / 2

@@ -19,6 +19,8 @@ Examples
 """
 from __future__ import annotations
 
+import warnings
+
 from ..errors import ReviewError
 
 __all__ = ["outcome_spec", "default_measure", "is_binary", "favours", "outcome_title", "pooled_outcomes", "outcome_overview",
@@ -93,8 +95,6 @@ def outcome_overview(review) -> list[dict]:
     >>> rows["pain"]["k"] > 0, rows["fatigue"]["poolable"], rows["anxiety"]["pooled"]
     (True, False, False)
     """
-    import warnings
-
     reported: dict[str, set] = {}
     for study in review.studies:
         for entry in study.outcomes:

@@ -53,6 +53,7 @@ from ..records.published import MATCH_CONFIDENCE, UNIDENTIFIED, PooledResult, Pu
 from ..vocabulary import CONTINUOUS_MEASURES, CONTROLLED_DESIGNS, METHOD_SHORT, TEST_SHORT
 from .outcomes import outcome_spec
 from .reconcile_explain import Explanation, explain_gap, fit_rows
+from .reconcile_text import reconcile_text
 
 __all__ = ["reconcile_review", "ReconcileResult", "Ladder", "Step", "Gap", "their_method", "their_trials",
            "LADDER_COLUMNS"]
@@ -193,8 +194,6 @@ class ReconcileResult:
         return stamp(reconcile_plot(self.to_frame(), **kwargs), self.studies_sha256)
 
     def summary(self) -> str:
-        from .reconcile_text import reconcile_text
-
         return reconcile_text(self)
 
     def __str__(self) -> str:

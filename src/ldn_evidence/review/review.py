@@ -39,11 +39,13 @@ from ..effects.from_records import Terms, effect_for_outcome, outcome_entries
 from ..errors import ReviewError
 from ..models import meta_analysis, meta_regression, subgroup_analysis
 from ..records import StudyCollection, read_studies
-from ..vocabulary import BINARY_MEASURES, CONTINUOUS_MEASURES, DESIGN_GROUP_ORDER, DESIGN_SHORT, MODELS, \
-    design_group, normalize_method, normalize_test
-from .alternatives import SensitivityResult, sensitivity_specs
+from ..vocabulary import (BINARY_MEASURES, CONTINUOUS_MEASURES, DESIGN_GROUP_ORDER, DESIGN_SHORT, MODELS, design_group,
+                          normalize_method, normalize_test)
+from .alternatives import FREQUENTIST_ONLY_FAMILIES, SensitivityResult, sensitivity_specs
 from .analysis import EFFECT_COLUMNS, Analysis, honesty_notes, path_stem
+from .grade import grade_review
 from .outcomes import outcome_spec
+from .reconcile import reconcile_review
 
 __all__ = ["Review", "load_studies"]
 
@@ -295,8 +297,6 @@ class Review(StudyCollection):
         result, with the summary-of-findings renderings, is
         :func:`ldn_evidence.review.grade.grade_review`.
         """
-        from .grade import grade_review
-
         return grade_review(self, outcomes, method=method, test=test, r=r, level=level).to_frame()
 
     def reconcile(self, outcome: str | None = None, analyses: Sequence[str] | None = None, r: float | None = None):
@@ -310,8 +310,6 @@ class Review(StudyCollection):
         candidate explanations and the figure, is
         :func:`ldn_evidence.review.reconcile.reconcile_review`.
         """
-        from .reconcile import reconcile_review
-
         return reconcile_review(self, outcome, analyses=analyses, r=r).to_frame()
 
     def sensitivity(self, outcome: str | None = None, measure: str | None = None, method: str | None = None,
@@ -333,8 +331,6 @@ class Review(StudyCollection):
 
         ``progress`` is an optional callable receiving (done, total) after each analysis.
         """
-        from .alternatives import FREQUENTIST_ONLY_FAMILIES
-
         model = _check_model(model)
         outcome = self.outcome_id(outcome)
         measure = outcome_spec(outcome, self.protocol).measure if measure is None else measure.upper()
@@ -572,7 +568,8 @@ def _bayes_sensitivity(review: Review, outcome: str, measure: str, specs: list[d
     and the primary analysis. Without a prior on the measure's scale (an MD, an RD), the
     frequentist table says so in the family's one row."""
     from .alternatives import BAYES_FAMILY, bayes_spec_rows, prior_scale_rows
-    from .bayes_analysis import benefit_of, bayes_analysis, resolve_prior
+    from .bayes_analysis import (bayes_analysis, benefit_of,  # the Bayesian core (scipy.fft): when asked for
+                                 resolve_prior)
 
     primary = analyses[0]
     try:

@@ -27,9 +27,10 @@ import numpy as np
 import pandas as pd
 
 from .._format import wrap_words
+from .._html import details, escape, table
 from .._version import provenance
-from ..diagnostics.tsa import RIS, Boundaries, boundary_curve, diversity, group_sequential_boundaries, \
-    required_information_size
+from ..diagnostics.tsa import (RIS, Boundaries, boundary_curve, diversity, group_sequential_boundaries,
+                               required_information_size)
 from ..models import meta_analysis
 
 __all__ = ["TSAResult", "trial_sequential_analysis"]
@@ -115,8 +116,6 @@ class TSAResult:
 
     def _repr_html_(self) -> str:
         """Jupyter: the information size, one row per trial added, the conclusion and assumptions."""
-        from .._html import details, escape, table
-
         rows = []
         for _, r in self.steps.iterrows():
             year = "" if r["year"] is None or r["year"] != r["year"] else str(int(r["year"]))
