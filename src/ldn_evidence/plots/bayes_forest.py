@@ -127,6 +127,7 @@ def bayes_review_forest(blocks, overall, *, xlabel="effect", favours=("", ""), l
     from matplotlib.font_manager import FontProperties
 
     from ._figure import new_figure
+
     def show(v):
         return math.exp(v) if log_scale and v < 700 else v
 

@@ -830,6 +830,7 @@ def forest_plot(table, overall=None, subgroups=None, subgroup_test=None, *,
     ['-0.30 [-0.70, 0.10]', '0.10 [-0.40, 0.60]']
     """
     from ._figure import new_figure
+
     opts = _options(xlabel, favours, log_scale, footnotes, title, level, null_value, column_groups, totals,
                     label_header)
     d = _prepare_table(table, columns, rob_columns)

@@ -71,6 +71,7 @@ def prisma_flow(prisma: Any, *, title: str | None = "PRISMA 2020 flow diagram", 
     from matplotlib.patches import FancyArrowPatch, Rectangle
 
     from ._figure import new_figure
+
     boxes = prisma_boxes(prisma)
     fig = new_figure(dpi=dpi)
     m = TextMeasurer(fig)

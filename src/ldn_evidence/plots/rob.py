@@ -119,6 +119,7 @@ class _Canvas:
         from matplotlib.font_manager import FontProperties
 
         from ._figure import new_figure
+
         self.fig = new_figure((4, 4), dpi=DPI)
         self.measure = TextMeasurer(self.fig)
         self.fp = {"text": FontProperties(family=FONT, size=SIZE),

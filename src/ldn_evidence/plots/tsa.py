@@ -91,6 +91,7 @@ def tsa_plot(result, *, title: str | None = None, width: float = 8.0, height: fl
     from matplotlib.transforms import blended_transform_factory
 
     from ._figure import new_figure, stamp
+
     steps = result.steps
     size = result.information_size
     fig = new_figure((width, height), dpi=dpi)
