@@ -9,7 +9,7 @@ Data sets are named after where they come from: ``issue14_*`` are the examples o
 ``ldn_adverse_events_rr`` the review's adverse-events comparison (data/studies.yaml: Due Bruun 2024
 and Rodriguez-Freire INNOVA), ``bcg_logrr`` and the ``synthetic_*`` sets those of the existing
 metafor reference files, ``search_k*`` data found by the random search described in the R script.
-Tolerance: 1e-6 relative (absolute floor 1e-10 on the data's scale), as tests/test_models_reference.py.
+Tolerance: 1e-6 relative (absolute floor 1e-10 on the data's scale), the rule of tests/metafor_compare.py.
 """
 from __future__ import annotations
 
@@ -21,9 +21,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from metafor_compare import ATTRS as BASE_ATTRS
+from metafor_compare import ROUNDING_DECIDES_CONVERGENCE, assert_close, close, fit_id, fit_like_metafor, fit_mismatches
+
 from ldn_evidence.models import (
     TESTS,
-    ConvergenceError,
     meta_analysis,
     meta_regression,
     normalize_test,
@@ -36,47 +38,8 @@ HERE = Path(__file__).parent / "reference" / "engine"
 REF = json.loads((HERE / "metafor_accuracy.json").read_text())
 EXACT = json.loads((HERE / "mpmath_exact.json").read_text())
 DATASETS = {d["name"]: d for d in REF["datasets"]}
-RTOL = 1e-6
-RTOL_QPROFILE = 1e-5
-FLOOR = 1e-10
-
-ATTRS = {
-    "b": ("estimate", "y"), "se": ("se", "y"), "zval": ("zval", "1"), "pval": ("pvalue", "1"),
-    "ci_lb": ("ci_low", "y"), "ci_ub": ("ci_high", "y"), "tau2": ("tau2", "v"), "se_tau2": ("se_tau2", "v"),
-    "I2": ("i2", "1"), "H2": ("h2", "1"), "QE": ("q", "1"), "QEp": ("q_pvalue", "1"),
-    "pi_lb": ("pi_low", "y"), "pi_ub": ("pi_high", "y"), "s2w": ("s2w", "1"),
-    "tau2_ci_lb": ("tau2_ci_low", "v"), "tau2_ci_ub": ("tau2_ci_high", "v"),
-    "I2_ci_lb": ("i2_ci_low", "1"), "I2_ci_ub": ("i2_ci_high", "1"),
-    "H2_ci_lb": ("h2_ci_low", "1"), "H2_ci_ub": ("h2_ci_high", "1"),
-}
-# as tests/test_models_reference.py: at scale 1e8 whether ML/REML/EB converge is decided by rounding
-ROUNDING_DECIDES_CONVERGENCE = {("bcg_scaled_1e8", m) for m in ("ML", "REML", "EB")}
-
-
-def _floor(unit, vi):
-    scale = float(np.mean(vi))
-    return FLOOR * {"y": math.sqrt(scale), "v": scale, "1": 1.0}[unit]
-
-
-def _close(got, want, rtol=RTOL, floor=FLOOR):
-    if want is None:
-        return got is None or math.isnan(got)
-    return abs(got - want) <= max(rtol * abs(want), floor)
-
-
-def _arr(x):
-    return np.atleast_1d(np.array([np.nan if v is None else v for v in np.atleast_1d(x)], dtype=float))
-
-
-def assert_close(got, want, what, rtol=RTOL, floor=FLOOR):
-    g = np.atleast_1d(np.asarray(got, dtype=float))
-    w = _arr(want)
-    assert g.shape == w.shape, f"{what}: shape {g.shape} vs {w.shape}"
-    assert np.array_equal(np.isnan(g), np.isnan(w)), f"{what}: NaN pattern differs ({g} vs {w})"
-    ok = ~np.isnan(w)
-    err = np.abs(g[ok] - w[ok])
-    lim = np.maximum(rtol * np.abs(w[ok]), floor)
-    assert np.all(err <= lim), f"{what}: max error {err.max():.3g} ({g[ok]} vs {w[ok]})"
+#: the JSON keys compared for every fit: metafor_compare's, and the Hartung-Knapp variance factor
+ATTRS = {**BASE_ATTRS, "s2w": ("s2w", "1")}
 
 
 def _quiet(fn, *a, **kw):
@@ -126,7 +89,7 @@ def test_noniterative_estimators_match_exact_arithmetic_and_metafor(case):
     assert r.se_tau2 == pytest.approx(case["se_tau2"], rel=1e-12)
     ref = next(f for f in REF["fits"] if f["dataset"] == case["dataset"] and f["method"] == case["method"]
                and f["test"] == "z")
-    assert _close(r.tau2, ref["tau2"], floor=1e-14) and _close(r.se_tau2, ref["se_tau2"])
+    assert close(r.tau2, ref["tau2"], floor=1e-14) and close(r.se_tau2, ref["se_tau2"])
 
 
 def test_issue14_dl_se_tau2():
@@ -146,12 +109,12 @@ def test_reml_scoring_matches_exact_iteration_and_metafor(case):
     # from the exact iterate here; we are closer (see the report of issue 14).
     r = _quiet(meta_analysis, case["yi"], case["vi"], method="REML", test="z")
     assert r.iterations == case["iterations"]
-    assert _close(r.tau2, case["tau2"], floor=1e-300)
+    assert close(r.tau2, case["tau2"], floor=1e-300)
     assert r.se_tau2 == pytest.approx(case["se_tau2"], rel=1e-9)
     ref = next(f for f in REF["fits"] if f["dataset"] == case["dataset"] and f["method"] == "REML"
                and f["test"] == "z")
     assert r.iterations == ref["iter"]
-    assert _close(r.tau2, ref["tau2"], floor=1e-300) and _close(r.se_tau2, ref["se_tau2"])
+    assert close(r.tau2, ref["tau2"], floor=1e-300) and close(r.se_tau2, ref["se_tau2"])
 
 
 @pytest.mark.parametrize("method", ["DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM"])
@@ -186,53 +149,21 @@ def test_batch_fit_equals_single_fit_where_one_weight_dominates(name, method):
 # ---------------------------------------------------------------------------------------------
 
 
-def _fit_id(f):
-    return f"{f['dataset']}-{f['method']}-{f['test']}"
-
-
-@pytest.mark.parametrize("ref", REF["fits"], ids=_fit_id)
+@pytest.mark.parametrize("ref", REF["fits"], ids=fit_id)
 def test_meta_analysis_matches_metafor_all_tests(ref):
     ds = DATASETS[ref["dataset"]]
-    key = (ref["dataset"], ref["method"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if "error" in ref:
-            if key in ROUNDING_DECIDES_CONVERGENCE:
-                pytest.skip("convergence at this scale is decided by rounding (see test_models_reference.py)")
-            with pytest.raises(ConvergenceError):
-                meta_analysis(ds["yi"], ds["vi"], method=ref["method"], test=ref["test"])
-            return
-        try:
-            res = meta_analysis(ds["yi"], ds["vi"], method=ref["method"], test=ref["test"])
-        except ConvergenceError:
-            if key in ROUNDING_DECIDES_CONVERGENCE:
-                pytest.skip("convergence at this scale is decided by rounding (see test_models_reference.py)")
-            raise
+    res = fit_like_metafor(ref, ds)
+    if res is None:  # metafor stops with an error here, and so do we
+        return
     assert res.test == ref["test_used"]
     if ref["ddf"] is None:
         assert math.isnan(res.df)
     else:
         assert res.df == ref["ddf"]
-    bad = []
-    for rkey, (attr, unit) in ATTRS.items():
-        if rkey not in ref:
-            continue
-        if ref["method"] == "EE" and rkey.startswith("pi"):
-            assert math.isnan(getattr(res, attr))  # our documented choice: no PI for EE
-            continue
-        rtol = RTOL_QPROFILE if "_ci_" in rkey else RTOL
-        floor = _floor(unit, ds["vi"])
-        if ref["dataset"] == "issue14_dominant_reml_k3" and unit == "v":
-            floor = 1e-300  # tau^2 ~ 7e-7 at vi up to 1e4: hold it to the relative tolerance alone
-        got = getattr(res, attr)
-        if rkey in ref.get("infinite", {}):  # JSON has no Inf: the R script records its sign
-            if got != ref["infinite"][rkey] * math.inf:
-                bad.append(f"{rkey}: ours {got!r} metafor {ref['infinite'][rkey] * math.inf}")
-            continue
-        if not _close(got, ref[rkey], rtol, floor):
-            bad.append(f"{rkey}: ours {got!r} metafor {ref[rkey]!r}")
-    if not np.allclose(res.weights, np.asarray(ref["weights"], dtype=float), rtol=RTOL, atol=1e-10):
-        bad.append("weights")
+    # tau^2 ~ 7e-7 at vi up to 1e4: hold it to the relative tolerance alone
+    tiny = 1e-300 if ref["dataset"] == "issue14_dominant_reml_k3" else None
+    bad = fit_mismatches(res, ref, ds, ATTRS, variance_floor=tiny)
+    key = (ref["dataset"], ref["method"])
     if ref.get("iter") is not None and key not in ROUNDING_DECIDES_CONVERGENCE and res.iterations != ref["iter"]:
         bad.append(f"Fisher scoring iterations: ours {res.iterations}, metafor {ref['iter']}")
     assert not bad, "; ".join(bad)
@@ -260,7 +191,7 @@ def test_issue14_identical_yi_knha_is_degenerate_and_says_so_adhoc_is_not():
     assert a.s2w == 1.0 and not a.knha_narrower_than_z and not any("s2w = 0" in n for n in a.notes)
     for attr, rkey in [("se", "se"), ("ci_low", "ci_lb"), ("ci_high", "ci_ub"), ("pvalue", "pval"),
                        ("pi_low", "pi_lb"), ("pi_high", "pi_ub")]:
-        assert _close(getattr(a, attr), ref[rkey]), attr
+        assert close(getattr(a, attr), ref[rkey]), attr
     assert a.ci_high - a.ci_low > 0.7
 
 
@@ -271,7 +202,7 @@ def test_ldn_adverse_events_knha_narrower_than_z_is_flagged():
     k = meta_analysis(d["yi"], d["vi"], test="knha")
     z = _ref(d["name"], "REML", "z")
     assert k.knha_narrower_than_z
-    assert _close(k.z_ci_low, z["ci_lb"]) and _close(k.z_ci_high, z["ci_ub"]) and _close(k.z_pvalue, z["pval"])
+    assert close(k.z_ci_low, z["ci_lb"]) and close(k.z_ci_high, z["ci_ub"]) and close(k.z_pvalue, z["pval"])
     assert [round(math.exp(x), 2) for x in (k.estimate, k.ci_low, k.ci_high)] == [0.97, 0.87, 1.08]
     assert [round(math.exp(x), 2) for x in (k.z_ci_low, k.z_ci_high)] == [0.84, 1.11]
     assert round(k.pvalue, 2) == 0.16 and round(k.z_pvalue, 2) == 0.64
@@ -280,7 +211,7 @@ def test_ldn_adverse_events_knha_narrower_than_z_is_flagged():
     assert "Note: the Hartung-Knapp CI" in k.summary()
     dd = k.to_dict()
     json.dumps(dd)
-    assert dd["knha_narrower_than_z"] is True and _close(dd["z_ci_low"], z["ci_lb"]) and dd["s2w"] == k.s2w
+    assert dd["knha_narrower_than_z"] is True and close(dd["z_ci_low"], z["ci_lb"]) and dd["s2w"] == k.s2w
     for test in ("adhoc", "z", "t"):
         r = meta_analysis(d["yi"], d["vi"], test=test)
         assert not r.knha_narrower_than_z and not any("narrower" in n for n in r.notes)
@@ -374,7 +305,7 @@ def test_meta_regression_matches_metafor_all_tests(ref):
         assert_close(getattr(res, attr), ref[rkey], rkey)
     for rkey, attr in [("tau2", "tau2"), ("se_tau2", "se_tau2"), ("QM", "qm"), ("QMp", "qm_pvalue"), ("QE", "qe"),
                        ("QEp", "qe_pvalue"), ("R2", "r2"), ("I2", "i2"), ("H2", "h2")]:
-        assert _close(getattr(res, attr), ref[rkey]), f"{rkey}: {getattr(res, attr)} vs {ref[rkey]}"
+        assert close(getattr(res, attr), ref[rkey]), f"{rkey}: {getattr(res, attr)} vs {ref[rkey]}"
     assert res.qm_df == tuple(int(x) for x in ref["QMdf"] if x is not None)
     stat = "tval" if ref["test"] != "z" else "zval"
     assert stat in res.to_frame().columns
@@ -418,7 +349,7 @@ def test_moderator_scale_does_not_make_it_redundant():
     # exact: rescaling a moderator by c divides its slope and SE by c and changes nothing else
     assert_close(r.coef, [base["coef"][0], base["coef"][1] * 1e12], "coef")
     assert_close(r.se, [base["se"][0], base["se"][1] * 1e12], "se")
-    assert _close(r.tau2, base["tau2"]) and _close(r.qm, base["QM"])
+    assert close(r.tau2, base["tau2"]) and close(r.qm, base["QM"])
 
 
 def test_redundant_columns_follows_lm_tolerance():
@@ -447,16 +378,16 @@ def test_subgroups_match_metafor(ref):
         for rkey, attr in [("b", "estimate"), ("se", "se"), ("ci_lb", "ci_low"), ("ci_ub", "ci_high"),
                            ("pval", "pvalue"), ("tau2", "tau2"), ("QE", "q"), ("I2", "i2"), ("s2w", "s2w"),
                            ("pi_lb", "pi_low"), ("pi_ub", "pi_high")]:
-            assert _close(getattr(r, attr), g[rkey]), f"{name} {rkey}: {getattr(r, attr)} vs {g[rkey]}"
-    assert _close(res.q_between, ref["q_between"]) and res.q_between_df == ref["q_between_df"]
-    assert _close(res.q_between_pvalue, ref["q_between_p"])
+            assert close(getattr(r, attr), g[rkey]), f"{name} {rkey}: {getattr(r, attr)} vs {g[rkey]}"
+    assert close(res.q_between, ref["q_between"]) and res.q_between_df == ref["q_between_df"]
+    assert close(res.q_between_pvalue, ref["q_between_p"])
     if "error" in ref["overall"]:
         assert res.overall is None
         assert any("no overall (all-studies) estimate" in n and "did not converge" in n for n in res.notes)
         assert "overall" in res.summary() and res.to_dict()["overall"] is None
         json.dumps(res.to_dict())
     else:
-        assert _close(res.overall.estimate, ref["overall"]["b"])
+        assert close(res.overall.estimate, ref["overall"]["b"])
     common = _quiet(subgroup_analysis, data["yi"], data["vi"], data["groups"], method=ref["method"], test=ref["test"],
                     tau2="common")
     c = ref["common"]
@@ -464,7 +395,7 @@ def test_subgroups_match_metafor(ref):
     assert_close(common.regression.se, c["se"], "common se")
     for got, want in [(common.regression.tau2, c["tau2"]), (common.q_between, c["QM"]),
                       (common.q_between_pvalue, c["QMp"]), (common.regression.qe, c["QE"])]:
-        assert _close(got, want)
+        assert close(got, want)
     assert (common.overall is None) == ("error" in ref["overall"])
     assert ("F(df1" in common.summary()) == (ref["test"] != "z")
 
@@ -487,7 +418,7 @@ def _sens_fit(ref):
 @pytest.mark.parametrize("ref", SENS_CASES, ids=lambda f: f"{f['dataset']}-{f['method']}")
 def test_adhoc_diagnostics_match_metafor(ref):
     res = _sens_fit(ref)
-    assert res.test == "adhoc" and _close(res.s2w, ref["s2w"])
+    assert res.test == "adhoc" and close(res.s2w, ref["s2w"])
     lo = res.leave_one_out()
     for ours, theirs in FIT_COLS:
         assert_close(lo[ours], ref["leave1out"][theirs], f"leave1out {ours}")
@@ -560,7 +491,7 @@ def test_trim_and_fill_negative_variance_of_sr_gives_nan_se(ref):
         assert math.isnan(tf.se_k0) and any("negative" in n for n in tf.notes)
     else:
         # no note but the small-k caveat (issue 14 item 8: k < 10 is not assessable)
-        assert _close(tf.se_k0, ref["se_k0"]) and [n for n in tf.notes if not n.startswith("not assessable")] == []
+        assert close(tf.se_k0, ref["se_k0"]) and [n for n in tf.notes if not n.startswith("not assessable")] == []
     tz = res.trim_and_fill(estimator=ref["estimator"], side=ref["side_arg"], test="z")
     for ours, theirs in [("estimate", "estimate"), ("ci_low", "ci_lb"), ("ci_high", "ci_ub")]:
-        assert _close(getattr(tz, ours), ref[theirs]), ours
+        assert close(getattr(tz, ours), ref[theirs]), ours

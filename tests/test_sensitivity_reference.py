@@ -16,29 +16,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from metafor_compare import assert_close
+
 from ldn_evidence.models import meta_analysis
 
 REF = json.loads((Path(__file__).parent / "reference" / "sensitivity" / "metafor_sensitivity.json").read_text())
 DATASETS = {d["name"]: d for d in REF["datasets"]}
-RTOL = 1e-6
-FLOOR = 1e-10
 CASES = [(e["dataset"], f) for e in REF["results"] for f in e["fits"]]
 IDS = [f"{d}-{f['method']}-{f['test']}" for d, f in CASES]
-
-
-def _arr(x):
-    return np.atleast_1d(np.array([np.nan if v is None else v for v in np.atleast_1d(x)], dtype=float))
-
-
-def assert_close(got, want, what, rtol=RTOL):
-    g = np.atleast_1d(np.asarray(got, dtype=float))
-    w = _arr(want)
-    assert g.shape == w.shape, f"{what}: shape {g.shape} vs metafor {w.shape}"
-    assert np.array_equal(np.isnan(g), np.isnan(w)), f"{what}: NaN pattern differs from metafor"
-    ok = ~np.isnan(w)
-    err = np.abs(g[ok] - w[ok])
-    lim = np.maximum(rtol * np.abs(w[ok]), FLOOR)
-    assert np.all(err <= lim), f"{what}: max error {err.max():.3g} (values {g[ok][err > lim][:3]} vs {w[ok][err > lim][:3]})"
 
 
 _FITS = {}
