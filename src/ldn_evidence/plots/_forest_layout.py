@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass, field
 
 from ._layout import wrap_to_width
+from .rob import ROB_STYLE
 
 __all__ = ["ForestLayout", "layout", "Column", "Row"]
 
@@ -39,18 +40,19 @@ TICK_LEN_PT = 3.0
 FAV_GAP = 0.08                 # free space around a "Favours" label within its half of the axis
 ROB_DOT = 0.78 * ROW           # diameter of a risk-of-bias dot
 
-# Risk-of-bias judgements: normalised text -> (display name, colour, symbol, symbol colour).
-# Colours as robvis (McGuinness & Higgins 2021); symbols so the plot survives greyscale.
-ROB = {
-    "low": ("low", "#02C100", "+", "white"),
-    "some concerns": ("some concerns", "#E2DF07", "\u2212", "black"),
-    "moderate": ("moderate", "#E2DF07", "\u2212", "black"),
-    "unclear": ("unclear", "#E2DF07", "?", "black"),
-    "high": ("high", "#BF0000", "\u00d7", "white"),
-    "serious": ("serious", "#BF0000", "\u00d7", "white"),
-    "critical": ("critical", "#820000", "!", "white"),
-    "no information": ("no information", "#4EA1F7", "?", "white"),
-}
+# Risk-of-bias judgements: normalised text -> (display name, colour, symbol, symbol colour), in
+# the forest legend's order. The palette is the risk-of-bias figures' (robvis, McGuinness & Higgins
+# 2021; symbols so the plot survives greyscale), plus the older "unclear" of RoB 1.
+_ROB_ORDER = ("low", "some_concerns", "moderate", "unclear", "high", "serious", "critical", "no_information")
+_UNCLEAR = ("Unclear", ROB_STYLE["some_concerns"][1], "?", "black")
+
+
+def _forest_rob(key: str) -> tuple[str, str, str, str]:
+    name, fill, symbol, ink = ROB_STYLE.get(key, _UNCLEAR)
+    return name.lower(), fill, symbol, ink
+
+
+ROB = {key.replace("_", " "): _forest_rob(key) for key in _ROB_ORDER}
 
 _ABBREV = {
     "standardised mean difference": "SMD", "standardized mean difference": "SMD",
