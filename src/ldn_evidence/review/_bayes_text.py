@@ -114,11 +114,7 @@ def bayes_text(a) -> str:
     posterior_notes = [] if a.posterior is None else [n for n in a.posterior.notes if "marginal likelihood" not in n]
     for note in list(dict.fromkeys(posterior_notes + list(a.notes))):
         lines.append(f"  note: {note}")
-    if a.not_pooled_rows:
-        lines.append("  not pooled:")
-        for row in a.not_pooled_rows:
-            lines.append(f"    {row['label']}: {row['reason']}")
-    return "\n".join(lines)
+    return "\n".join(lines + a._not_pooled_lines())
 
 
 def bayes_html(a) -> str:

@@ -282,11 +282,13 @@ class Analysis:
                 lines.append(f"  Test for subgroup differences: Q = {q:.2f}, df = {df}, p = {fmt_p(p, 'short')}")
         for note in self.notes:
             lines.append(f"  note: {note}")
-        if self.not_pooled_rows:
-            lines.append("  not pooled:")
-            for row in self.not_pooled_rows:
-                lines.append(f"    {row['label']}: {row['reason']}")
-        return "\n".join(lines)
+        return "\n".join(lines + self._not_pooled_lines())
+
+    def _not_pooled_lines(self) -> list[str]:
+        """The printed list of the studies not pooled, each with its reason (empty when none)."""
+        if not self.not_pooled_rows:
+            return []
+        return ["  not pooled:"] + [f"    {row['label']}: {row['reason']}" for row in self.not_pooled_rows]
 
     def _stat_name(self) -> str:
         """``t`` under a t-based test (t, knha, adhoc), else ``z``."""
