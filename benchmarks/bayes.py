@@ -28,26 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import ldn_evidence as le  # noqa: E402
+from _timing import best_time  # noqa: E402 (beside this script)
 
 # CrinsEtAl2014 log odds ratios (metafor escalc "OR"; Röver 2020, Table 3)
 YI = np.array([-2.3097026, -0.4595323, -2.3025851, -1.7578579, -1.2584610, -2.4178959])
 VI = np.array([0.3593718, 0.3095760, 0.7750000, 0.2078161, 0.4121591, 2.3372623])
 PROBS = (0.025, 0.25, 0.5, 0.75, 0.975)
-
-
-def best_time(fn, repeat=5, min_time=0.3):
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        n, t0 = 0, time.perf_counter()
-        while True:
-            fn()
-            n += 1
-            el = time.perf_counter() - t0
-            if el >= min_time:
-                break
-        best = min(best, el / n)
-    return best
 
 
 def fmt(t):
@@ -61,7 +47,7 @@ def ours():
     v = rng.uniform(0.02, 0.5, (1000, 4))
     y = rng.normal(-0.5, np.sqrt(v + 0.1))
     many = lambda: le.bayes_meta_analysis(y, v, tau_prior="halfnormal", tau_scale=0.5, mu_prior=(0, 4))
-    t_many = best_time(many, repeat=3, min_time=0.0)
+    t_many = best_time(many, repeat=3, loop=False)
     res = many()
     t10k = None
     if "--large" in sys.argv:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -24,23 +23,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from _timing import best_time  # noqa: E402 (beside this script)
 from ldn_evidence.models import meta_analysis, rma_batch  # noqa: E402
-
-
-def best_time(fn, repeat=7, min_time=0.2):
-    """Best per-call time over `repeat` rounds, each looping until `min_time` has passed."""
-    fn()  # warm-up (imports, caches)
-    best = float("inf")
-    for _ in range(repeat):
-        n, t0 = 0, time.perf_counter()
-        while True:
-            fn()
-            n += 1
-            el = time.perf_counter() - t0
-            if el >= min_time:
-                break
-        best = min(best, el / n)
-    return best
 
 
 def fmt(t):
@@ -94,9 +78,9 @@ def main():
     v = np.concatenate([v, v[:2]])[:k]
     masks = ((np.arange(1, 2**k)[:, None] >> np.arange(k)) & 1).astype(bool)
     Y, V = np.broadcast_to(y, masks.shape), np.broadcast_to(v, masks.shape)
-    t_batch = best_time(lambda: rma_batch(Y, V, mask=masks, method="REML", test="knha"), repeat=3, min_time=0)
+    t_batch = best_time(lambda: rma_batch(Y, V, mask=masks, method="REML", test="knha"), repeat=3, loop=False)
     t_batch_core = best_time(lambda: rma_batch(Y, V, mask=masks, method="REML", test="knha", qprofile=False),
-                             repeat=3, min_time=0)
+                             repeat=3, loop=False)
     b = rma_batch(Y, V, mask=masks, method="REML", test="knha")
     t_single = best_time(lambda: meta_analysis(y, v, method="REML", test="knha"))
     print(f"batch of {masks.shape[0]:,} REML fits at k={k} (all subsets, knha):")
