@@ -23,13 +23,12 @@ from pathlib import Path
 from typing import Callable
 
 from .._version import __version__
-from ..review.outcomes import OUTCOMES
 from . import changes as _changes
 from .downloads import DOWNLOADS, write_downloads
 from .outcome import living_parts, needs_living, outcome_section, primary_analysis
 from .schedule import run_shared
-from .sections import (header, prisma_section, protocol_section, reconcile_section, review_protocol_of,
-                       rob_section, sof_section, studies_section)
+from .sections import (header, prisma_section, protocol_section, reconcile_section, rob_section, sof_section,
+                       studies_section)
 
 __all__ = ["write_report", "Site", "review_outcomes"]
 
@@ -55,11 +54,7 @@ class Site:
 
 def review_outcomes(review) -> list[str]:
     """The outcomes the page has a section for: those the review's protocol pools, in its order."""
-    protocol = review_protocol_of(review)
-    pooled = getattr(protocol, "pooled_outcomes", None)
-    if pooled:
-        return list(pooled)
-    return list(OUTCOMES)
+    return list(review.protocol.pooled_outcomes)
 
 
 def _built_date() -> str:

@@ -37,7 +37,7 @@ from .cells import number
 from .figures import inline_svg
 from .links import identifier_links, linkify, source_url
 
-__all__ = ["Section", "file_hash", "header", "review_protocol_of", "protocol_section", "prisma_section",
+__all__ = ["Section", "file_hash", "header", "protocol_section", "prisma_section",
            "studies_section", "rob_section", "sof_section", "reconcile_section", "frame_table"]
 
 
@@ -72,68 +72,41 @@ def header(review, tool_version: str, built: str, commit: tuple[str, str] | None
             "sha256": file_hash(review), "commit": commit, "note": info.note}
 
 
-def _plain(value: Any) -> Any:
-    """A protocol (pydantic model, dataclass or mapping) as plain nested dicts and lists."""
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json", exclude_none=True)
-    if hasattr(value, "__dataclass_fields__"):
-        return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def review_protocol_of(review):
-    """The review's protocol when this version reads one (``review.protocol`` or the file's
-    ``review.protocol``), else None."""
-    protocol = getattr(review, "protocol", None)
-    return protocol if protocol is not None else getattr(review.info, "protocol", None)
-
-
 def _arm(a) -> dict:
     return {"name": a.name, "label": a.label, "arms": ", ".join(a.arms)}
 
 
 def _protocol_data(protocol) -> dict:
-    """A :class:`ldn_evidence.records.protocol.Protocol` as the page shows it; anything else that
-    calls itself a protocol, as a plain tree."""
-    if not all(hasattr(protocol, f) for f in ("population", "intervention", "comparators", "outcomes")):
-        return {"tree": _plain(protocol)}
+    """A :class:`ldn_evidence.records.protocol.Protocol` as the page shows it."""
     iv = protocol.intervention
-    dose = getattr(iv, "dose_range_mg", None)
+    dose = iv.dose_range_mg
     outcomes = []
     for o in protocol.outcomes:
-        mid = getattr(o, "mid", None)
         outcomes.append({
             "id": o.id, "name": o.name, "kind": o.kind, "measure": o.measure, "pooled": o.pooled,
             "better": "lower" if o.lower_is_better else "higher", "pools": ", ".join(o.members),
             "instruments": o.instrument_family or "", "note": o.note or "",
-            "mid": "" if mid is None else f"{mid.value:g} ({mid.measure}); {mid.source}"})
+            "mid": "" if o.mid is None else f"{o.mid.value:g} ({o.mid.measure}); {o.mid.source}"})
     moderators = [{"id": m.id, "name": m.name, "kind": m.kind, "levels": ", ".join(m.levels), "unit": m.unit or ""}
-                  for m in getattr(protocol, "moderators", [])]
-    first, last = getattr(protocol, "year_range", (None, None))
+                  for m in protocol.moderators]
+    first, last = protocol.year_range
     return {"population": protocol.population,
             "intervention": {**_arm(iv), "dose": f"{dose[0]:g}-{dose[1]:g} mg/day" if dose else "",
-                             "dose_source": getattr(iv, "dose_source", None) or ""},
+                             "dose_source": iv.dose_source or ""},
             "comparators": [_arm(c) for c in protocol.comparators], "outcomes": outcomes,
-            "subgroups": ", ".join(getattr(protocol, "subgroups", [])), "moderators": moderators,
+            "subgroups": ", ".join(protocol.subgroups), "moderators": moderators,
             "years": f"{first}-{last if last is not None else 'now'}",
-            "sof": ", ".join(getattr(protocol, "graded_outcomes", ()) or ()), "note": protocol.note or ""}
+            "sof": ", ".join(protocol.graded_outcomes), "note": protocol.note or ""}
 
 
 def protocol_section(review) -> Section:
-    """The question, the searches and, when the package has it, the review protocol."""
+    """The question, the searches and the review protocol."""
     info = review.info
     searches = [{"date": s.date.isoformat(), "database": s.database, "query": s.query,
                  "hits": "" if s.hits is None else s.hits, "note": s.note} for s in info.searches]
-    protocol = review_protocol_of(review)
     data = {"question": info.question, "searches": searches, "within_person_r": info.within_person_r,
-            "protocol": None if protocol is None else _protocol_data(protocol)}
-    note = None if protocol is not None else \
-        "Not available in this version of ldn-evidence: the review protocol (review.protocol)."
-    return Section("protocol", "Question and protocol", "protocol", data, note=note)
+            "protocol": _protocol_data(review.protocol)}
+    return Section("protocol", "Question and protocol", "protocol", data)
 
 
 def prisma_section(review) -> Section:
