@@ -1,12 +1,9 @@
 """The review-level sections of the page, one function each, fed by the public API.
 
 Each function takes the review (and what it needs besides) and returns a :class:`Section`: its
-anchor, title, the template block that draws it, and plain data for that block. A section whose
-producer this version of the package does not have (the review protocol, GRADE, risk-of-bias
-figures, the reconciliation with published meta-analyses) is returned with ``available=False``
-and a note the page shows in its place; nothing is filled in. Detection is by feature
-(``hasattr(review, "reconcile")``, the module ``ldn_evidence.review.rob``), so a section appears as
-soon as its producer is installed.
+anchor, title, the template block that draws it, and plain data for that block. A section that
+cannot be computed (a producer that fails, a review without published meta-analyses) is returned
+with a note the page shows in its place; nothing is filled in.
 
 The per-outcome sections are in :mod:`.outcome`.
 

@@ -120,9 +120,8 @@ def review_protocol(review) -> GradeProtocol:
     >>> [o.id for o in review_protocol(le.load_studies()).outcomes][:2]
     ['pain', 'fiq']
     """
-    protocol = getattr(review, "protocol", None) or getattr(review.info, "protocol", None)
-    out = _from_protocol(protocol)
-    if getattr(review, "has_own_protocol", True) is False:
+    out = _from_protocol(review.protocol)
+    if not review.has_own_protocol:
         out = replace(out, source="the bundled review's protocol (the review file has none)")
     return out
 
