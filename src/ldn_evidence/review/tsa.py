@@ -26,7 +26,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .._format import wrap_words
+from .._format import json_safe, wrap_words
 from .._html import details, escape, table
 from .._version import provenance
 from ..diagnostics.tsa import (RIS, Boundaries, boundary_curve, diversity, group_sequential_boundaries,
@@ -61,24 +61,17 @@ class TSAResult:
     file_hash: str | None = None   # SHA-256 of the studies file (figure metadata, JSON)
 
     def to_dict(self) -> dict:
-        def clean(v):
-            if hasattr(v, "item"):
-                v = v.item()
-            if isinstance(v, float) and not math.isfinite(v):
-                return None
-            return v
-
-        return {
+        """Plain JSON (the one cleaner, :func:`ldn_evidence._format.json_safe`: NaN and infinities
+        as None, counts as integers)."""
+        return json_safe({
             "outcome": self.outcome, "measure": self.measure, "method": self.method,
             "information": self.information, "ris": self.ris.ris, "d2": self.ris.d2, "ris_adjusted": self.ris.adjusted,
             "information_size": self.information_size, "inflation": self.boundaries.inflation,
             "mird": self.ris.mird, "sd": self.ris.sd, "alpha": self.ris.alpha, "beta": self.ris.beta,
             "conclusion": self.conclusion, "assumptions": list(self.assumptions),
-            "steps": [{k: clean(v) for k, v in row.items()} for row in self.steps.to_dict("records")],
-            "boundaries": [{k: clean(v) for k, v in row.items()}
-                           for row in self.boundaries.to_frame().to_dict("records")],
+            "steps": self.steps.to_dict("records"), "boundaries": self.boundaries.to_frame().to_dict("records"),
             "provenance": provenance(self.file_hash),
-        }
+        })
 
     def to_frame(self):
         """The result protocol's table: one row per trial added (a copy of ``steps``)."""

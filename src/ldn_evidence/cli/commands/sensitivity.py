@@ -83,10 +83,7 @@ def sensitivity(ctx, outcome, measure, method, test, model, r, permutations, see
         raise UserError(f"nothing to analyse: {primary.one_line()}")
     diagnostics = diagnostics_of(primary, permutations, seed)
     if fmt == "json":
-        out = {"outcome": result.outcome, "measure": result.measure, "scale": result.table.attrs["scale"],
-               "primary": primary.to_dict(),
-               "analyses": json_safe(result.table.to_dict("records")),
-               "diagnostics": {k: json_safe(v) for k, v in diagnostics["summary"].items()},
+        out = {**result.to_dict(), "diagnostics": {k: json_safe(v) for k, v in diagnostics["summary"].items()},
                "provenance": provenance(review.file_hash)}
         echo_json(out)
     elif fmt == "csv":
