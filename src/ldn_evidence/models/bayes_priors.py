@@ -63,6 +63,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
+from .._format import json_safe
 from ..vocabulary import comparison_types, match_choice
 
 __all__ = ["TauPrior", "turner_prior", "rhodes_prior", "TURNER_OUTCOMES", "TURNER_COMPARISONS",
@@ -301,11 +302,8 @@ class TauPrior:
         return text + (f" [{self.label}]" if self.label else "")
 
     def to_dict(self) -> dict:
-        def clean(v):
-            v = np.asarray(v, dtype=float)
-            vals = [None if math.isnan(x) else (None if math.isinf(x) else float(x)) for x in v.ravel()]
-            return vals[0] if v.ndim == 0 else vals
-        return {"family": self.family, "params": {k: clean(v) for k, v in self.params.items()},
+        params = {k: json_safe(np.asarray(v, dtype=float)) for k, v in self.params.items()}
+        return {"family": self.family, "params": params,
                 "label": self.label, "proper": self.proper}
 
     def __repr__(self) -> str:

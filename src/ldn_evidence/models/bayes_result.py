@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._format import json_safe
 from . import _bayes_core as core
 from .bayes_priors import TauPrior
 
@@ -34,11 +35,8 @@ _OPS = {"<": False, "<=": False, ">": True, ">=": True}
 
 
 def _clean(x):
-    """JSON-safe float: None for NaN and infinities."""
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
+    """A float as JSON holds it (:func:`ldn_evidence._format.json_safe`: None for NaN and infinities)."""
+    return None if x is None else json_safe(float(x))
 
 
 def _fmt(x, digits=4):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from ..vocabulary import T_TESTS, normalize_test
 from ._forest_layout import (FONT, FOOT_LINE, MARGIN, ROB, ROB_DOT, ROB_SYMBOL_PT, ROW, SIZE_PT, SMALL_PT, TICK_LEN_PT,
-                             TITLE_PT, Row, layout)
+                             TITLE_PT, Row, _num, layout)
 from ._layout import TextMeasurer
 
 __all__ = ["forest_plot"]
@@ -376,13 +376,6 @@ class _Options:
         ci = self.fmt_ci(lo, hi)
         y = _num(self.show(y), self.digits)
         return f"{y} {ci}" if ci else y
-
-
-def _num(x: float, digits: int) -> str:
-    s = f"{x:.{digits}f}"
-    if float(s) == 0:                      # no "-0.00"
-        s = f"{0:.{digits}f}"
-    return s
 
 
 def _totals_spec(totals) -> dict:
