@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from image_baseline import assert_matches_baseline
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -581,17 +582,4 @@ def baseline_figure():
 
 
 def test_image_matches_baseline(tmp_path):
-    import matplotlib.style
-    from matplotlib.testing.compare import compare_images
-
-    expected = BASELINE / "forest_subgroups.png"
-    with matplotlib.style.context("default"):
-        fig = baseline_figure()
-        actual = tmp_path / "forest_subgroups.png"
-        fig.savefig(actual, dpi=100)
-        if os.environ.get("LDN_UPDATE_BASELINE"):
-            BASELINE.mkdir(exist_ok=True)
-            fig.savefig(expected, dpi=100)
-    assert expected.exists(), f"no baseline {expected}; see this module's docstring"
-    diff = compare_images(str(expected), str(actual), tol=5)
-    assert diff is None, diff
+    assert_matches_baseline(baseline_figure, BASELINE / "forest_subgroups.png", tmp_path)

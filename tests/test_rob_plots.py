@@ -9,10 +9,10 @@ tests/baseline/rob_figure.png before committing it.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from image_baseline import assert_matches_baseline
 
 matplotlib = pytest.importorskip("matplotlib")
 from matplotlib.colors import to_hex  # noqa: E402
@@ -198,20 +198,7 @@ def test_rob_table_of_an_outcome_has_its_weights():
 
 
 def test_image_matches_baseline(tmp_path):
-    import matplotlib.style
-    from matplotlib.testing.compare import compare_images
-
-    expected = BASELINE / "rob_figure.png"
-    with matplotlib.style.context("default"):
-        fig = rob_figure(synthetic(5, 3), title="Risk of bias (synthetic judgements)")
-        actual = tmp_path / "rob_figure.png"
-        fig.savefig(actual, dpi=100)
-        if os.environ.get("LDN_UPDATE_BASELINE"):
-            BASELINE.mkdir(exist_ok=True)
-            fig.savefig(expected, dpi=100)
-    assert expected.exists(), f"no baseline {expected}; see this module's docstring"
-    diff = compare_images(str(expected), str(actual), tol=5)
-    assert diff is None, diff
+    assert_matches_baseline(lambda: rob_figure(synthetic(5, 3), title="Risk of bias (synthetic judgements)"), BASELINE / "rob_figure.png", tmp_path)
 
 
 # ---------------------------------------------------------------------------------------------
