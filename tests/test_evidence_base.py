@@ -7,12 +7,13 @@ fix the YAML, or update the pin in the same commit together with the source that
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
+from project_scripts import load_script
 
 import ldn_evidence as le
 from ldn_evidence.cli import main as cli_main
@@ -57,10 +58,7 @@ def _arms(block):
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("make_evidence_table", DOCS / "make_evidence_table.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(DOCS / "make_evidence_table.py")
 
 
 def test_evidence_page_is_current(review):

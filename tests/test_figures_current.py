@@ -2,11 +2,12 @@
 files, scripts and version (hashes only: no figure is drawn here)."""
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 from click.testing import CliRunner
+
+from project_scripts import load_script
 
 from ldn_evidence.cli import main
 
@@ -14,10 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _make_figures():
-    spec = importlib.util.spec_from_file_location("make_figures", ROOT / "docs" / "make_figures.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "docs" / "make_figures.py")
 
 
 def test_every_figure_shown_is_drawn_by_make_figures():

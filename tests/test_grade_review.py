@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from project_scripts import load_script
+
 import ldn_evidence as le
 from ldn_evidence.cli import main as cli_main
 from ldn_evidence.errors import ReviewError
@@ -409,12 +411,8 @@ def test_cli_grade_refuses_with_one_message(args, message):
 
 
 def test_certainty_page_is_current(result):
-    import importlib.util
-
     path = Path(__file__).resolve().parents[1] / "docs" / "make_certainty_page.py"
-    spec = importlib.util.spec_from_file_location("make_certainty_page", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script(path)
     page = (path.parent / "certainty.md").read_text(encoding="utf-8")
     assert page == module.page(result), "docs/certainty.md is stale: run python docs/make_certainty_page.py"
     assert module.pins(result) == pins_of(result)

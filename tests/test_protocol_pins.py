@@ -9,12 +9,13 @@ the forest plot's labels must come out the same (floats to 1e-12 relative, text 
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 from pathlib import Path
 
 import pytest
+
+from project_scripts import load_script
 
 import ldn_evidence as le
 
@@ -22,10 +23,7 @@ BASE = Path(__file__).resolve().parent / "baseline" / "ldn"
 
 
 def _load_maker():
-    spec = importlib.util.spec_from_file_location("make_ldn_baseline", BASE / "make_baseline.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(BASE / "make_baseline.py")
 
 
 @pytest.fixture(scope="module")

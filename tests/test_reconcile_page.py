@@ -2,10 +2,11 @@
 with its figure, and it explains each published result's gap to this review's."""
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+
+from project_scripts import load_script
 
 import ldn_evidence as le
 
@@ -14,10 +15,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 @pytest.fixture(scope="module")
 def generator():
-    spec = importlib.util.spec_from_file_location("make_reconcile_page", DOCS / "make_reconcile_page.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(DOCS / "make_reconcile_page.py")
 
 
 @pytest.fixture(scope="module")

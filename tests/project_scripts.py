@@ -1,0 +1,15 @@
+"""Loading the project's scripts (docs/make_*.py, tests/baseline/*/make_baseline.py) as modules,
+so that the tests call the same functions that write the pages and pins."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+
+def load_script(path: Path) -> ModuleType:
+    """The script at ``path``, imported under its file name (its ``main()`` is not run)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
