@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import ldn_evidence as le
+from _pages import page_check  # docs/_pages.py, beside this script
 from ldn_evidence.review import sof
 from ldn_evidence.review.grade import grade_review, level_text, review_protocol
 
@@ -142,11 +143,7 @@ def main(argv: list[str]) -> int:
         return 0
     text = page(result)
     if "--check" in argv:
-        current = PAGE.read_text(encoding="utf-8") if PAGE.exists() else ""
-        if current != text:
-            print(f"{PAGE} is stale: run python docs/make_certainty_page.py", file=sys.stderr)
-            return 1
-        return 0
+        return page_check(PAGE, text, "make_certainty_page.py")
     PAGE.write_text(text, encoding="utf-8")
     from ldn_evidence.review.rob import rob_plot
 

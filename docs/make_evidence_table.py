@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import ldn_evidence as le
+from _pages import page_check  # docs/_pages.py, beside this script
 
 PAGE = Path(__file__).resolve().parent / "evidence.md"
 
@@ -328,11 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     text = render()
     if "--check" in argv:
-        current = PAGE.read_text(encoding="utf-8") if PAGE.exists() else ""
-        if current != text:
-            print(f"{PAGE} is stale; run: python docs/make_evidence_table.py", file=sys.stderr)
-            return 1
-        return 0
+        return page_check(PAGE, text, "make_evidence_table.py")
     PAGE.write_text(text, encoding="utf-8")
     print(f"wrote {PAGE}")
     return 0
