@@ -16,7 +16,7 @@ import click
 from ..vocabulary import BY, MEASURES, MODELS, REVIEW_METHODS
 
 __all__ = ["UserError", "EXIT_USAGE", "EXIT_FAILURE", "EXIT_BROKEN_PIPE", "EXIT_INTERRUPTED", "UpperChoice",
-           "analysis_options", "analyse", "test_option", "method_option", "model_option", "level_option", "studies_path", "load_review", "split_ids",
+           "analysis_options", "analyse", "dpi_option", "figure_format_option", "test_option", "method_option", "model_option", "level_option", "studies_path", "load_review", "split_ids",
            "outcome_option", "lower",
            "resolve_output", "check_writable_folder", "check_figure_folder", "FIGURE_FORMATS", "echo_json",
            "echo_table", "echo_csv", "finite_range"]
@@ -79,6 +79,18 @@ def model_option():
                         help="freq: random effects with --method and --test; bayes: the Bayesian random-effects "
                              "model with the review's prior for the outcome (review.protocol; half-normal(0.5) for "
                              "tau unless it says otherwise), the frequentist result beside it.")
+
+
+def dpi_option(default: int = 100):
+    """``--dpi``: the resolution of a PNG figure (50-600)."""
+    return click.option("--dpi", type=click.IntRange(50, 600), default=default, show_default=True,
+                        help="Resolution of a PNG figure (300 for print).")
+
+
+def figure_format_option():
+    """``--format``: the figure's file format, else the one ``--output`` names, else PNG."""
+    return click.option("--format", "fmt", type=click.Choice(FIGURE_FORMATS), default=None,
+                        help="Image format [default: from --output, else png].")
 
 
 def level_option():

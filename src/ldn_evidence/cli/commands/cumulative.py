@@ -6,8 +6,8 @@ import click
 from ..._format import integer_columns, is_missing
 from ..._version import provenance
 from ...vocabulary import MEASURES
-from .._options import (UpperChoice, UserError, echo_json, finite_range, load_review, lower, method_option,
-                        outcome_option, resolve_output, split_ids, test_option)
+from .._options import (UpperChoice, UserError, dpi_option, echo_json, finite_range, load_review, lower,
+                        method_option, outcome_option, resolve_output, split_ids, test_option)
 
 __all__ = ["cumulative"]
 
@@ -23,8 +23,7 @@ __all__ = ["cumulative"]
 @click.option("--exclude", multiple=True, metavar="ID[,ID...]", help="Leave out studies by id.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Also write a cumulative forest plot to this file (png, svg or pdf).")
-@click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True,
-              help="Resolution of a PNG figure.")
+@dpi_option(150)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
               help="Format of the printed table.")
 @click.pass_context

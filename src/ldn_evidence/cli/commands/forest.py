@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import click
 
-from .._options import FIGURE_FORMATS, UserError, analyse, analysis_options, load_review, lower, model_option, \
-    resolve_output
+from .._options import (UserError, analyse, analysis_options, dpi_option, figure_format_option, load_review, lower,
+                       model_option, resolve_output)
 
 __all__ = ["forest"]
 
@@ -14,10 +14,8 @@ __all__ = ["forest"]
 @model_option()
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="File to write [default: forest-<outcome>.<format>].")
-@click.option("--format", "fmt", type=click.Choice(FIGURE_FORMATS), default=None,
-              help="Image format [default: from --output, else png].")
-@click.option("--dpi", type=click.IntRange(50, 600), default=100, show_default=True,
-              help="Resolution of a PNG (300 for print).")
+@figure_format_option()
+@dpi_option()
 @click.pass_context
 def forest(ctx, outcome, measure, method, test, by, exclude, tags, r, level, combine_change_final, model, output, fmt,
            dpi):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .._options import FIGURE_FORMATS, load_review, resolve_output
+from .._options import dpi_option, figure_format_option, load_review, resolve_output
 
 __all__ = ["prisma"]
 
@@ -11,8 +11,8 @@ __all__ = ["prisma"]
 @click.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="File to write [default: prisma.<format>].")
-@click.option("--format", "fmt", type=click.Choice(FIGURE_FORMATS), default=None)
-@click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True)
+@figure_format_option()
+@dpi_option(150)
 @click.pass_context
 def prisma(ctx, output, fmt, dpi):
     """PRISMA 2020 flow diagram of the review.

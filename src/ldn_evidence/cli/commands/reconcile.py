@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .._options import UserError, echo_json, load_review, lower, outcome_option, resolve_output, split_ids
+from .._options import UserError, dpi_option, echo_json, load_review, lower, outcome_option, resolve_output, split_ids
 
 __all__ = ["reconcile"]
 
@@ -18,8 +18,7 @@ __all__ = ["reconcile"]
                    "provenance) or csv (one row per rung).")
 @click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Also draw the ladders side by side to FILE (png, svg or pdf).")
-@click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True,
-              help="Resolution of a PNG figure.")
+@dpi_option(150)
 @click.option("--r", "r", type=click.FloatRange(-0.99, 0.99), default=None, metavar="R",
               help="Within-person correlation for crossover effects [default: the review's].")
 @click.pass_context

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .._options import FIGURE_FORMATS, UserError, load_review, resolve_output
+from .._options import UserError, dpi_option, figure_format_option, load_review, resolve_output
 
 __all__ = ["rob"]
 
@@ -16,10 +16,8 @@ __all__ = ["rob"]
               help="The traffic-light plot, the summary bars, or both in one figure.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="File to write [default: rob-<outcome or all>.<format>].")
-@click.option("--format", "fmt", type=click.Choice(FIGURE_FORMATS), default=None,
-              help="Image format [default: from --output, else png].")
-@click.option("--dpi", type=click.IntRange(50, 600), default=100, show_default=True,
-              help="Resolution of a PNG (300 for print).")
+@figure_format_option()
+@dpi_option()
 @click.pass_context
 def rob(ctx, outcome, kind, output, fmt, dpi):
     """Risk-of-bias figures in robvis's layout.

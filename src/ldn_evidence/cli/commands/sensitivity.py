@@ -11,8 +11,8 @@ import click
 from ..._format import integer_columns, json_safe
 from ..._version import provenance
 from ...vocabulary import MEASURES, RATIO_MEASURES, T_TESTS
-from .._options import FIGURE_FORMATS, UpperChoice, UserError, check_figure_folder, echo_json, finite_range, \
-    load_review, lower, method_option, model_option, outcome_option, test_option
+from .._options import (FIGURE_FORMATS, UpperChoice, UserError, check_figure_folder, dpi_option, echo_json,
+                       finite_range, load_review, lower, method_option, model_option, outcome_option, test_option)
 
 __all__ = ["sensitivity"]
 
@@ -33,8 +33,7 @@ __all__ = ["sensitivity"]
               help="Write every sensitivity figure into DIR.")
 @click.option("--plot-format", "plot_fmt", type=click.Choice(FIGURE_FORMATS), default="png", show_default=True,
               help="Format of the figures written with --plot (pdf and svg keep text as text).")
-@click.option("--dpi", type=click.IntRange(50, 600), default=100, show_default=True,
-              help="Resolution of PNG figures (300 for print).")
+@dpi_option()
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
               help="Output format of the review-level table (json also holds the diagnostics).")
 @click.pass_context

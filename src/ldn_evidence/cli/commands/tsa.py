@@ -4,8 +4,8 @@ from __future__ import annotations
 import click
 
 from ...vocabulary import MEASURES, REVIEW_METHODS
-from .._options import UpperChoice, UserError, echo_json, finite_range, load_review, lower, outcome_option, \
-    resolve_output, split_ids
+from .._options import (UpperChoice, UserError, dpi_option, echo_json, finite_range, load_review, lower,
+                       outcome_option, resolve_output, split_ids)
 
 __all__ = ["tsa", "MIRD_RATIO"]
 
@@ -42,8 +42,7 @@ MIRD_RATIO = (1e-4, 10.0)
 @click.option("--exclude", multiple=True, metavar="ID[,ID...]")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Also write the TSA plot to this file (png, svg or pdf).")
-@click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True,
-              help="Resolution of a PNG figure.")
+@dpi_option(150)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
 def tsa(ctx, outcome, mird, control_risk, sd, alpha, beta, d2, no_futility, information, include_nonrandomized,
